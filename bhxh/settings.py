@@ -1,0 +1,81 @@
+"""Project settings: one pydantic-settings class, environment prefix ``BHXH_``.
+
+Values come from the environment (``BHXH_DATA_DIR=/srv/bhxh``) or an optional ``.env``
+file in the working directory. Credentials never live here: they live in Prefect blocks.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """Paths, timeouts and poll intervals.
+
+    Example:
+        >>> Settings(data_dir=Path("/tmp/bhxh")).outbox_dir
+        PosixPath('/tmp/bhxh/outbox')
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="BHXH_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(Path("var"), description="Root of everything written at run time.")
+    inbox_dir_override: Path | None = Field(
+        None, alias="BHXH_INBOX_DIR", description="Where dossiers wait (default data_dir/inbox)."
+    )
+
+    # Waiting for the phone.
+    poll_initial_seconds: float = Field(2.0, gt=0, description="First poll interval.")
+    poll_max_seconds: float = Field(15.0, gt=0, description="Longest poll interval.")
+    approval_window_seconds: int = Field(
+        300, gt=0, description="Deadline assumed when the provider announces none."
+    )
+    pause_timeout_seconds: int = Field(
+        3600, gt=0, description="How long a paused manual run waits for a person."
+    )
+    scheduled_signing_attempts: int = Field(
+        3, ge=1, description="Signing requests per round in a scheduled run before giving up."
+    )
+
+    # HTTP.
+    http_timeout_seconds: float = Field(30.0, gt=0)
+    ca_bundle: Path | None = Field(
+        None, description="A CA bundle to trust instead of the system store (TLS stays on)."
+    )
+
+    # Hostile input limits.
+    max_xml_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    max_xml_depth: int = Field(64, gt=0)
+
+    @cached_property
+    def pki_dir(self) -> Path:
+        return self.data_dir / "pki"
+
+    @cached_property
+    def inbox_dir(self) -> Path:
+        return self.inbox_dir_override or self.data_dir / "inbox"
+
+    @cached_property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @cached_property
+    def store_dir(self) -> Path:
+        return self.data_dir / "store"
+
+    @cached_property
+    def sandbox_dir(self) -> Path:
+        return self.data_dir / "sandbox"
+
+
+def get_settings() -> Settings:
+    """Settings as the environment says now (cheap; read at each call)."""
+    return Settings()

@@ -1,0 +1,5 @@
+"""Prefect blocks: provider credentials, the unit profile, gateway settings.
+
+May import Prefect, ``esign`` and ``bhxh``. Registered through the
+``prefect.collections`` entry point.
+"""

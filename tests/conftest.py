@@ -1,0 +1,34 @@
+"""Session-wide fixtures: an isolated data directory, the test PKI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sandbox.pki import TestPKI
+
+# The embedded Prefect default, isolated per test session, set before Prefect is imported.
+_SESSION_ROOT = Path(os.environ.get("BHXH_TEST_ROOT", Path.cwd() / "var" / "test"))
+os.environ.setdefault("PREFECT_HOME", str(_SESSION_ROOT / "prefect"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+@pytest.fixture(scope="session")
+def pki_dir() -> Path:
+    """The test PKI is reused across sessions (var/test/pki), as the project reuses var/pki."""
+    return _SESSION_ROOT / "pki"
+
+
+@pytest.fixture(scope="session")
+def pki(pki_dir: Path) -> TestPKI:
+    return TestPKI.load_or_create(pki_dir)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh BHXH_DATA_DIR for one test."""
+    monkeypatch.setenv("BHXH_DATA_DIR", str(tmp_path / "var"))
+    yield tmp_path / "var"
