@@ -3,3 +3,43 @@
 Plain Python over async httpx. May import: the standard library, httpx, cryptography,
 pydantic. Never imports Prefect, ``bhxh`` or ``sandbox``.
 """
+
+from esign._http import RetryPolicy
+from esign.base import OtpCallback, RemoteSigningClient
+from esign.errors import (
+    AuthenticationFailed,
+    CertificateNotFound,
+    ESignError,
+    InvalidResponse,
+    ProviderError,
+    SignatureMismatch,
+    TransportError,
+    TwoFactorFailed,
+    TwoFactorRequired,
+)
+from esign.misa import MISA_FAILED_CODES, MisaESignClient
+from esign.models import Certificate, SignItem, Transaction, TxStatus, certificate_from_der
+from esign.vnpt import VnptSmartCAClient
+
+__all__ = [
+    "MISA_FAILED_CODES",
+    "AuthenticationFailed",
+    "Certificate",
+    "CertificateNotFound",
+    "ESignError",
+    "InvalidResponse",
+    "MisaESignClient",
+    "OtpCallback",
+    "ProviderError",
+    "RemoteSigningClient",
+    "RetryPolicy",
+    "SignItem",
+    "SignatureMismatch",
+    "Transaction",
+    "TransportError",
+    "TwoFactorFailed",
+    "TwoFactorRequired",
+    "TxStatus",
+    "VnptSmartCAClient",
+    "certificate_from_der",
+]

@@ -1,0 +1,134 @@
+"""Vendor-neutral values: certificates, items to sign, transactions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+__all__ = ["Certificate", "SignItem", "Transaction", "TxStatus", "certificate_from_der"]
+
+_MAX_DOCUMENT_ID = 36
+_MAX_NAME = 100
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A signing certificate as listed by a provider, normalised.
+
+    ``serial`` is upper-case hex without separators; ``subject`` is RFC 4514; ``mst`` is
+    the tax code from the subject's ``UID=MST:...`` attribute; ``chain`` holds the DER of
+    the issuing CA(s) above ``der``.
+    """
+
+    provider: str
+    alias: str
+    serial: str
+    subject: str
+    mst: str | None
+    not_before: dt.datetime
+    not_after: dt.datetime
+    status: str
+    der: bytes = field(repr=False)
+    chain: tuple[bytes, ...] = field(default=(), repr=False)
+
+    def is_usable(self, at: dt.datetime | None = None) -> bool:
+        """Active and within its validity at ``at`` (default now)."""
+        at = at or dt.datetime.now(dt.UTC)
+        return self.status == "active" and self.not_before <= at <= self.not_after
+
+    @property
+    def common_name(self) -> str:
+        cert = x509.load_der_x509_certificate(self.der)
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if not names:
+            return ""
+        value = names[0].value
+        return value if isinstance(value, str) else value.decode()
+
+    def describe(self) -> str:
+        """One line for people: alias, serial, subject CN, validity, status."""
+        return (
+            f"{self.alias} (serial {self.serial}, {self.common_name}, "
+            f"MST {self.mst or '-'}, valid {self.not_before:%Y-%m-%d} to "
+            f"{self.not_after:%Y-%m-%d}, {self.status})"
+        )
+
+
+def certificate_from_der(
+    provider: str, alias: str, der: bytes, status: str, chain: Sequence[bytes] = ()
+) -> Certificate:
+    """Build a :class:`Certificate` from DER; identity and validity come from the DER itself."""
+    cert = x509.load_der_x509_certificate(der)
+    mst: str | None = None
+    for attr in cert.subject.get_attributes_for_oid(NameOID.USER_ID):
+        value = attr.value if isinstance(attr.value, str) else attr.value.decode()
+        if value.startswith("MST:"):
+            mst = value[4:]
+    return Certificate(
+        provider=provider,
+        alias=alias,
+        serial=format(cert.serial_number, "X"),
+        subject=cert.subject.rfc4514_string(),
+        mst=mst,
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        status=status,
+        der=der,
+        chain=tuple(chain),
+    )
+
+
+@dataclass(frozen=True)
+class SignItem:
+    """One digest to sign: document id (<= 36 chars), display name (<= 100), SHA-256 digest."""
+
+    document_id: str
+    name: str
+    digest: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.document_id or len(self.document_id) > _MAX_DOCUMENT_ID:
+            raise ValueError(
+                f"SignItem.document_id {self.document_id!r}: 1 to {_MAX_DOCUMENT_ID} characters"
+            )
+        if not self.name or len(self.name) > _MAX_NAME:
+            raise ValueError(
+                f"SignItem.name for document {self.document_id!r}: 1 to {_MAX_NAME} characters"
+            )
+        if not isinstance(self.digest, bytes) or len(self.digest) != 32:
+            raise ValueError(
+                f"SignItem.digest for document {self.document_id!r}: 32 bytes (SHA-256) expected"
+            )
+
+
+class TxStatus(StrEnum):
+    """Normalised transaction status."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self is not TxStatus.PENDING
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """A signing transaction, normalised. ``signatures`` maps document id -> raw RSA bytes."""
+
+    id: str
+    provider: str
+    status: TxStatus
+    signatures: dict[str, bytes] = field(default_factory=dict, repr=False)
+    error_code: str | None = None
+    message: str | None = None
+    expires_at: dt.datetime | None = None
