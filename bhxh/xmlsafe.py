@@ -1,0 +1,181 @@
+"""Safe XML reading for files that come from outside (the inbox, the gateway, a provider).
+
+Refused before anything uses them: any DOCTYPE (so no DTD, no entity declarations, no
+billion laughs, no external entities), network access, text that is not UTF-8 (a UTF-8
+BOM is allowed; an XML declaration naming another encoding is not), files above the size
+limit, trees deeper than the depth limit, malformed XML and the wrong root element.
+Every refusal is an :class:`~bhxh.errors.UnsafeXml` whose message starts with ``what``
+(for example ``unit TZ1234A, dossier 01-bao-tang, file D02-TS-595.xml``).
+
+Example:
+    >>> parse_xml(b"<D02-TS><Cky/></D02-TS>", expected_root="D02-TS").tag
+    'D02-TS'
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from lxml import etree
+
+from bhxh.errors import UnsafeXml
+
+__all__ = ["parse_xml", "parse_xml_file"]
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_OTHER_BOMS = (
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\xfe\xff", "UTF-16"),
+    (b"\xff\xfe", "UTF-16"),
+)
+_XML_DECL = re.compile(rb"\A<\?xml\s[^>]*?\?>")
+_DECL_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
+_UTF8_NAMES = {b"utf-8", b"utf8"}
+# Markup that declares a DTD or entities: refused anywhere in the raw bytes, even inside a
+# comment, rather than trusting the parser alone.
+_DTD_MARKUP = re.compile(rb"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.IGNORECASE)
+
+
+def _fail(what: str, problem: str) -> UnsafeXml:
+    return UnsafeXml(f"{what}: {problem}" if what else problem)
+
+
+def _limits(max_bytes: int | None, max_depth: int | None) -> tuple[int, int]:
+    if max_bytes is None or max_depth is None:
+        from bhxh.settings import get_settings
+
+        settings = get_settings()
+        max_bytes = settings.max_xml_bytes if max_bytes is None else max_bytes
+        max_depth = settings.max_xml_depth if max_depth is None else max_depth
+    return max_bytes, max_depth
+
+
+def _check_encoding(data: bytes, what: str) -> None:
+    for bom, name in _OTHER_BOMS:
+        if data.startswith(bom):
+            raise _fail(what, f"XML must be UTF-8, found a {name} byte order mark")
+    body = data[len(_UTF8_BOM) :] if data.startswith(_UTF8_BOM) else data
+    if b"\x00" in body:
+        raise _fail(what, "XML must be UTF-8, found NUL bytes (UTF-16 or binary data?)")
+    decl = _XML_DECL.match(body)
+    if decl:
+        enc = _DECL_ENCODING.search(decl.group(0))
+        if enc and enc.group(1).lower() not in _UTF8_NAMES:
+            named = enc.group(1).decode("ascii", "replace")
+            raise _fail(what, f"XML must be UTF-8, the XML declaration names encoding {named!r}")
+    try:
+        body.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        line = body.count(b"\n", 0, exc.start) + 1
+        raise _fail(
+            what,
+            f"XML must be UTF-8, byte 0x{body[exc.start]:02x} at offset {exc.start} "
+            f"(line {line}) is not valid UTF-8",
+        ) from None
+
+
+def _make_parser() -> etree.XMLParser:
+    # A fresh parser per call: lxml parsers are not thread-safe to share.
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+        remove_comments=False,
+        remove_pis=False,
+    )
+
+
+def _check_depth(root: etree._Element, max_depth: int, what: str) -> None:
+    stack: list[tuple[etree._Element, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            raise _fail(what, f"XML nesting deeper than the limit of {max_depth} levels")
+        stack.extend((child, depth + 1) for child in node)
+
+
+def parse_xml(
+    data: bytes,
+    *,
+    expected_root: str | None = None,
+    max_bytes: int | None = None,
+    max_depth: int | None = None,
+    what: str = "",
+) -> etree._Element:
+    """Parse untrusted XML bytes safely and return the root element.
+
+    Args:
+        data: the raw file content (never re-serialised here).
+        expected_root: the root element's tag it must have, e.g. ``"D02-TS"``.
+        max_bytes: size limit (default ``Settings.max_xml_bytes``).
+        max_depth: nesting limit, the root being level 1 (default ``Settings.max_xml_depth``).
+        what: names the file in error messages (unit, dossier, file name).
+
+    Raises:
+        UnsafeXml: the content is refused; the message says why and names ``what``.
+    """
+    if not isinstance(data, bytes | bytearray):
+        raise _fail(what, f"XML must be given as bytes, got {type(data).__name__}")
+    data = bytes(data)
+    max_bytes, max_depth = _limits(max_bytes, max_depth)
+    if len(data) > max_bytes:
+        raise _fail(what, f"XML file too large: {len(data)} bytes, limit {max_bytes}")
+    if not data.strip():
+        raise _fail(what, "malformed XML: the file is empty")
+    _check_encoding(data, what)
+    dtd = _DTD_MARKUP.search(data)
+    if dtd:
+        kind = dtd.group(1).decode("ascii").upper()
+        raise _fail(what, f"DOCTYPE / DTD markup (<!{kind}) is not allowed in XML")
+    try:
+        root = etree.fromstring(data, parser=_make_parser())
+    except etree.XMLSyntaxError as exc:
+        line, col = exc.position
+        if "depth" in (exc.msg or "").lower():
+            # libxml2's own nesting guard fired before ours could.
+            raise _fail(what, f"XML nesting deeper than the limit of {max_depth} levels") from None
+        raise _fail(what, f"malformed XML at line {line}, column {col}: {exc.msg}") from None
+    except ValueError as exc:  # e.g. lxml refusing an input it cannot take
+        raise _fail(what, f"malformed XML: {exc}") from None
+    if root is None:
+        raise _fail(what, "malformed XML: no root element")
+    docinfo = root.getroottree().docinfo
+    # ``doctype`` is missing from the lxml stubs; it is "" when there is no DOCTYPE.
+    doctype = str(getattr(docinfo, "doctype", "") or "")
+    if doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise _fail(what, "DOCTYPE / DTD is not allowed in XML")
+    _check_depth(root, max_depth, what)
+    if expected_root is not None and root.tag != expected_root:
+        raise _fail(what, f"wrong root element: expected <{expected_root}>, found <{root.tag}>")
+    return root
+
+
+def parse_xml_file(
+    path: str | Path,
+    *,
+    expected_root: str | None = None,
+    max_bytes: int | None = None,
+    max_depth: int | None = None,
+    what: str = "",
+) -> etree._Element:
+    """Like :func:`parse_xml` for a file; the size is checked before the file is read."""
+    p = Path(path)
+    what = what or f"file {p.name}"
+    max_bytes, max_depth = _limits(max_bytes, max_depth)
+    try:
+        with p.open("rb") as fh:
+            # Read one byte past the limit: enough to know it is too large, never more.
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise _fail(what, f"cannot read XML file: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        size = p.stat().st_size
+        raise _fail(what, f"XML file too large: {size} bytes, limit {max_bytes}")
+    return parse_xml(
+        data, expected_root=expected_root, max_bytes=max_bytes, max_depth=max_depth, what=what
+    )
