@@ -1,0 +1,385 @@
+"""Reading and checking what a unit submits: envelopes (``BHXHDienTu.xml``) and 04/05/06
+registration forms, including every signature inside them.
+
+The checks that need no gateway state live here (structure, files, catalogue, signatures,
+certificate trust and identity); the ones that need the registry (unit state, registered
+certificate) live in :mod:`sandbox.gateway.core`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import posixpath
+from dataclasses import dataclass
+from typing import Literal
+
+from cryptography import x509
+from lxml import etree
+
+from bhxh.catalogue import ATTACHMENT_FORM, PROCEDURES
+from sandbox import pki as test_pki
+from sandbox.gateway import messages as m
+from sandbox.gateway.config import TrustConfig
+from sandbox.xmldsig_check import (
+    SignatureCheckFailed,
+    UnsafeDocument,
+    parse_hardened,
+    verify_enveloped,
+)
+
+__all__ = [
+    "ENVELOPE_NAME",
+    "Inspected",
+    "Signer",
+    "Trust",
+    "inspect_envelope",
+    "inspect_registration",
+]
+
+ENVELOPE_NAME = "BHXHDienTu.xml"
+REGISTRATION_NAME = "tờ khai 04/05/06"
+#: A SigningTime may run this far ahead of the gateway's clock.
+_CLOCK_SKEW = dt.timedelta(minutes=5)
+
+_ENVELOPE_FIELDS = (
+    "NoiDung/ThongTinIVAN/MaIVAN",
+    "NoiDung/ThongTinIVAN/TenIVAN",
+    "NoiDung/ThongTinDonVi/TenDoiTuong",
+    "NoiDung/ThongTinDonVi/MaSoBHXH",
+    "NoiDung/ThongTinDonVi/LoaiDoiTuong",
+    "NoiDung/ThongTinDonVi/MaSoThue",
+    "NoiDung/ThongTinDonVi/NguoiKy",
+    "NoiDung/ThongTinDonVi/DienThoai",
+    "NoiDung/ThongTinDonVi/CoQuanQuanLy",
+    "NoiDung/ThongTinHoSo/TenThuTuc",
+    "NoiDung/ThongTinHoSo/MaThuTuc",
+    "NoiDung/ThongTinHoSo/KyKeKhai",
+    "NoiDung/ThongTinHoSo/NgayLap",
+    "NoiDung/ThongTinHoSo/SoLuongFile",
+    "NoiDung/ThongTinHoSo/QuyTrinhISO",
+    "NoiDung/ThongTinHoSo/ToKhais",
+    "CKy_Dvi",
+)
+_FILE_FIELDS = ("MaToKhai", "MoTaToKhai", "TenFile", "LoaiFile", "DoDaiFile", "NoiDungFile")
+_DECLARATION_FIELDS = ("KyKeKhai", "TenDonVi", "MaDonVi", "MaSoThue", "CoQuanQuanLy", "Cky")
+_REGISTRATION_FIELDS = (
+    "NoiDung/MaToKhai",
+    "NoiDung/MaThuTuc",
+    "NoiDung/TenThuTuc",
+    "NoiDung/ThongTinDonVi/TenDonVi",
+    "NoiDung/ThongTinDonVi/MaSoBHXH",
+    "NoiDung/ThongTinDonVi/MaSoThue",
+    "NoiDung/ThongTinDonVi/CoQuanQuanLy",
+    "NoiDung/ThongTinDonVi/DiaChiLienHe",
+    "NoiDung/ThongTinDonVi/Email",
+    "NoiDung/ThongTinDonVi/DienThoai",
+    "NoiDung/ThongTinDonVi/NguoiKy",
+    "NoiDung/ThongTinIVAN/MaIVAN",
+    "NoiDung/ThongTinIVAN/TenIVAN",
+    "NoiDung/ChungThuSo/SERIAL",
+    "NoiDung/ChungThuSo/SUBJECT",
+    "NoiDung/ChungThuSo/BEGIN",
+    "NoiDung/ChungThuSo/END",
+    "NoiDung/NoiLap",
+    "NoiDung/NgayLap",
+    "CKy_Dvi",
+)
+_STOP_FIELDS = ("NoiDung/NgayNgung", "NoiDung/LyDo")
+# Fields whose text must not be empty (the others must be present).
+_NON_EMPTY = {
+    "MaSoBHXH",
+    "MaSoThue",
+    "MaThuTuc",
+    "MaToKhai",
+    "KyKeKhai",
+    "SoLuongFile",
+    "CoQuanQuanLy",
+    "SERIAL",
+    "TenFile",
+    "LoaiFile",
+    "DoDaiFile",
+    "NoiDungFile",
+}
+
+
+@dataclass(frozen=True)
+class Signer:
+    """One verified signature: the document, its certificate, the time it was judged at."""
+
+    document: str
+    certificate: x509.Certificate
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Inspected:
+    """What the gateway learnt from a document that passed the stateless checks."""
+
+    kind: Literal["envelope", "registration"]
+    procedure: str  # MaThuTuc
+    form: str  # MaToKhai of a registration form; "" for an envelope
+    unit_code: str  # MaSoBHXH
+    tax_code: str  # MaSoThue
+    agency_code: str  # CoQuanQuanLy
+    unit_name: str
+    period: str  # KyKeKhai (envelopes); "" for registration forms
+    signers: tuple[Signer, ...]
+    declared_serial: int | None = None  # ChungThuSo/SERIAL of a registration form
+
+
+class Trust:
+    """The trust anchors: the test PKI's root and chosen intermediates, CRLs read fresh."""
+
+    def __init__(self, pki: test_pki.TestPKI, config: TrustConfig) -> None:
+        self._pki = pki
+        self._config = config
+
+    def problems(self, cert: x509.Certificate, at: dt.datetime) -> list[str]:
+        names = self._config.intermediates
+        intermediates = (
+            self._pki.intermediates()
+            if names is None
+            else [self._pki.ca_certificate(name) for name in names]
+        )
+        crls = self._pki.crls() if self._config.check_revocation else []
+        return test_pki.check_certificate(
+            cert, roots=[self._pki.root], intermediates=intermediates, crls=crls, at=at
+        )
+
+    def check(
+        self,
+        document: str,
+        cert: x509.Certificate,
+        signing_time: dt.datetime | None,
+        now: dt.datetime,
+        tax_code: str,
+    ) -> Signer:
+        """Chain, validity at signing time, revocation, and UID ``MST:`` == ``tax_code``."""
+        serial = format(cert.serial_number, "X")
+        at = signing_time or now
+        oldest = now - dt.timedelta(days=self._config.max_signing_age_days)
+        if signing_time is not None and not (oldest <= signing_time <= now + _CLOCK_SKEW):
+            raise m.SIGNING_TIME(document=document, at=signing_time.isoformat())
+        problems = self.problems(cert, at)
+        if any(p.startswith(("expired", "not yet valid")) for p in problems):
+            raise m.CERTIFICATE_EXPIRED(
+                document=document, at=at.isoformat(timespec="seconds"), serial=serial
+            )
+        if any(p.startswith("revoked") for p in problems):
+            raise m.CERTIFICATE_REVOKED(document=document, serial=serial)
+        if problems:  # chain or CRL-signature problems
+            raise m.CERTIFICATE_UNTRUSTED(document=document, serial=serial)
+        mst = test_pki.mst_of(cert)
+        if mst != tax_code:
+            raise m.CERTIFICATE_MST(
+                document=document,
+                certificate=f"MST:{mst}" if mst else "không có",
+                declared=tax_code,
+            )
+        return Signer(document=document, certificate=cert, at=at)
+
+
+# ------------------------------------------------------------------------------ helpers
+def _parse(data: bytes, document: str, max_bytes: int, max_depth: int) -> etree._ElementTree:
+    try:
+        return parse_hardened(data, max_bytes=max_bytes, max_depth=max_depth)
+    except UnsafeDocument as exc:
+        raise m.XML_UNSAFE(document=document, reason=str(exc)) from None
+
+
+def _require(root: etree._Element, document: str, paths: tuple[str, ...]) -> None:
+    for path in paths:
+        el = root.find(path)
+        if el is None:
+            raise m.FIELD_MISSING(document=document, path=f"{root.tag}/{path}")
+        if path.rsplit("/", 1)[-1] in _NON_EMPTY and not (el.text or "").strip():
+            raise m.FIELD_MISSING(document=document, path=f"{root.tag}/{path}")
+
+
+def _text(root: etree._Element, path: str) -> str:
+    el = root.find(path)
+    return (el.text or "").strip() if el is not None else ""
+
+
+def _verify(
+    tree: etree._ElementTree,
+    document: str,
+    parent: tuple[str, str],
+    trust: Trust,
+    now: dt.datetime,
+    tax_code: str,
+) -> Signer:
+    try:
+        verified = verify_enveloped(tree, signature_parent=parent)
+    except SignatureCheckFailed as exc:
+        raise m.SIGNATURE_INVALID(document=document, reason=exc.reason) from None
+    return trust.check(document, verified.certificate, verified.signing_time, now, tax_code)
+
+
+# ----------------------------------------------------------------------------- envelope
+def inspect_envelope(
+    data: bytes,
+    unit_code: str,
+    trust: Trust,
+    now: dt.datetime,
+    *,
+    max_bytes: int,
+    max_depth: int,
+) -> Inspected:
+    """Check an envelope and every declaration in it, in the order a person would fix them.
+
+    Raises:
+        Refusal: the first problem found (code and exact message).
+    """
+    tree = _parse(data, ENVELOPE_NAME, max_bytes, max_depth)
+    root = tree.getroot()
+    if root.tag != "Hoso":
+        raise m.ROOT(document=ENVELOPE_NAME, expected="Hoso", actual=root.tag)
+    _require(root, ENVELOPE_NAME, _ENVELOPE_FIELDS)
+    declared_unit = _text(root, "NoiDung/ThongTinDonVi/MaSoBHXH")
+    if declared_unit != unit_code:
+        raise m.UNIT_MISMATCH(document=ENVELOPE_NAME, declared=declared_unit, unit=unit_code)
+    code = _text(root, "NoiDung/ThongTinHoSo/MaThuTuc")
+    procedure = PROCEDURES.get(code)
+    if procedure is None:
+        raise m.UNKNOWN_PROCEDURE()
+    if procedure.kind != "business":
+        raise m.WRONG_KIND(procedure=code, expected="registration", actual="envelope")
+    tax_code = _text(root, "NoiDung/ThongTinDonVi/MaSoThue")
+
+    files = root.findall("NoiDung/ThongTinHoSo/ToKhais/FileToKhai")
+    declared_count = _text(root, "NoiDung/ThongTinHoSo/SoLuongFile")
+    if not declared_count.isdigit() or int(declared_count) != len(files):
+        raise m.FILE_COUNT(declared=declared_count, actual=len(files))
+    contents: list[tuple[str, str, bytes]] = []  # (form, file name, bytes)
+    for index, item in enumerate(files, start=1):
+        base = f"NoiDung/ThongTinHoSo/ToKhais/FileToKhai[{index}]"
+        for name in _FILE_FIELDS:
+            el = item.find(name)
+            if el is None or (name in _NON_EMPTY and not (el.text or "").strip()):
+                raise m.FIELD_MISSING(document=ENVELOPE_NAME, path=f"Hoso/{base}/{name}")
+        form, filename = _text(item, "MaToKhai"), _text(item, "TenFile")
+        encoded = _text(item, "NoiDungFile")
+        try:
+            content = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise m.FILE_BASE64(name=filename) from None
+        declared_length = _text(item, "DoDaiFile")
+        if declared_length != str(len(encoded)):
+            raise m.FILE_LENGTH(name=filename, declared=declared_length, actual=len(encoded))
+        extension = posixpath.splitext(filename)[1]
+        declared_type = _text(item, "LoaiFile")
+        if declared_type != extension:
+            raise m.FILE_TYPE(name=filename, declared=declared_type, actual=extension or "không có")
+        contents.append((form, filename, content))
+
+    forms = [form for form, _, _ in contents]
+    for form in forms:
+        if form not in procedure.allowed_forms:
+            raise m.FORM_NOT_ALLOWED(procedure=code, form=form)
+    for form in sorted(procedure.required_forms):
+        if form not in forms:
+            raise m.FORM_MISSING(procedure=code, form=form)
+
+    signers = [_verify(tree, ENVELOPE_NAME, ("Hoso", "CKy_Dvi"), trust, now, tax_code)]
+    for form, filename, content in contents:
+        if form == ATTACHMENT_FORM:
+            continue  # attachments are opaque bytes, included unsigned
+        signers.append(
+            _inspect_declaration(
+                content, form, filename, tax_code, trust, now, max_bytes, max_depth
+            )
+        )
+    return Inspected(
+        kind="envelope",
+        procedure=code,
+        form="",
+        unit_code=unit_code,
+        tax_code=tax_code,
+        agency_code=_text(root, "NoiDung/ThongTinDonVi/CoQuanQuanLy"),
+        unit_name=_text(root, "NoiDung/ThongTinDonVi/TenDoiTuong"),
+        period=_text(root, "NoiDung/ThongTinHoSo/KyKeKhai"),
+        signers=tuple(signers),
+    )
+
+
+def _inspect_declaration(
+    content: bytes,
+    form: str,
+    filename: str,
+    tax_code: str,
+    trust: Trust,
+    now: dt.datetime,
+    max_bytes: int,
+    max_depth: int,
+) -> Signer:
+    tree = _parse(content, filename, max_bytes, max_depth)
+    root = tree.getroot()
+    if root.tag != form:
+        raise m.DECLARATION_ROOT(name=filename, actual=root.tag, form=form)
+    _require(root, filename, _DECLARATION_FIELDS)
+    declared = _text(root, "MaSoThue")
+    if declared != tax_code:
+        raise m.DECLARATION_TAX_CODE(name=filename, declared=declared, expected=tax_code)
+    return _verify(tree, filename, (form, "Cky"), trust, now, tax_code)
+
+
+# ------------------------------------------------------------------- registration forms
+def inspect_registration(
+    data: bytes,
+    unit_code: str,
+    trust: Trust,
+    now: dt.datetime,
+    *,
+    max_bytes: int,
+    max_depth: int,
+) -> Inspected:
+    """Check a 04/05/06 form: structure, catalogue, signature, and that the certificate
+    named in ``ChungThuSo`` is the one that signed it.
+
+    Raises:
+        Refusal: the first problem found (code and exact message).
+    """
+    tree = _parse(data, REGISTRATION_NAME, max_bytes, max_depth)
+    root = tree.getroot()
+    if root.tag != "Hoso":
+        raise m.ROOT(document=REGISTRATION_NAME, expected="Hoso", actual=root.tag)
+    code = _text(root, "NoiDung/MaThuTuc")
+    procedure = PROCEDURES.get(code)
+    if procedure is None:
+        raise m.UNKNOWN_PROCEDURE()
+    if procedure.kind != "registration":
+        raise m.WRONG_KIND(procedure=code, expected="envelope", actual="registration")
+    form = _text(root, "NoiDung/MaToKhai")
+    document = f"{form}.xml" if form else REGISTRATION_NAME
+    if form not in procedure.allowed_forms:
+        raise m.FORM_CODE(form=form, procedure=code)
+    _require(root, document, _REGISTRATION_FIELDS + (_STOP_FIELDS if code == "06" else ()))
+    declared_unit = _text(root, "NoiDung/ThongTinDonVi/MaSoBHXH")
+    if declared_unit != unit_code:
+        raise m.UNIT_MISMATCH(document=document, declared=declared_unit, unit=unit_code)
+    tax_code = _text(root, "NoiDung/ThongTinDonVi/MaSoThue")
+    signer = _verify(tree, document, ("Hoso", "CKy_Dvi"), trust, now, tax_code)
+    declared_serial_text = _text(root, "NoiDung/ChungThuSo/SERIAL")
+    try:
+        declared_serial: int | None = int(declared_serial_text, 16)
+    except ValueError:
+        declared_serial = None
+    if declared_serial != signer.certificate.serial_number:
+        raise m.FORM_CERTIFICATE(
+            declared=declared_serial_text, actual=format(signer.certificate.serial_number, "X")
+        )
+    return Inspected(
+        kind="registration",
+        procedure=code,
+        form=form,
+        unit_code=unit_code,
+        tax_code=tax_code,
+        agency_code=_text(root, "NoiDung/ThongTinDonVi/CoQuanQuanLy"),
+        unit_name=_text(root, "NoiDung/ThongTinDonVi/TenDonVi"),
+        period="",
+        signers=(signer,),
+        declared_serial=declared_serial,
+    )
