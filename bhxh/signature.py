@@ -53,7 +53,6 @@ import binascii
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -63,7 +62,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
-from bhxh.errors import SignatureInvalid, UnsafeXml
+from bhxh.errors import SignatureInvalid
+from bhxh.xmlsafe import parse_xml
 
 __all__ = [
     "C14N10",
@@ -76,6 +76,7 @@ __all__ = [
     "PreparedSignature",
     "VerifiedSignature",
     "apply_signature",
+    "parse_document",
     "prepare_signature",
     "signed_info_digest",
     "verify_signature",
@@ -131,33 +132,17 @@ class VerifiedSignature:
 
 # ------------------------------------------------------------------ parsing
 def _parser() -> etree.XMLParser:
-    # A fresh parser per call: lxml parsers are not thread-safe.
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_blank_text=False,
-        collect_ids=False,
-    )
+    # For SignedInfo copies the profile built or checked itself; documents go through xmlsafe.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 def parse_document(data: bytes, what: str = "document") -> etree._ElementTree:
-    """Parse untrusted XML with no DTD, no entities, no network; refuse any DOCTYPE.
+    """Parse untrusted XML with :func:`bhxh.xmlsafe.parse_xml` and return the whole tree.
 
     Raises:
-        UnsafeXml: DOCTYPE present or the bytes are not well-formed XML.
+        UnsafeXml: DOCTYPE, not UTF-8, too large, too deep or not well-formed.
     """
-    try:
-        root = etree.fromstring(data, _parser())
-    except etree.XMLSyntaxError as exc:
-        raise UnsafeXml(f"{what}: not well-formed XML: {exc}") from exc
-    tree = root.getroottree()
-    docinfo: Any = tree.docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
-        raise UnsafeXml(f"{what}: a DOCTYPE is not allowed")
-    return tree
+    return parse_xml(data, what=what).getroottree()
 
 
 def _load_certificate(der: bytes) -> x509.Certificate:

@@ -1,0 +1,472 @@
+"""The crash-safe dossier store: one folder per dossier and a journal of its steps.
+
+Layout under the root (``Settings().store_dir``, i.e. ``$BHXH_DATA_DIR/store``)::
+
+    <root>/<unit code>/<MM-YYYY>/<dossier id>/
+        record.json                       the journal: identity + ordered step records
+        source/<declaration file>         the declarations as loaded from the inbox
+        attachments/<file>                attachments as loaded
+        prepared/<file>                   declarations with an empty SignatureValue
+        signed/<file>                     signed declarations (final bytes)
+        envelope/BHXHDienTu.xml.prepared  the envelope with an empty SignatureValue
+        envelope/BHXHDienTu.xml           the signed envelope (final bytes)
+        ...                               whatever else a step keeps (receipts, results)
+
+Every write is atomic: a temporary file in the same folder, flush, fsync, ``os.replace``,
+then fsync of the folder. The journal is rewritten whole on each step the same way, so after
+a crash it is either the old journal or the new one, never half of one. A dossier is
+"opened" once ``record.json`` exists (it is written last); folders without it are ignored
+and completed by the next :meth:`DossierStore.open`. Writers of one dossier are serialised
+with an advisory lock (``.lock``), so two processes never lose each other's steps.
+
+Dossier ids are deterministic (:func:`dossier_id`): the same unit, period, procedure and
+file contents give the same id, so loading the inbox twice opens the same dossier.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from bhxh.errors import StoreError
+from bhxh.models import Attachment, Declaration, Dossier, UnitInfo
+from bhxh.settings import Settings
+
+__all__ = [
+    "JOURNAL",
+    "DossierRecord",
+    "DossierStore",
+    "Step",
+    "StepRecord",
+    "StoredFile",
+    "dossier_id",
+]
+
+JOURNAL = "record.json"
+_VERSION = 1
+_PERIOD = re.compile(r"^(0[1-9]|1[0-2])/(\d{4})$")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class Step(StrEnum):
+    """The steps of a dossier, in the order they happen (``failed`` may follow any).
+
+    - ``loaded``: the declarations were copied from the inbox into ``source/``.
+    - ``prepared``: declaration signature templates written to ``prepared/``.
+    - ``round1_requested``: signing transaction for the declarations asked (its id in data).
+    - ``declarations_signed``: the signed declarations are in ``signed/``.
+    - ``envelope_prepared``: the envelope with an empty SignatureValue is in ``envelope/``.
+    - ``round2_requested``: signing transaction for the envelope (or 04/05/06 form) asked.
+    - ``signed``: the signed envelope ``envelope/BHXHDienTu.xml`` is final.
+    - ``submitting``: about to submit (written before the call, for an idempotent retry).
+    - ``submitted``: the gateway acknowledged the dossier.
+    - ``receipt``: VSS numbered the dossier (``soHoSo``).
+    - ``result``: VSS's final outcome.
+    - ``failed``: stopped with an error a person must look at (reason in data).
+    """
+
+    LOADED = "loaded"
+    PREPARED = "prepared"
+    ROUND1_REQUESTED = "round1_requested"
+    DECLARATIONS_SIGNED = "declarations_signed"
+    ENVELOPE_PREPARED = "envelope_prepared"
+    ROUND2_REQUESTED = "round2_requested"
+    SIGNED = "signed"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    RECEIPT = "receipt"
+    RESULT = "result"
+    FAILED = "failed"
+
+    @property
+    def order(self) -> int:
+        """Position in the happy path (``failed`` is last)."""
+        return list(Step).index(self)
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One journal entry: which step, when (UTC), and what it produced."""
+
+    step: Step
+    at: datetime
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file the dossier was opened with: ``kind`` is "declaration" or "attachment"."""
+
+    kind: str
+    form: str
+    filename: str
+    sha256: str
+
+    @property
+    def relpath(self) -> str:
+        folder = "source" if self.kind == "declaration" else "attachments"
+        return f"{folder}/{self.filename}"
+
+
+@dataclass(frozen=True)
+class DossierRecord:
+    """A dossier as the store knows it: identity, files and the journal of steps."""
+
+    id: str
+    unit_code: str
+    period: str  # MM/yyyy
+    procedure: str
+    name: str
+    path: Path
+    files: tuple[StoredFile, ...] = ()
+    steps: tuple[StepRecord, ...] = ()
+
+    def last(self, step: Step) -> StepRecord | None:
+        """The latest record of ``step``, if any."""
+        for entry in reversed(self.steps):
+            if entry.step == step:
+                return entry
+        return None
+
+    def has(self, step: Step) -> bool:
+        return self.last(step) is not None
+
+    @property
+    def state(self) -> Step:
+        """The latest step recorded."""
+        return self.steps[-1].step if self.steps else Step.LOADED
+
+
+def _period_folder(period: str) -> str:
+    match = _PERIOD.match(period)
+    if not match:
+        raise StoreError(f"period {period!r} is not MM/yyyy")
+    return f"{match.group(1)}-{match.group(2)}"
+
+
+def _safe(value: str, what: str) -> str:
+    if not _SAFE_NAME.match(value) or value.endswith((".tmp", ".")):
+        raise StoreError(f"{what} {value!r} cannot be a folder or file name in the store")
+    return value
+
+
+def _safe_filename(name: str, where: str) -> str:
+    if (
+        not name
+        or name.startswith(".")
+        or any(c in name for c in "/\\")
+        or any(ord(c) < 32 for c in name)
+        or len(name.encode()) > 200
+        or name.endswith(".tmp")
+    ):
+        raise StoreError(f"{where}: file name {name!r} cannot be stored")
+    return name
+
+
+def dossier_id(unit_code: str, period: str, procedure: str, content_sha256s: Iterable[str]) -> str:
+    """A short deterministic id: ``<procedure>-<MMYYYY>-<10 hex>``, e.g. ``600-012026-3fa9c1d2e0``.
+
+    The hash covers the unit, period, procedure and the sorted content hashes, so the order
+    the files are listed in does not matter.
+    """
+    _safe(procedure, "procedure")
+    folder = _period_folder(period)
+    hashes = sorted(h.lower() for h in content_sha256s)
+    material = "\n".join([unit_code, period, procedure, *hashes]).encode()
+    return f"{procedure}-{folder.replace('-', '')}-{hashlib.sha256(material).hexdigest()[:10]}"
+
+
+# ------------------------------------------------------------------ atomic files
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _makedirs(path: Path) -> None:
+    """Create ``path`` and make each new directory entry durable."""
+    missing: list[Path] = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        with suppress(FileExistsError):
+            folder.mkdir()
+        _fsync_dir(folder.parent)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    _makedirs(path.parent)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+# ------------------------------------------------------------------ journal (de)serialisation
+def _to_json(rec: DossierRecord) -> bytes:
+    doc = {
+        "version": _VERSION,
+        "id": rec.id,
+        "unit_code": rec.unit_code,
+        "period": rec.period,
+        "procedure": rec.procedure,
+        "name": rec.name,
+        "files": [
+            {"kind": f.kind, "form": f.form, "filename": f.filename, "sha256": f.sha256}
+            for f in rec.files
+        ],
+        "steps": [
+            {"step": s.step.value, "at": s.at.isoformat(), "data": dict(s.data)} for s in rec.steps
+        ],
+    }
+    try:
+        return json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"dossier {rec.id}: step data is not JSON: {exc}") from exc
+
+
+def _from_json(raw: bytes, path: Path) -> DossierRecord:
+    try:
+        doc = json.loads(raw)
+        if doc.get("version") != _VERSION:
+            raise StoreError(f"{path}: journal version {doc.get('version')!r} is not {_VERSION}")
+        return DossierRecord(
+            id=doc["id"],
+            unit_code=doc["unit_code"],
+            period=doc["period"],
+            procedure=doc["procedure"],
+            name=doc["name"],
+            path=path,
+            files=tuple(StoredFile(**f) for f in doc["files"]),
+            steps=tuple(
+                StepRecord(step=Step(s["step"]), at=datetime.fromisoformat(s["at"]), data=s["data"])
+                for s in doc["steps"]
+            ),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StoreError(f"{path / JOURNAL}: unreadable journal: {exc}") from exc
+
+
+class DossierStore:
+    """Dossier folders and journals under one root.
+
+    Example:
+        >>> store = DossierStore()                        # Settings().store_dir
+        >>> rec = store.open(dossier)                     # idempotent
+        >>> store.write_file(rec, "prepared/D02-TS-595.xml", prepared.xml)
+        >>> rec = store.record(rec, Step.PREPARED, digests={"D02-TS-595.xml": "ab12..."})
+        >>> rec.state
+        <Step.PREPARED: 'prepared'>
+    """
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else Settings().store_dir
+
+    # -------------------------------------------------------------- paths
+    def _folder(self, unit_code: str, period: str, ident: str) -> Path:
+        unit = _safe(unit_code, "unit code")
+        return self.root / unit / _period_folder(period) / _safe(ident, "dossier id")
+
+    @staticmethod
+    def _relpath(rec: DossierRecord, relpath: str) -> Path:
+        parts = PurePosixPath(relpath).parts
+        if (
+            not parts
+            or relpath.startswith("/")
+            or "\\" in relpath
+            or any(p in ("", ".", "..") or p.startswith(".") for p in parts)
+            or relpath == JOURNAL
+        ):
+            raise StoreError(f"dossier {rec.id}: {relpath!r} is not a file path inside it")
+        return rec.path.joinpath(*parts)
+
+    @contextmanager
+    def _locked(self, folder: Path) -> Iterator[None]:
+        _makedirs(folder)
+        with open(folder / ".lock", "a+b") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    # -------------------------------------------------------------- dossiers
+    def open(self, dossier: Dossier) -> DossierRecord:
+        """Open a dossier: create its folder, copy its files and record ``loaded``.
+
+        If the dossier (same id) is already in the store, its record is returned unchanged.
+
+        Raises:
+            StoreError: an unsafe unit code, period or file name, or a write failed.
+        """
+        files = tuple(
+            [StoredFile("declaration", d.form, d.filename, d.sha256) for d in dossier.declarations]
+            + [
+                StoredFile("attachment", "CT-DK", a.filename, _sha256(a))
+                for a in dossier.attachments
+            ]
+        )
+        ident = dossier_id(
+            dossier.unit.code, dossier.period, dossier.procedure, (f.sha256 for f in files)
+        )
+        folder = self._folder(dossier.unit.code, dossier.period, ident)
+        for f in files:
+            _safe_filename(f.filename, f"dossier {dossier.name!r}")
+        with self._locked(folder):
+            if (folder / JOURNAL).exists():
+                return self._read(folder)
+            rec = DossierRecord(
+                id=ident,
+                unit_code=dossier.unit.code,
+                period=dossier.period,
+                procedure=dossier.procedure,
+                name=dossier.name,
+                path=folder,
+                files=files,
+            )
+            contents: list[Declaration | Attachment] = [
+                *dossier.declarations,
+                *dossier.attachments,
+            ]
+            for stored, item in zip(files, contents, strict=True):
+                _atomic_write(self._relpath(rec, stored.relpath), item.content)
+            rec = _append(rec, Step.LOADED, {"files": len(files)})
+            self._write_journal(rec)
+            return rec
+
+    def get(self, unit_code: str, period: str, dossier_id: str) -> DossierRecord:
+        """Read a dossier's record back (to resume).
+
+        Raises:
+            StoreError: no such dossier, or an unreadable journal.
+        """
+        return self._read(self._folder(unit_code, period, dossier_id))
+
+    def list(self, unit_code: str, period: str) -> list[DossierRecord]:
+        """Every opened dossier of a unit for a period, oldest first."""
+        base = self.root / _safe(unit_code, "unit code") / _period_folder(period)
+        if not base.is_dir():
+            return []
+        records = [self._read(p) for p in base.iterdir() if (p / JOURNAL).is_file()]
+        return sorted(records, key=lambda r: (r.steps[0].at if r.steps else datetime.min, r.id))
+
+    def record(self, rec: DossierRecord, step: Step, **data: Any) -> DossierRecord:
+        """Append a step to the journal atomically and return the new record.
+
+        The journal on disk is the truth: the step is appended to what is there now.
+
+        Raises:
+            StoreError: data not JSON-able, or the write failed (the journal is unchanged).
+        """
+        step = Step(step)
+        with self._locked(rec.path):
+            current = self._read(rec.path)
+            new = _append(current, step, data)
+            self._write_journal(new)
+            return new
+
+    def _write_journal(self, rec: DossierRecord) -> None:
+        payload = _to_json(rec)
+        try:
+            _atomic_write(rec.path / JOURNAL, payload)
+        except OSError as exc:
+            raise StoreError(f"dossier {rec.id}: cannot write the journal: {exc}") from exc
+
+    def _read(self, folder: Path) -> DossierRecord:
+        journal = folder / JOURNAL
+        try:
+            raw = journal.read_bytes()
+        except FileNotFoundError as exc:
+            raise StoreError(f"no dossier at {folder}") from exc
+        except OSError as exc:
+            raise StoreError(f"{journal}: {exc}") from exc
+        return _from_json(raw, folder)
+
+    # -------------------------------------------------------------- files
+    def write_file(self, rec: DossierRecord, relpath: str, data: bytes) -> Path:
+        """Write a file of the dossier atomically (e.g. ``signed/D02-TS-595.xml``)."""
+        path = self._relpath(rec, relpath)
+        try:
+            _atomic_write(path, data)
+        except OSError as exc:
+            raise StoreError(f"dossier {rec.id}: cannot write {relpath}: {exc}") from exc
+        return path
+
+    def read_file(self, rec: DossierRecord, relpath: str) -> bytes:
+        """Read a file of the dossier.
+
+        Raises:
+            StoreError: the file does not exist or cannot be read.
+        """
+        path = self._relpath(rec, relpath)
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise StoreError(f"dossier {rec.id}: cannot read {relpath}: {exc}") from exc
+
+    def has_file(self, rec: DossierRecord, relpath: str) -> bool:
+        return self._relpath(rec, relpath).is_file()
+
+    def load_dossier(self, rec: DossierRecord, unit: UnitInfo) -> Dossier:
+        """Rebuild the :class:`Dossier` from the files it was opened with (to resume)."""
+        if unit.code != rec.unit_code:
+            raise StoreError(f"dossier {rec.id} belongs to unit {rec.unit_code}, not {unit.code}")
+        declarations = tuple(
+            Declaration(f.form, f.filename, self.read_file(rec, f.relpath))
+            for f in rec.files
+            if f.kind == "declaration"
+        )
+        attachments = tuple(
+            Attachment(f.filename, self.read_file(rec, f.relpath))
+            for f in rec.files
+            if f.kind == "attachment"
+        )
+        return Dossier(
+            unit=unit,
+            period=rec.period,
+            procedure=rec.procedure,
+            name=rec.name,
+            declarations=declarations,
+            attachments=attachments,
+        )
+
+
+def _sha256(attachment: Attachment) -> str:
+    return hashlib.sha256(attachment.content).hexdigest()
+
+
+def _append(rec: DossierRecord, step: Step, data: Mapping[str, Any]) -> DossierRecord:
+    entry = StepRecord(step=step, at=datetime.now(UTC), data=dict(data))
+    return DossierRecord(
+        id=rec.id,
+        unit_code=rec.unit_code,
+        period=rec.period,
+        procedure=rec.procedure,
+        name=rec.name,
+        path=rec.path,
+        files=rec.files,
+        steps=(*rec.steps, entry),
+    )
