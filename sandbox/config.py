@@ -1,0 +1,224 @@
+"""The sandbox's declarative file (TOML or JSON) and a Python handle to run it.
+
+Example:
+    >>> with start_sandbox(load_config(Path("sandbox.toml"))) as sb:  # doctest: +SKIP
+    ...     print(sb.provider_url, sb.phone_url("acme"))
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sandbox.audit import AuditLog
+from sandbox.pki import TestPKI
+from sandbox.provider import ProviderConfig, create_provider_app
+from sandbox.serve import ServerThread
+
+__all__ = ["Sandbox", "SandboxConfig", "example_config", "load_config", "start_sandbox"]
+
+
+class SandboxConfig(BaseModel):
+    """The whole sandbox: the signing provider, the submission gateway, where files go."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: ProviderConfig = Field(default_factory=ProviderConfig)
+    # GATEWAY PLACEHOLDER: the gateway helper owns this field's type (GatewayConfig).
+    # Kept loose so either side can change without breaking the other; validated by
+    # sandbox.gateway.GatewayConfig when the sandbox starts.
+    gateway: dict[str, Any] | None = None
+    pki_dir: Path = Path("var/pki")
+    audit_path: Path = Path("var/sandbox/audit.jsonl")
+    provider_port: int = Field(0, ge=0, le=65535, description="0 = any free port.")
+    gateway_port: int = Field(0, ge=0, le=65535, description="0 = any free port.")
+
+
+def load_config(path: Path) -> SandboxConfig:
+    """Read a ``.toml`` or ``.json`` sandbox file; relative paths stay relative to the cwd."""
+    path = Path(path)
+    raw = path.read_bytes()
+    if path.suffix.lower() == ".json":
+        data = json.loads(raw)
+    elif path.suffix.lower() == ".toml":
+        data = tomllib.loads(raw.decode("utf-8"))
+    else:
+        raise ValueError(f"{path}: sandbox config must end in .toml or .json")
+    return SandboxConfig.model_validate(data)
+
+
+class Sandbox:
+    """Running sandbox servers on loopback; stop them with :meth:`stop` or ``with``."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.pki = TestPKI.load_or_create(config.pki_dir)
+        self.audit = AuditLog(config.audit_path)
+        self.provider_app = create_provider_app(config.provider, self.pki, self.audit)
+        self._servers: list[ServerThread] = []
+        self.provider_url = ""
+        self.gateway_url: str | None = None
+        self.gateway_app: Any = None
+        if config.gateway is not None:
+            from sandbox.gateway import GatewayConfig, create_gateway_app
+
+            self.gateway_app = create_gateway_app(
+                GatewayConfig.model_validate(config.gateway), self.pki, self.audit
+            )
+
+    def start(self) -> Sandbox:
+        try:
+            server = ServerThread(self.provider_app, port=self.config.provider_port).start()
+            self._servers.append(server)
+            self.provider_url = server.url
+            if self.gateway_app is not None:
+                gw = ServerThread(self.gateway_app, port=self.config.gateway_port).start()
+                self._servers.append(gw)
+                self.gateway_url = gw.url
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    @property
+    def control_token(self) -> str:
+        """The ``x-sandbox-token`` value for the phone's control API."""
+        return self.config.provider.control_token
+
+    @property
+    def misa_url(self) -> str:
+        """Base URL for a MISA client (auth under /webdev, signing at the root)."""
+        return self.provider_url + "/"
+
+    @property
+    def vnpt_url(self) -> str:
+        """Base URL for a VNPT SmartCA sp769 client."""
+        return self.provider_url + "/sca/sp769"
+
+    def phone_url(self, user: str) -> str:
+        """The virtual phone page of ``user``."""
+        return f"{self.provider_url}/phone/{quote(user, safe='')}"
+
+    def stop(self) -> None:
+        while self._servers:
+            self._servers.pop().stop()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def start_sandbox(config: SandboxConfig) -> Sandbox:
+    """Issue the certificates, start the provider (and gateway, when configured)."""
+    return Sandbox(config).start()
+
+
+_EXAMPLE = """\
+# prefect-bhxh sandbox: a local MISA eSign / VNPT SmartCA stand-in with a virtual phone.
+# Start it with:  python -m sandbox --config sandbox.toml
+# Everything here is TEST material: test PKI, throwaway passwords, loopback only.
+
+pki_dir = "var/pki"                      # test PKI (created on first run, then reused)
+audit_path = "var/sandbox/audit.jsonl"   # one JSON object per line
+provider_port = 8765                     # 0 = any free port
+gateway_port = 8766
+
+[provider]
+lockout_after = 5                 # wrong passwords before the account locks
+lockout_seconds = 900
+token_ttl_seconds = 3600          # MISA access token lifetime (expiresIn)
+signing_deadline_seconds = 300    # how long the phone has to approve
+control_token = "change-me-sandbox-control-token"   # header x-sandbox-token for /phone/api
+
+# Integrators: MISA clientId / clientKey pairs, VNPT sp_id / sp_password pairs.
+[[provider.clients.misa]]
+client_id = "demo-client"
+client_key = "demo-client-key"
+
+[[provider.clients.vnpt]]
+sp_id = "demo-sp"
+sp_password = "demo-sp-password"
+
+# A MISA account with two-factor and three certificates (one inactive, one expired).
+[[provider.accounts]]
+username = "acme"
+password = "acme-password"
+two_factor_code = "246810"        # omit for no two-factor
+provider = "misa"
+pin = "123456"                    # PIN asked by the virtual phone
+
+[[provider.accounts.certificates]]
+pki_name = "acme-misa"
+alias = "ACME-2025"
+tax_code = "0101234567"
+unit_name = "Công ty TNHH ACME"
+ca = "misa"                       # misa | vnpt | token
+variant = "valid"                 # valid | expired | not_yet_valid | revoked
+key_status = "ACTIVE"             # ACTIVE | INACTIVE
+
+[[provider.accounts.certificates]]
+pki_name = "acme-misa-old"
+alias = "ACME-2022"
+tax_code = "0101234567"
+unit_name = "Công ty TNHH ACME"
+variant = "expired"
+
+[[provider.accounts.certificates]]
+pki_name = "acme-misa-paused"
+alias = "ACME-PAUSED"
+tax_code = "0101234567"
+unit_name = "Công ty TNHH ACME"
+key_status = "INACTIVE"
+
+# A VNPT SmartCA signer: the user id is the ID number or the tax code.
+[[provider.accounts]]
+user_id = "0109876543"
+provider = "vnpt"
+
+[[provider.accounts.certificates]]
+pki_name = "beta-vnpt"
+tax_code = "0109876543"
+unit_name = "Công ty CP Beta"
+ca = "vnpt"
+
+# Phone policies: approve | reject | expire | fail | manual (wait for a person).
+[provider.policies.acme]
+action = "manual"
+
+[provider.policies."0109876543"]
+action = "approve"
+after_seconds = 3
+
+# Fault switches (all off here).
+[provider.faults]
+rate_429 = 0.0               # share of API calls answered 429 (with Retry-After)
+rate_5xx = 0.0               # share answered 503
+burst_429 = 0                # the first N API calls answer 429
+retry_after_seconds = 1
+slow_seconds = 0.0           # delay before each API answer
+wrong_key_signatures = false # sign with a key that is not the certificate's
+token_expires_early = false  # a password login's token dies after its first use
+refresh_fails = false        # refresh tokens are refused (client must log in again)
+seed = 1
+
+# The submission gateway playing VSS joins the same file under [gateway]
+# (see sandbox.gateway.GatewayConfig); omit the table to run the provider alone.
+"""
+
+
+def example_config() -> str:
+    """A commented example sandbox file (TOML)."""
+    return _EXAMPLE
