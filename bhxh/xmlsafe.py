@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from pathlib import Path
 
@@ -42,13 +44,30 @@ def _fail(what: str, problem: str) -> UnsafeXml:
     return UnsafeXml(f"{what}: {problem}" if what else problem)
 
 
+@functools.lru_cache(maxsize=8)
+def _settings_limits(_key: tuple[object, ...]) -> tuple[int, int]:
+    from bhxh.settings import get_settings
+
+    settings = get_settings()
+    return settings.max_xml_bytes, settings.max_xml_depth
+
+
 def _limits(max_bytes: int | None, max_depth: int | None) -> tuple[int, int]:
     if max_bytes is None or max_depth is None:
-        from bhxh.settings import get_settings
-
-        settings = get_settings()
-        max_bytes = settings.max_xml_bytes if max_bytes is None else max_bytes
-        max_depth = settings.max_xml_depth if max_depth is None else max_depth
+        # Building Settings costs ~0.4 ms; reuse it while what it reads is unchanged
+        # (BHXH_ variables, the working directory and its .env file).
+        try:
+            env_file: object = os.stat(".env").st_mtime_ns
+        except OSError:
+            env_file = None
+        key = (
+            tuple(sorted((k, v) for k, v in os.environ.items() if k[:5].upper() == "BHXH_")),
+            os.getcwd(),
+            env_file,
+        )
+        default_bytes, default_depth = _settings_limits(key)
+        max_bytes = default_bytes if max_bytes is None else max_bytes
+        max_depth = default_depth if max_depth is None else max_depth
     return max_bytes, max_depth
 
 

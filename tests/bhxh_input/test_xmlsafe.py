@@ -141,3 +141,24 @@ def test_text_instead_of_bytes_is_refused() -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(UnsafeXml, match="cannot read XML file"):
         parse_xml_file(tmp_path / "nope.xml")
+
+
+def test_parser_alone_refuses_doctype_when_the_byte_scan_is_bypassed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Defence in depth: with the raw-bytes scan disabled, the parser settings and the
+    # docinfo check must still refuse the document without reading the entity's target.
+    import re
+
+    from bhxh import xmlsafe
+
+    monkeypatch.setattr(xmlsafe, "_DTD_MARKUP", re.compile(rb"(?!)"))
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-0xBEEF")
+    data = (
+        f'<!DOCTYPE D02-TS [<!ENTITY x SYSTEM "file://{secret}">]>'
+        "<D02-TS><HoTen>&x;</HoTen></D02-TS>"
+    ).encode()
+    message = refused(data)
+    assert "DOCTYPE / DTD is not allowed" in message
+    assert "TOP-SECRET" not in message
