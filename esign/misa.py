@@ -212,9 +212,11 @@ class MisaESignClient(SigningClientBase):
         refresh = data.get("refreshToken")
         self._refresh_token = refresh if isinstance(refresh, str) else None
         expires = data.get("expiresIn")
-        self._token_deadline = (
-            time.monotonic() + float(expires) - 5 if isinstance(expires, int | float) else None
-        )
+        if isinstance(expires, int | float) and expires > 0:
+            # renew a little early: 5 s, or a tenth of a very short lifetime
+            self._token_deadline = time.monotonic() + float(expires) - min(5.0, expires / 10)
+        else:
+            self._token_deadline = None
         user = data.get("user")
         if isinstance(user, dict) and user.get("id") is not None:
             self._user_id = str(user["id"])

@@ -1,0 +1,17 @@
+"""Fixtures for the esign tests: a provider sandbox per test on a loopback port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from esign_support import ProviderFactory, provider_fixture
+
+from sandbox.pki import TestPKI
+
+
+@pytest.fixture
+def provider(pki: TestPKI, tmp_path: Path) -> Iterator[ProviderFactory]:
+    """``provider(**overrides)`` starts a sandbox with ``base_config(**overrides)``."""
+    yield from provider_fixture(pki, tmp_path)
