@@ -1,0 +1,162 @@
+"""VNPT SmartCA sp769 client against the provider sandbox over real HTTP on loopback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from esign_support import (
+    BETA_TAX,
+    FAST,
+    VNPT_CLIENT,
+    ProviderFactory,
+    Running,
+    assert_verifies,
+    items,
+    until,
+    wait_terminal,
+)
+
+from esign import (
+    AuthenticationFailed,
+    Certificate,
+    SignatureMismatch,
+    TxStatus,
+    VnptSmartCAClient,
+)
+
+
+def vnpt(sb: Running, **kw: Any) -> VnptSmartCAClient:
+    kw.setdefault("sp_password", VNPT_CLIENT["sp_password"])
+    return VnptSmartCAClient(
+        sb.vnpt_url, VNPT_CLIENT["sp_id"], user_id=BETA_TAX, retry=FAST, timeout=10, **kw
+    )
+
+
+async def usable(client: VnptSmartCAClient) -> Certificate:
+    return next(c for c in await client.list_certificates() if c.is_usable())
+
+
+async def test_certificates_are_normalised_with_the_chain(provider: ProviderFactory) -> None:
+    sb = provider()
+    async with vnpt(sb) as client:
+        await client.login()
+        certs = await client.list_certificates()
+    assert client.account == BETA_TAX
+    by_alias = {c.alias: c for c in certs}
+    good = by_alias["esign-beta-vnpt"]
+    assert good.provider == "vnpt" and good.mst == BETA_TAX and good.is_usable()
+    assert good.der == sb.pki.get("esign-beta-vnpt").der
+    assert good.chain == tuple(sb.pki.chain_der("vnpt"))
+    assert by_alias["esign-beta-vnpt-paused"].status == "inactive"
+
+
+async def test_wrong_service_credentials_raise_authentication_failed(
+    provider: ProviderFactory,
+) -> None:
+    sb = provider()
+    async with vnpt(sb, sp_password="nope") as client:
+        with pytest.raises(AuthenticationFailed) as err:
+            await client.login()
+    assert err.value.code == "SP_CREDENTIAL_INVALID"
+    assert "nope" not in str(err.value)
+
+
+async def test_a_batch_of_20_hex_digests_is_approved_with_one_approval(
+    provider: ProviderFactory,
+) -> None:
+    sb = provider(policies={BETA_TAX: {"action": "approve"}})
+    async with vnpt(sb) as client:
+        cert = await usable(client)
+        batch = items(20)
+        tx = await client.request_signatures(cert, batch, "Ký <i>20</i> tờ khai", "vnpt-r1")
+        assert tx.id == "vnpt-r1"  # our id is the wire transaction_id
+        done = await wait_terminal(lambda: client.get_transaction(tx.id, cert, batch))
+    assert done.status is TxStatus.SUCCEEDED
+    assert_verifies(sb.pki.get("esign-beta-vnpt").certificate, batch, done.signatures)
+    assert len(sb.events("approved", BETA_TAX)) == 1
+    assert [e["documents"] for e in sb.events("sign_request", BETA_TAX)] == [20]
+
+
+@pytest.mark.parametrize(
+    ("policy", "status", "code"),
+    [
+        ({"action": "reject"}, TxStatus.REJECTED, "REJECTED"),
+        ({"action": "fail", "fail_code": "HSM_DOWN"}, TxStatus.FAILED, "HSM_DOWN"),
+    ],
+)
+async def test_phone_outcomes_are_normalised(
+    provider: ProviderFactory, policy: dict[str, Any], status: TxStatus, code: str
+) -> None:
+    sb = provider(policies={BETA_TAX: policy})
+    async with vnpt(sb) as client:
+        cert = await usable(client)
+        batch = items(2)
+        tx = await client.request_signatures(cert, batch, "Ký", "vnpt-out")
+        done = await wait_terminal(lambda: client.get_transaction(tx.id, cert, batch))
+    assert (done.status, done.error_code) == (status, code)
+
+
+async def test_an_unanswered_request_expires(provider: ProviderFactory) -> None:
+    sb = provider(signing_deadline_seconds=0.3)
+    async with vnpt(sb) as client:
+        cert = await usable(client)
+        batch = items(1)
+        tx = await client.request_signatures(cert, batch, "Ký", "vnpt-exp")
+        done = await wait_terminal(lambda: client.get_transaction(tx.id, cert, batch))
+    assert done.status is TxStatus.EXPIRED
+    assert len(sb.events("expired", BETA_TAX)) == 1
+
+
+async def test_429_then_success(provider: ProviderFactory) -> None:
+    sb = provider(faults={"burst_429": 2, "retry_after_seconds": 0})
+    async with vnpt(sb) as client:
+        assert len(await client.list_certificates()) == 2
+
+
+async def test_a_wrong_key_signature_is_caught(provider: ProviderFactory) -> None:
+    sb = provider(policies={BETA_TAX: {"action": "approve"}}, faults={"wrong_key_signatures": True})
+    async with vnpt(sb) as client:
+        cert = await usable(client)
+        batch = items(3)
+        tx = await client.request_signatures(cert, batch, "Ký", "vnpt-wk")
+        await until(lambda: sb.events("approved", BETA_TAX))
+        with pytest.raises(SignatureMismatch) as err:
+            await client.get_transaction(tx.id, cert, batch)
+    assert err.value.document_id == "doc-00"
+
+
+class _LoseFirstSignAnswer(httpx.AsyncBaseTransport):
+    """Delivers the first sign request, then loses its answer (a read timeout)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.sign_posts = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.url.path.endswith("/v1/signatures/sign"):
+            self.sign_posts += 1
+            if self.sign_posts == 1:
+                await response.aread()
+                raise httpx.ReadTimeout("answer lost", request=request)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_a_lost_sign_answer_is_retried_with_the_same_transaction_id(
+    provider: ProviderFactory,
+) -> None:
+    sb = provider(policies={BETA_TAX: {"action": "approve"}})
+    transport = _LoseFirstSignAnswer()
+    async with vnpt(sb, transport=transport) as client:
+        cert = await usable(client)
+        batch = items(2)
+        tx = await client.request_signatures(cert, batch, "Ký", "vnpt-lost")
+        done = await wait_terminal(lambda: client.get_transaction(tx.id, cert, batch))
+    assert transport.sign_posts == 2
+    assert done.status is TxStatus.SUCCEEDED
+    assert len(sb.events("sign_request", BETA_TAX)) == 1  # the provider saw one transaction
