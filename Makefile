@@ -55,7 +55,7 @@ pytest: install
 test: lint typecheck pytest
 
 demo: install
-	$(PY) -m flows.demo
+	$(PY) -m demo
 
 bench: install
 	$(PY) -m benchmarks

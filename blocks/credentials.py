@@ -1,0 +1,181 @@
+"""Credentials blocks: one per remote-signing provider, and the submission gateway.
+
+Secrets are ``SecretStr`` and are unwrapped only inside ``get_client()``.
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import TYPE_CHECKING, ClassVar
+
+from prefect.blocks.core import Block
+from pydantic import Field, HttpUrl, SecretStr
+
+if TYPE_CHECKING:
+    from bhxh.gateway import GatewayClient
+    from esign.misa import MisaESignClient
+    from esign.vnpt import VnptSmartCAClient
+
+__all__ = ["BhxhGatewayCredentials", "MisaESignCredentials", "VnptSmartCACredentials"]
+
+# Prefect's own key logo (a credentials block) and its page on blocks: this project ships
+# no hosted docs; the README is the manual.
+_LOGO = HttpUrl(
+    "https://raw.githubusercontent.com/PrefectHQ/prefect/420d0d6a78bb6df1fc18bcf188fdad43c1d22ea9"
+    "/assets/block-logos/secret.png"
+)
+_DOCS = HttpUrl("https://www.prefect.io/docs/latest/develop/blocks")
+
+
+def _verify(ca_bundle: str | None) -> bool | ssl.SSLContext:
+    """TLS verification on: the system store, or a custom CA bundle when one is set."""
+    if not ca_bundle:
+        return True
+    return ssl.create_default_context(cafile=ca_bundle)
+
+
+class MisaESignCredentials(Block):
+    """MISA eSign RemoteSigning V2: the integrator's client id/key and the signer's account.
+
+    Example:
+        ```python
+        from blocks import MisaESignCredentials
+
+        creds = MisaESignCredentials.load("BLOCK_NAME")
+        async with creds.get_client() as client:
+            await client.login()
+        ```
+    """
+
+    _block_type_name: ClassVar[str] = "MISA eSign Credentials"
+    _block_type_slug: ClassVar[str] = "misa-esign-credentials"
+    _logo_url = _LOGO
+    _documentation_url = _DOCS
+    _description: ClassVar[str] = (
+        "Credentials for MISA eSign remote signing (ký số từ xa): integrator client id and "
+        "key, and the signer's MISA account."
+    )
+
+    base_url: str = Field(
+        default="https://esignapp.misa.vn/",
+        description="Base URL of the MISA eSign service (auth under /webdev/, ESRM at the root).",
+    )
+    client_id: str = Field(description="The integrator's x-clientid.")
+    client_key: SecretStr = Field(description="The integrator's x-clientkey.")
+    username: str = Field(description="The signer's MISA eSign account name.")
+    password: SecretStr = Field(description="The signer's MISA eSign password.")
+    ca_bundle: str | None = Field(
+        default=None,
+        description="Path of a CA bundle to trust instead of the system store (TLS stays on).",
+    )
+    timeout_seconds: float = Field(default=30.0, description="HTTP timeout per call, seconds.")
+
+    @property
+    def account(self) -> str:
+        return self.username
+
+    def get_client(self) -> MisaESignClient:
+        """A fresh, configured client (not logged in yet)."""
+        from esign.misa import MisaESignClient
+
+        return MisaESignClient(
+            self.base_url,
+            self.client_id,
+            self.client_key.get_secret_value(),
+            self.username,
+            self.password.get_secret_value(),
+            timeout=self.timeout_seconds,
+            verify=_verify(self.ca_bundle),
+        )
+
+
+class VnptSmartCACredentials(Block):
+    """VNPT SmartCA (sp769 API): the integrator's sp_id/sp_password and the signer's user id.
+
+    Example:
+        ```python
+        from blocks import VnptSmartCACredentials
+
+        creds = VnptSmartCACredentials.load("BLOCK_NAME")
+        client = creds.get_client()
+        ```
+    """
+
+    _block_type_name: ClassVar[str] = "VNPT SmartCA Credentials"
+    _block_type_slug: ClassVar[str] = "vnpt-smartca-credentials"
+    _logo_url = _LOGO
+    _documentation_url = _DOCS
+    _description: ClassVar[str] = (
+        "Credentials for VNPT SmartCA remote signing: integrator sp_id / sp_password and "
+        "the signer's user id (ID number or tax code)."
+    )
+
+    base_url: str = Field(
+        default="https://gwsca.vnpt.vn/sca/sp769",
+        description="Base URL of the sp769 API.",
+    )
+    sp_id: str = Field(description="The integrator's sp_id.")
+    sp_password: SecretStr = Field(description="The integrator's sp_password.")
+    user_id: str = Field(description="The signer's user id (ID number or tax code).")
+    ca_bundle: str | None = Field(
+        default=None,
+        description="Path of a CA bundle to trust instead of the system store (TLS stays on).",
+    )
+    timeout_seconds: float = Field(default=30.0, description="HTTP timeout per call, seconds.")
+
+    @property
+    def account(self) -> str:
+        return self.user_id
+
+    def get_client(self) -> VnptSmartCAClient:
+        """A fresh, configured client."""
+        from esign.vnpt import VnptSmartCAClient
+
+        return VnptSmartCAClient(
+            self.base_url,
+            self.sp_id,
+            self.sp_password.get_secret_value(),
+            self.user_id,
+            timeout=self.timeout_seconds,
+            verify=_verify(self.ca_bundle),
+        )
+
+
+class BhxhGatewayCredentials(Block):
+    """The submission gateway (I-VAN to VSS) this project submits dossiers through.
+
+    Example:
+        ```python
+        from blocks import BhxhGatewayCredentials
+
+        gateway = BhxhGatewayCredentials.load("BLOCK_NAME")
+        client = gateway.get_client()
+        ```
+    """
+
+    _block_type_name: ClassVar[str] = "BHXH Gateway Credentials"
+    _block_type_slug: ClassVar[str] = "bhxh-gateway-credentials"
+    _logo_url = _LOGO
+    _documentation_url = _DOCS
+    _description: ClassVar[str] = (
+        "Where and how to submit signed BHXH dossiers: the gateway's base URL and API key."
+    )
+
+    base_url: str = Field(description="Base URL of the submission gateway.")
+    api_key: SecretStr = Field(description="The API key sent as a bearer token.")
+    ca_bundle: str | None = Field(
+        default=None,
+        description="Path of a CA bundle to trust instead of the system store (TLS stays on).",
+    )
+    timeout_seconds: float = Field(default=30.0, description="HTTP timeout per call, seconds.")
+
+    def get_client(self) -> GatewayClient:
+        """A fresh, configured gateway client."""
+        from bhxh.gateway import GatewayClient
+
+        return GatewayClient(
+            self.base_url,
+            self.api_key.get_secret_value(),
+            timeout=self.timeout_seconds,
+            verify=_verify(self.ca_bundle),
+        )

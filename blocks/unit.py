@@ -1,0 +1,124 @@
+"""The unit profile block: who the employer is, how it signs, where its dossiers wait."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from prefect.blocks.core import Block
+from pydantic import Field
+
+from bhxh.models import UnitInfo
+from bhxh.settings import Settings
+from blocks.credentials import _DOCS, _LOGO, MisaESignCredentials, VnptSmartCACredentials
+
+__all__ = ["BhxhUnit"]
+
+Provider = Literal["misa", "vnpt"]
+
+
+class BhxhUnit(Block):
+    """An employer (đơn vị) that submits BHXH dossiers, and its signing setup.
+
+    ``setup_remote_signing`` fills in the chosen certificate and the registration state;
+    ``sign_and_submit`` reads them.
+
+    Example:
+        ```python
+        from blocks import BhxhUnit
+
+        unit = BhxhUnit.load("BLOCK_NAME")
+        print(unit.unit_code, unit.certificate_serial)
+        ```
+    """
+
+    _block_type_name: ClassVar[str] = "BHXH Unit"
+    _block_type_slug: ClassVar[str] = "bhxh-unit"
+    _logo_url = _LOGO
+    _documentation_url = _DOCS
+    _description: ClassVar[str] = (
+        "An employer that submits BHXH e-dossiers: codes, signer, the remote-signing "
+        "account and chosen certificate, and where its dossiers wait."
+    )
+
+    unit_code: str = Field(description="The unit's code at VSS (MaSoBHXH).")
+    tax_code: str = Field(description="The unit's tax code (MaSoThue), e.g. 0101234567.")
+    name: str = Field(description="The unit's registered name.")
+    agency_code: str = Field(description="Code of the managing BHXH agency (CoQuanQuanLy).")
+    signer: str = Field(default="", description="Name of the person who signs (NguoiKy).")
+    phone: str = Field(default="", description="Contact phone number.")
+    address: str = Field(default="", description="Contact address.")
+    email: str = Field(default="", description="Contact e-mail.")
+
+    provider: Provider = Field(default="misa", description="Remote-signing provider.")
+    credentials_block: str = Field(
+        description="Name of the provider credentials block (MISA eSign or VNPT SmartCA)."
+    )
+    gateway_block: str = Field(
+        default="default", description="Name of the BHXH gateway credentials block."
+    )
+
+    certificate_alias: str | None = Field(
+        default=None, description="Provider alias / id of the chosen certificate."
+    )
+    certificate_serial: str | None = Field(
+        default=None, description="Serial (hex) of the chosen certificate."
+    )
+    certificate_subject: str | None = Field(
+        default=None, description="Subject of the chosen certificate."
+    )
+    certificate_not_before: dt.datetime | None = Field(
+        default=None, description="Start of the chosen certificate's validity."
+    )
+    certificate_not_after: dt.datetime | None = Field(
+        default=None, description="End of the chosen certificate's validity."
+    )
+
+    registered_serial: str | None = Field(
+        default=None,
+        description="Serial of the certificate VSS has on file (for example a USB token).",
+    )
+    registration_state: str = Field(
+        default="unknown",
+        description="Registration at VSS: unknown, registered, change_pending or stopped.",
+    )
+
+    inbox_dir: str | None = Field(
+        default=None, description="Where the unit's dossiers wait (default BHXH data dir)."
+    )
+    outbox_dir: str | None = Field(
+        default=None, description="Where signed files are written for other software."
+    )
+
+    def unit_info(self) -> UnitInfo:
+        return UnitInfo(
+            code=self.unit_code,
+            tax_code=self.tax_code,
+            name=self.name,
+            agency_code=self.agency_code,
+            signer=self.signer,
+            phone=self.phone,
+            address=self.address,
+            email=self.email,
+        )
+
+    def inbox_path(self, settings: Settings | None = None) -> Path:
+        return Path(self.inbox_dir) if self.inbox_dir else (settings or Settings()).inbox_dir
+
+    def outbox_path(self, settings: Settings | None = None) -> Path:
+        return Path(self.outbox_dir) if self.outbox_dir else (settings or Settings()).outbox_dir
+
+    @classmethod
+    async def aload_unit(cls, name: str) -> BhxhUnit:
+        """``aload`` with its type: the unit block saved under ``name``."""
+        unit = await cls.aload(name)
+        assert isinstance(unit, BhxhUnit)
+        return unit
+
+    async def aload_credentials(self) -> MisaESignCredentials | VnptSmartCACredentials:
+        kind = MisaESignCredentials if self.provider == "misa" else VnptSmartCACredentials
+        credentials = await kind.aload(self.credentials_block)
+        if not isinstance(credentials, MisaESignCredentials | VnptSmartCACredentials):
+            raise TypeError(f"block {self.credentials_block!r} is not {self.provider} credentials")
+        return credentials

@@ -1,0 +1,105 @@
+"""``make demo``: the main job, end to end, on this machine.
+
+Starts the sandbox (MISA eSign stand-in with a phone that approves after about a second,
+and the gateway playing VSS) on free loopback ports; saves blocks for three demo units;
+drops 600 dossiers built from CSV into the inbox; runs setup_remote_signing for each unit
+then monthly_submission and track_results on the local Prefect API; prints a summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from collections import Counter
+from pathlib import Path
+
+from bhxh.settings import Settings
+from bhxh.store import DossierStore, Step
+from demo.scenario import Scenario, demo_units
+from flows import monthly_submission, setup_remote_signing, track_results
+from flows.sign_and_submit import previous_period
+from sandbox.audit import read_audit
+from sandbox.config import start_sandbox
+
+
+async def _run(scenario: Scenario, misa_url: str, gateway_url: str, period: str) -> None:
+    await scenario.save_blocks(misa_url, gateway_url)
+    for unit in scenario.units:
+        result = await setup_remote_signing(unit.block, interactive=False)
+        print(
+            f"  setup {unit.block:10} certificate {result.certificate_alias} "
+            f"({result.certificate_serial[:12]}...), VSS: {result.registration_state}"
+            + (
+                f", form dossier {result.registration_dossier}"
+                if result.registration_dossier
+                else ""
+            )
+        )
+    await monthly_submission(
+        period=period, units=[u.block for u in scenario.units], interactive=False
+    )
+    await track_results(
+        period=period, units=[u.block for u in scenario.units], max_wait_seconds=15, poll_seconds=1
+    )
+
+
+def main() -> int:
+    settings = Settings()
+    data = settings.data_dir
+    period = previous_period()
+    for sub in ("inbox", "store", "outbox", "sandbox", "csv"):
+        shutil.rmtree(data / sub, ignore_errors=True)
+    print(f"prefect-bhxh demo: period {period}, data under {data}/ (inbox, store, outbox reset)")
+    scenario = Scenario(demo_units(), data_dir=data, pki_dir=settings.pki_dir)
+    scenario.issue_registered_certificates()
+    folders = scenario.fill_inbox(period, dossiers=1, workers=8)
+    print(f"  inbox: {len(folders)} dossier(s) of procedure 600 built from CSV under {data}/inbox")
+    with start_sandbox(scenario.sandbox_config()) as sandbox:
+        assert sandbox.gateway_url is not None
+        print(f"  sandbox: provider {sandbox.provider_url}, gateway {sandbox.gateway_url}")
+        asyncio.run(_run(scenario, sandbox.misa_url, sandbox.gateway_url, period))
+        audit = read_audit(sandbox.config.audit_path)
+
+    approvals = Counter(e.get("user") for e in audit if e.get("event") == "approved")
+    users = {u.unit.code: u.username for u in scenario.units}
+    store = DossierStore(settings.store_dir)
+    print()
+    print(f"{'unit':9} {'dossier':28} {'proc':4} {'approvals':>9} {'soHoSo':17} status")
+    ok = True
+    for unit in scenario.units:
+        code = unit.unit.code
+        records = [r for p in _periods(store, code) for r in store.list(code, p)]
+        for rec in records:
+            receipt = rec.last(Step.RECEIPT)
+            result = rec.last(Step.RESULT)
+            so = str(receipt.data.get("so_ho_so")) if receipt else "-"
+            status = str(result.data.get("outcome")) if result else str(rec.state)
+            ok = ok and rec.has(Step.SUBMITTED)
+            used = approvals[users[code]]
+            print(f"{code:9} {rec.id:28} {rec.procedure:4} {used:>9} {so:17} {status}")
+    print()
+    print(f"Signed files:   {settings.outbox_dir}/<unit>/<MM-YYYY>/<dossier>/")
+    print(f"Test PKI:       {settings.pki_dir}/ (root.pem, intermediates.pem, crls.pem)")
+    print(f"Sandbox audit:  {sandbox.config.audit_path} ({len(audit)} events)")
+    print(
+        "By hand: `make server` starts the Prefect UI, a worker, the deployments and the sandbox;\n"
+        "run sign_and_submit from the deployment page and approve on the virtual phone page\n"
+        "(/phone/<account> on the sandbox provider), as described in the README."
+    )
+    if not ok:
+        print("Some dossiers were not acknowledged: see the table above.", file=sys.stderr)
+        return 1
+    print("Every demo dossier was signed, submitted and acknowledged.")
+    return 0
+
+
+def _periods(store: DossierStore, unit_code: str) -> list[str]:
+    root = Path(store.root) / unit_code
+    if not root.is_dir():
+        return []
+    return sorted(p.name.replace("-", "/") for p in root.iterdir() if p.is_dir())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

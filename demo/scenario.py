@@ -1,0 +1,313 @@
+"""A reproducible scenario: units, their sandbox accounts, blocks and inbox dossiers.
+
+Used by ``make demo``, by the flow tests and by the benchmarks, so that all three run the
+same thing. Everything is invented test material (test PKI, throwaway passwords).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from bhxh.declarations import TK1Row, build_d02ts, build_tk1ts, read_workers_csv, write_demo_csv
+from bhxh.inbox import write_dossier
+from bhxh.models import UnitInfo
+from blocks import BhxhGatewayCredentials, BhxhUnit, MisaESignCredentials
+from sandbox.config import SandboxConfig
+from sandbox.provider import ProviderConfig
+
+__all__ = [
+    "CertSpec",
+    "DemoUnit",
+    "Scenario",
+    "demo_units",
+    "many_units",
+]
+
+CLIENT_ID = "prefect-bhxh-demo"
+GATEWAY_BLOCK = "sandbox-gateway"
+
+
+@dataclass(frozen=True)
+class CertSpec:
+    """A certificate the provider account holds (issued from the test PKI)."""
+
+    pki_name: str
+    tax_code: str
+    unit_name: str
+    alias: str
+    ca: str = "misa"
+    variant: str = "valid"
+    key_status: str = "ACTIVE"
+
+
+@dataclass(frozen=True)
+class DemoUnit:
+    """A unit, its MISA account and what VSS has on file for it."""
+
+    block: str
+    unit: UnitInfo
+    username: str
+    certificates: tuple[CertSpec, ...]
+    registered_cert: str | None = None  # test-PKI name of the certificate VSS has on file
+    two_factor: bool = False
+    phone_action: str = "approve"
+    approve_after: float = 1.0
+
+    @property
+    def remote_cert(self) -> CertSpec:
+        return next(
+            c for c in self.certificates if c.tax_code == self.unit.tax_code and c.ca == "misa"
+            and c.variant == "valid" and c.key_status == "ACTIVE"
+        )  # fmt: skip
+
+
+def _unit(code: str, tax: str, name: str, agency: str = "07906") -> UnitInfo:
+    return UnitInfo(
+        code=code,
+        tax_code=tax,
+        name=name,
+        agency_code=agency,
+        signer="Nguyễn Thị Thu Hà",
+        phone="0901234567",
+        address="Số 1 Phố Thử, Cầu Giấy, Hà Nội",
+        email="ketoan@example.vn",
+    )
+
+
+def demo_units() -> list[DemoUnit]:
+    """The three demo units of ``make demo``.
+
+    - ``an-phat``: registered at VSS with a USB-token certificate; must submit a 05 change.
+    - ``binh-minh``: its account (an accounting firm's) holds several certificates; the
+      right one is found by MST (others: another company, expired, inactive).
+    - ``cuu-long``: already registered with its remote certificate: nothing to change.
+    """
+    an_phat = _unit("TA0001A", "0101234567", "Công ty TNHH An Phát")
+    binh_minh = _unit("TB0002B", "0309876543", "Công ty CP Bình Minh", agency="07901")
+    cuu_long = _unit("TC0003C", "1801234567", "Công ty TNHH Cửu Long", agency="07906")
+    return [
+        DemoUnit(
+            block="an-phat",
+            unit=an_phat,
+            username="anphat.ketoan",
+            certificates=(
+                CertSpec("demo-anphat-remote", an_phat.tax_code, an_phat.name, "ANPHAT-RS"),
+            ),
+            registered_cert="demo-anphat-token",
+        ),
+        DemoUnit(
+            block="binh-minh",
+            unit=binh_minh,
+            username="dichvu.ketoan",
+            certificates=(
+                CertSpec("demo-binhminh-remote", binh_minh.tax_code, binh_minh.name, "BM-2026"),
+                CertSpec(
+                    "demo-binhminh-old",
+                    binh_minh.tax_code,
+                    binh_minh.name,
+                    "BM-2023",
+                    variant="expired",
+                ),
+                CertSpec(
+                    "demo-binhminh-paused",
+                    binh_minh.tax_code,
+                    binh_minh.name,
+                    "BM-PAUSE",
+                    key_status="INACTIVE",
+                ),
+                CertSpec(
+                    "demo-other-client", "0312345678", "Công ty TNHH Khách Hàng Khác", "OTHER-2026"
+                ),
+            ),
+            registered_cert="demo-binhminh-remote",
+        ),
+        DemoUnit(
+            block="cuu-long",
+            unit=cuu_long,
+            username="cuulong.ketoan",
+            certificates=(
+                CertSpec("demo-cuulong-remote", cuu_long.tax_code, cuu_long.name, "CL-RS"),
+            ),
+            registered_cert="demo-cuulong-remote",
+        ),
+    ]
+
+
+def many_units(n: int, *, prefix: str = "u", approve_after: float = 1.0) -> list[DemoUnit]:
+    """``n`` plain units, each registered with its remote certificate (benchmarks, tests)."""
+    units = []
+    for i in range(n):
+        tax = f"01{i:08d}"
+        info = _unit(f"T{i:05d}X", tax, f"Công ty Thử Nghiệm {i}")
+        cert = CertSpec(f"{prefix}-{i}-remote", tax, info.name, f"{prefix.upper()}{i}")
+        units.append(
+            DemoUnit(
+                block=f"{prefix}-{i}",
+                unit=info,
+                username=f"{prefix}{i}.signer",
+                certificates=(cert,),
+                registered_cert=cert.pki_name,
+                approve_after=approve_after,
+            )
+        )
+    return units
+
+
+@dataclass
+class Scenario:
+    """Sandbox configuration, blocks and inbox for a set of units under one data dir."""
+
+    units: Sequence[DemoUnit]
+    data_dir: Path
+    pki_dir: Path | None = None
+    client_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    gateway_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    passwords: dict[str, str] = field(default_factory=dict)
+    two_factor_codes: dict[str, str] = field(default_factory=dict)
+    provider_overrides: dict[str, Any] = field(default_factory=dict)
+    gateway_overrides: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for u in self.units:
+            self.passwords.setdefault(u.username, secrets.token_urlsafe(12))
+            if u.two_factor:
+                self.two_factor_codes.setdefault(u.username, f"{secrets.randbelow(10**6):06d}")
+
+    # ------------------------------------------------------------------ sandbox
+    def sandbox_config(self) -> SandboxConfig:
+        accounts = []
+        policies = {}
+        for u in self.units:
+            accounts.append(
+                {
+                    "username": u.username,
+                    "password": self.passwords[u.username],
+                    "two_factor_code": self.two_factor_codes.get(u.username),
+                    "provider": "misa",
+                    "certificates": [
+                        {
+                            "pki_name": c.pki_name,
+                            "tax_code": c.tax_code,
+                            "unit_name": c.unit_name,
+                            "alias": c.alias,
+                            "ca": c.ca,
+                            "variant": c.variant,
+                            "key_status": c.key_status,
+                        }
+                        for c in u.certificates
+                    ],
+                }
+            )
+            policies[u.username] = {"action": u.phone_action, "after_seconds": u.approve_after}
+        provider: dict[str, Any] = {
+            "clients": {"misa": [{"client_id": CLIENT_ID, "client_key": self.client_key}]},
+            "accounts": accounts,
+            "policies": policies,
+            **self.provider_overrides,
+        }
+        gateway: dict[str, Any] = {
+            "api_keys": [self.gateway_key],
+            "units": [
+                {
+                    "unit_code": u.unit.code,
+                    "tax_code": u.unit.tax_code,
+                    "name": u.unit.name,
+                    "agency_code": u.unit.agency_code,
+                    "certificate": u.registered_cert,
+                    "state": "registered",
+                }
+                for u in self.units
+                if u.registered_cert
+            ],
+            **self.gateway_overrides,
+        }
+        return SandboxConfig(
+            provider=ProviderConfig.model_validate(provider),
+            gateway=gateway,
+            pki_dir=self.pki_dir or self.data_dir / "pki",
+            audit_path=self.data_dir / "sandbox" / "audit.jsonl",
+        )
+
+    def issue_registered_certificates(self) -> None:
+        """Certificates VSS has on file but no provider account holds (USB tokens)."""
+        from sandbox.pki import TestPKI
+
+        pki = TestPKI.load_or_create(self.pki_dir or self.data_dir / "pki")
+        for u in self.units:
+            names = {c.pki_name for c in u.certificates}
+            if u.registered_cert and u.registered_cert not in names:
+                pki.issue(
+                    u.registered_cert, tax_code=u.unit.tax_code, unit_name=u.unit.name, ca="token"
+                )
+
+    # ------------------------------------------------------------------ blocks
+    async def save_blocks(self, misa_url: str, gateway_url: str) -> None:
+        """Credentials, gateway and unit blocks in the current Prefect API."""
+        await BhxhGatewayCredentials(
+            base_url=gateway_url, api_key=SecretStr(self.gateway_key)
+        ).asave(GATEWAY_BLOCK, overwrite=True)
+        for u in self.units:
+            await MisaESignCredentials(
+                base_url=misa_url,
+                client_id=CLIENT_ID,
+                client_key=SecretStr(self.client_key),
+                username=u.username,
+                password=SecretStr(self.passwords[u.username]),
+            ).asave(f"{u.block}-misa", overwrite=True)
+            info = u.unit
+            await BhxhUnit(
+                unit_code=info.code,
+                tax_code=info.tax_code,
+                name=info.name,
+                agency_code=info.agency_code,
+                signer=info.signer,
+                phone=info.phone,
+                address=info.address,
+                email=info.email,
+                provider="misa",
+                credentials_block=f"{u.block}-misa",
+                gateway_block=GATEWAY_BLOCK,
+                inbox_dir=str(self.data_dir / "inbox"),
+                outbox_dir=str(self.data_dir / "outbox"),
+            ).asave(u.block, overwrite=True)
+
+    # ------------------------------------------------------------------ inbox
+    def fill_inbox(
+        self, period: str, *, dossiers: int = 1, workers: int = 5, with_tk1: bool = True
+    ) -> list[Path]:
+        """600 dossiers built from CSV (an HR export) for every unit."""
+        inbox = self.data_dir / "inbox"
+        csv_dir = self.data_dir / "csv"
+        folders = []
+        for ui, u in enumerate(self.units):
+            for d in range(dossiers):
+                csv = write_demo_csv(
+                    csv_dir / f"{u.block}-{d + 1}.csv", workers, seed=1000 * ui + d, period=period
+                )
+                rows = read_workers_csv(csv)
+                declarations = {"D02-TS-595.xml": build_d02ts(u.unit, period, rows)}
+                if with_tk1:
+                    tk1 = [
+                        TK1Row(HoTen=r.HoTen, NgaySinh=r.NgaySinh or "01/01/1990",
+                               GioiTinh=r.GioiTinh or "1", MasoBHXH=r.MasoBHXH, CMND=r.CMND)
+                        for r in rows[:2]
+                    ]  # fmt: skip
+                    declarations["TK1-TS-595.xml"] = build_tk1ts(u.unit, period, tk1)
+                folders.append(
+                    write_dossier(
+                        inbox,
+                        u.unit.code,
+                        period,
+                        f"{d + 1:02d}-bao-tang",
+                        "600",
+                        declarations,
+                        name=f"Báo tăng lao động {period} ({d + 1})",
+                    )
+                )
+        return folders

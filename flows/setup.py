@@ -1,0 +1,202 @@
+"""setup_remote_signing: choose a unit's remote certificate; register it with VSS (04 / 05)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from prefect import flow
+from prefect.artifacts import acreate_markdown_artifact
+from prefect.flow_runs import apause_flow_run
+from prefect.input import RunInput
+from prefect.logging import get_run_logger
+from prefect.runtime import flow_run
+from pydantic import Field, create_model
+
+from bhxh.errors import GatewayError
+from bhxh.forms import build_registration_form, certificate_info
+from bhxh.settings import Settings
+from bhxh.store import Step
+from blocks.unit import BhxhUnit
+from esign.errors import CertificateNotFound
+from esign.models import Certificate
+from flows._signing import UnitRun, artifact_key, is_interactive, login, sign_round
+from flows.sign_and_submit import _submit_all
+from tasks._runtime import close_session, close_sessions
+from tasks.dossiers import open_registration_dossier, read_registration
+from tasks.signing import list_certificates, resolve_certificate
+
+__all__ = ["SetupResult", "setup_remote_signing"]
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    """What setup did (no secrets)."""
+
+    unit: str
+    certificate_serial: str
+    certificate_alias: str
+    registration_state: str
+    registration_dossier: str | None = None
+
+
+def _choice_input(fitting: tuple[Certificate, ...]) -> type[RunInput]:
+    """A run input whose one field is a dropdown of the fitting certificates' serials."""
+    serials = tuple(c.serial for c in fitting)
+    model: type[RunInput] = create_model(
+        "CertificateChoice",
+        __base__=RunInput,
+        serial=(
+            Literal.__getitem__(serials),  # type: ignore[arg-type]
+            Field(description="Serial of the certificate to sign this unit's dossiers with."),
+        ),
+    )
+    return model
+
+
+async def _choose(
+    run: UnitRun, fitting: tuple[Certificate, ...], requested: str | None
+) -> Certificate:
+    unit = run.unit
+    listing = "\n".join(f"- `{c.serial}`: {c.describe()}" for c in fitting)
+    if requested:
+        for cert in fitting:
+            if cert.serial.upper() == requested.upper():
+                return cert
+        raise CertificateNotFound(
+            f"unit {unit.unit_code}: certificate {requested} is not among the usable ones:\n"
+            + listing
+        )
+    if len(fitting) == 1:
+        return fitting[0]
+    if not run.interactive:
+        raise CertificateNotFound(
+            f"unit {unit.unit_code}: {len(fitting)} certificates fit tax code {unit.tax_code}; "
+            "choose one (run by hand from the Prefect UI, or pass certificate_serial):\n" + listing
+        )
+    model = _choice_input(fitting)
+    answer: Any = await apause_flow_run(
+        wait_for_input=model.with_initial_data(
+            description=f"**{unit.name}** ({unit.unit_code}): several certificates carry "
+            f"MST {unit.tax_code}. Choose the one to sign with:\n\n{listing}",
+            serial=fitting[0].serial,
+        ),
+        timeout=run.settings.pause_timeout_seconds,
+        key="certificate",
+    )
+    chosen: str = answer.serial
+    return next(c for c in fitting if c.serial == chosen)
+
+
+async def _wait_for_registration(run: UnitRun, serial: str, seconds: float) -> str:
+    """Read the gateway until the new certificate is registered or ``seconds`` pass."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    delay = 0.5
+    while True:
+        registration = await read_registration(run.unit.unit_code, run.unit.gateway_block)
+        registered = registration.certificate.serial.upper() if registration.certificate else ""
+        if registration.state == "registered" and registered == serial.upper():
+            return "registered"
+        if asyncio.get_running_loop().time() >= deadline:
+            return "change_pending"
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 10)
+
+
+@flow(name="setup_remote_signing")
+async def setup_remote_signing(
+    unit_block: str,
+    certificate_serial: str | None = None,
+    interactive: bool | None = None,
+    confirm_wait_seconds: float = 30,
+) -> SetupResult:
+    """Set a unit up for remote signing, or change its certificate ("Thay đổi").
+
+    Logs in to the provider (two-factor code asked in a manual run), keeps the active,
+    currently valid certificates whose ``UID=MST:`` is the unit's tax code, uses the one
+    that fits (asks a person when several do; fails listing them in an unattended run),
+    saves the choice in the unit block. If VSS has another certificate on file (a USB
+    token, say), builds the 05 change form, signs it (one approval) and submits it; an
+    unregistered unit gets the 04 form instead. The unit stays ``change_pending`` until
+    the gateway confirms.
+
+    Example:
+        ```python
+        import asyncio
+        from flows import setup_remote_signing
+
+        asyncio.run(setup_remote_signing("acme"))
+        ```
+    """
+    settings = Settings()
+    logger = get_run_logger()
+    unit = await BhxhUnit.aload_unit(unit_block)
+    run = UnitRun(unit_block, unit, await is_interactive(interactive), settings)
+    try:
+        await login(run)
+        certificates = await list_certificates(unit_block)
+        choice = resolve_certificate(certificates, unit.tax_code, unit.unit_code)
+        cert = await _choose(run, choice.fitting, certificate_serial)
+        run.certificate = cert
+        unit.certificate_alias = cert.alias
+        unit.certificate_serial = cert.serial
+        unit.certificate_subject = cert.subject
+        unit.certificate_not_before = cert.not_before
+        unit.certificate_not_after = cert.not_after
+        await unit.asave(unit_block, overwrite=True)
+        logger.info("Unit %s will sign with %s", unit.unit_code, cert.describe())
+
+        registration = await read_registration(unit.unit_code, unit.gateway_block)
+        registered = registration.certificate.serial.upper() if registration.certificate else None
+        if registered == cert.serial.upper() and registration.state == "registered":
+            unit.registered_serial = registered
+            unit.registration_state = "registered"
+            await unit.asave(unit_block, overwrite=True)
+            return SetupResult(unit.unit_code, cert.serial, cert.alias, "registered")
+
+        kind = "05" if registration.state in {"registered", "change_pending"} else "04"
+        logger.info(
+            "VSS has %s on file for %s (%s): submitting a %s form for the new certificate",
+            registered or "no certificate",
+            unit.unit_code,
+            registration.state,
+            kind,
+        )
+        today = dt.date.today()
+        form = build_registration_form(
+            kind,  # type: ignore[arg-type]
+            unit.unit_info(),
+            certificate_info(cert.der),
+            created=today,
+            place=unit.address,
+        )
+        ref = await open_registration_dossier(
+            unit.unit_info(), f"{today.month:02d}/{today.year}", kind, form, run.store_dir
+        )
+        await sign_round(run, [ref], 2)
+        problems = await _submit_all(run, [ref])
+        if problems:
+            raise GatewayError(f"unit {unit.unit_code}: " + "; ".join(problems))
+        rec = run.store.get(ref.unit_code, ref.period, ref.id)
+        assert rec.has(Step.SUBMITTED)
+        unit.registration_state = "change_pending"
+        await unit.asave(unit_block, overwrite=True)
+        state = await _wait_for_registration(run, cert.serial, confirm_wait_seconds)
+        unit.registration_state = state
+        if state == "registered":
+            unit.registered_serial = cert.serial
+        await unit.asave(unit_block, overwrite=True)
+        await acreate_markdown_artifact(
+            markdown=f"## {unit.name} ({unit.unit_code})\n\n"
+            f"- Certificate: {cert.describe()}\n- Form {kind} dossier `{ref.id}` submitted\n"
+            f"- Registration at VSS: **{state}**\n",
+            key=artifact_key("setup", unit.unit_code),
+            description=f"Remote-signing setup of {unit.unit_code}",
+        )
+        return SetupResult(unit.unit_code, cert.serial, cert.alias, state, ref.id)
+    finally:
+        await close_session(unit_block)
+        if flow_run.parent_flow_run_id is None:
+            await close_sessions()
