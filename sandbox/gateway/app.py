@@ -47,6 +47,7 @@ __all__ = [
     "create_gateway_app",
 ]
 
+_BEARER = HTTPBearer(auto_error=False, description="A gateway API key.")
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 
 
@@ -203,7 +204,6 @@ def create_gateway_app(
     core = GatewayCore(config, pki, audit, clock=clock)
     faults = _Faults(config, audit)
     keys = [k.get_secret_value().encode() for k in config.api_keys]
-    bearer = HTTPBearer(auto_error=False, description="A gateway API key.")
 
     app = FastAPI(
         title="BHXH submission gateway (sandbox)",
@@ -216,7 +216,7 @@ def create_gateway_app(
 
     @app.exception_handler(_ApiError)
     async def _api_error(_: Request, exc: _ApiError) -> JSONResponse:
-        headers = {"Retry-After": "1"} if exc.status == 503 else None
+        headers = {"Retry-After": "0"} if exc.status == 503 else None
         body = ErrorOut(error=exc.code, message=exc.message, dossier_id=exc.dossier_id)
         return JSONResponse(body.model_dump(), status_code=exc.status, headers=headers)
 
@@ -229,7 +229,7 @@ def create_gateway_app(
 
     async def guard(
         request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
     ) -> None:
         if config.faults.slow_seconds:
             await asyncio.sleep(config.faults.slow_seconds)

@@ -1,0 +1,125 @@
+"""Builders for gateway tests: declarations, envelopes and 04/05/06 forms, signed by a
+test certificate the way a remote signer would (prepare -> sign the digest -> apply)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from lxml import etree
+
+from bhxh.declarations import WorkerRow, build_d02ts, build_declaration
+from bhxh.envelope import build_envelope
+from bhxh.forms import build_registration_form, certificate_info
+from bhxh.models import Attachment, Declaration, Dossier, UnitInfo
+from bhxh.signature import apply_signature, prepare_signature
+from sandbox.pki import IssuedCertificate, sign_digest
+
+UNIT = UnitInfo(
+    code="TZ9001A",
+    tax_code="0109000001",
+    name="Công ty TNHH Thử Nghiệm Cổng",
+    agency_code="07906",
+    signer="Nguyễn Văn An",
+    phone="0901234567",
+    address="1 Phố Huế, Hà Nội",
+    email="ketoan@example.invalid",
+)
+PERIOD = "01/2026"
+VN = dt.timezone(dt.timedelta(hours=7))
+
+Mutate = Callable[[etree._Element], None]
+
+
+def sign(xml: bytes, cert: IssuedCertificate, *, signing_time: dt.datetime | None = None) -> bytes:
+    prepared = prepare_signature(xml, cert.der, signing_time=signing_time)
+    value = sign_digest(cert.private_key, prepared.digest)
+    return apply_signature(prepared.xml, value, cert.der)
+
+
+def _mutated(xml: bytes, mutate: Mutate | None) -> bytes:
+    if mutate is None:
+        return xml
+    root = etree.fromstring(xml)
+    mutate(root)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8")
+
+
+def declaration(
+    cert: IssuedCertificate,
+    form: str = "D02-TS",
+    *,
+    unit: UnitInfo = UNIT,
+    period: str = PERIOD,
+    signing_time: dt.datetime | None = None,
+    mutate: Mutate | None = None,
+) -> Declaration:
+    if form == "D02-TS":
+        xml = build_d02ts(
+            unit,
+            period,
+            [WorkerRow(HoTen="Trần Thị Bình", ChucVu="Kế toán", TienLuong=8_000_000, PA="TM")],
+        )
+    else:
+        xml = build_declaration(form, unit, period, [{"STT": 1, "HoTen": "Lê Văn Cường"}])
+    filename = f"{form}-595.xml"
+    return Declaration(form, filename, sign(_mutated(xml, mutate), cert, signing_time=signing_time))
+
+
+def envelope(
+    cert: IssuedCertificate,
+    declarations: list[Declaration] | None = None,
+    *,
+    procedure: str = "600",
+    unit: UnitInfo = UNIT,
+    period: str = PERIOD,
+    attachments: tuple[Attachment, ...] = (),
+    signing_time: dt.datetime | None = None,
+    mutate: Mutate | None = None,
+) -> bytes:
+    """A signed BHXHDienTu.xml; by default one D02-TS signed by the same certificate."""
+    decls = declarations if declarations is not None else [declaration(cert, unit=unit)]
+    dossier = Dossier(unit=unit, period=period, procedure=procedure, name="test")
+    xml = build_envelope(dossier, decls, attachments, procedure_name="Thủ tục thử")
+    return sign(_mutated(xml, mutate), cert, signing_time=signing_time)
+
+
+def registration(
+    kind: str,
+    cert: IssuedCertificate,
+    *,
+    named: IssuedCertificate | None = None,
+    unit: UnitInfo = UNIT,
+    mutate: Mutate | None = None,
+) -> bytes:
+    """A signed 04/05/06 form naming ``named`` (default: the signing certificate)."""
+    info = certificate_info((named or cert).der)
+    xml = build_registration_form(
+        kind,  # type: ignore[arg-type]
+        unit,
+        info,
+        place="Hà Nội",
+        stop_date=dt.date(2026, 3, 1) if kind == "06" else None,
+        reason="Chuyển I-VAN" if kind == "06" else "",
+    )
+    return sign(_mutated(xml, mutate), cert)
+
+
+def set_text(path: str, value: str) -> Mutate:
+    def mutate(root: etree._Element) -> None:
+        el = root.find(path)
+        assert el is not None, path
+        el.text = value
+
+    return mutate
+
+
+def remove(path: str) -> Mutate:
+    def mutate(root: etree._Element) -> None:
+        el = root.find(path)
+        assert el is not None, path
+        parent = el.getparent()
+        assert parent is not None
+        parent.remove(el)
+
+    return mutate
