@@ -9,13 +9,17 @@ import re
 from collections.abc import Callable
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from bhxh.envelope import build_envelope
 from bhxh.errors import SignatureInvalid
 from bhxh.forms import build_registration_form, certificate_info
 from bhxh.models import Declaration, Dossier, UnitInfo
-from bhxh.signature import verify_signature
-from sandbox.pki import IssuedCertificate
+from bhxh.signature import apply_signature, prepare_signature, verify_signature
+from sandbox.pki import IssuedCertificate, sign_digest
 
 KINDS = ["declaration", "envelope", "form04", "form05", "form06"]
 
@@ -97,14 +101,6 @@ def test_one_flipped_signature_byte_fails_everywhere(
 def test_a_certificate_outside_the_test_pki_is_not_trusted_by_xmlsec1(
     d02: bytes, xmlsec_verify: Callable[[bytes], bool]
 ) -> None:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    from bhxh.signature import apply_signature, prepare_signature
-    from sandbox.pki import sign_digest
-
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Self-signed")])
     now = dt.datetime.now(dt.UTC)
