@@ -182,3 +182,17 @@ def test_a_large_declaration_signs_and_verifies(
     signed = remote_sign(make_d02(workers=10_000))
     assert verify_signature(signed).root_tag == "D02-TS"
     assert xmlsec_verify(signed)
+
+
+def test_comments_and_processing_instructions_in_the_content_sign_and_verify(
+    remote_sign: Callable[[bytes], bytes], xmlsec_verify: Callable[[bytes], bool]
+) -> None:
+    doc = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- made by HR -->\n<D02-TS>'
+        b"<?app v=1?><NoiDung><!-- 1 worker --><LaoDong><TienLuong>5000000</TienLuong>"
+        b"</LaoDong></NoiDung><Cky/></D02-TS>"
+    )
+    signed = remote_sign(doc)
+    assert b"<!-- 1 worker -->" in signed
+    verify_signature(signed)
+    assert xmlsec_verify(signed)
