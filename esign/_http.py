@@ -13,6 +13,7 @@ import email.utils
 import json
 import logging
 import random
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +59,10 @@ def _retry_after(response: httpx.Response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
         return max(0.0, parsed.timestamp() - time.time())
 
 
@@ -71,7 +75,7 @@ class HttpCore:
         base_url: str,
         *,
         timeout: float,
-        verify: bool | str,
+        verify: bool | str | ssl.SSLContext,
         transport: httpx.AsyncBaseTransport | None,
         retry: RetryPolicy | None,
     ) -> None:

@@ -12,6 +12,7 @@ import base64
 import binascii
 import datetime as dt
 import logging
+import ssl
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -83,7 +84,7 @@ class MisaESignClient(SigningClientBase):
         username: the signer's MISA account name.
         password: its password (secret).
         timeout: seconds per HTTP request.
-        verify: TLS verification: True, or a CA bundle path.
+        verify: TLS verification: True, a CA bundle path or an SSLContext.
         transport: an httpx transport (tests).
         retry: backoff policy for reads and polls.
         otp_type: 0 for SMS / e-mail codes, 1 for an authenticator app.
@@ -106,7 +107,7 @@ class MisaESignClient(SigningClientBase):
         password: str,
         *,
         timeout: float = 30,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         otp_type: int = 0,

@@ -11,6 +11,7 @@ import base64
 import binascii
 import datetime as dt
 import logging
+import ssl
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -74,7 +75,7 @@ class VnptSmartCAClient(SigningClientBase):
         user_id: str,
         *,
         timeout: float = 30,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         approval_window: float = 300,

@@ -43,13 +43,11 @@ class SandboxConfig(BaseModel):
 def load_config(path: Path) -> SandboxConfig:
     """Read a ``.toml`` or ``.json`` sandbox file; relative paths stay relative to the cwd."""
     path = Path(path)
-    raw = path.read_bytes()
-    if path.suffix.lower() == ".json":
-        data = json.loads(raw)
-    elif path.suffix.lower() == ".toml":
-        data = tomllib.loads(raw.decode("utf-8"))
-    else:
+    suffix = path.suffix.lower()
+    if suffix not in (".toml", ".json"):
         raise ValueError(f"{path}: sandbox config must end in .toml or .json")
+    raw = path.read_bytes()
+    data = json.loads(raw) if suffix == ".json" else tomllib.loads(raw.decode("utf-8"))
     return SandboxConfig.model_validate(data)
 
 
