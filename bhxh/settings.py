@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     pause_timeout_seconds: int = Field(
         3600, gt=0, description="How long a paused manual run waits for a person."
     )
+    pause_poll_seconds: int = Field(
+        5, ge=1, description="How often a paused run checks whether a person answered."
+    )
     scheduled_signing_attempts: int = Field(
         3, ge=1, description="Signing requests per round in a scheduled run before giving up."
     )

@@ -142,6 +142,7 @@ async def login(run: UnitRun) -> str:
         answer = await apause_flow_run(
             wait_for_input=OneTimeCode.with_initial_data(description=description),
             timeout=run.settings.pause_timeout_seconds,
+            poll_interval=run.settings.pause_poll_seconds,
             key=key,
         )
         if flow_run.id is not None:
@@ -229,6 +230,7 @@ async def _decide_after_failure(run: UnitRun, round_no: int, tx: Transaction, at
                 action="ask_again",
             ),
             timeout=run.settings.pause_timeout_seconds,
+            poll_interval=run.settings.pause_poll_seconds,
             key=f"ask-again-r{round_no}-{attempt}",
         )
         if answer.action == "stop":

@@ -84,6 +84,7 @@ async def _choose(
             serial=fitting[0].serial,
         ),
         timeout=run.settings.pause_timeout_seconds,
+        poll_interval=run.settings.pause_poll_seconds,
         key="certificate",
     )
     chosen: str = answer.serial

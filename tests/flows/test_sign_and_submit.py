@@ -1,0 +1,148 @@
+"""sign_and_submit and monthly_submission on the Prefect test harness, sandbox over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from prefect.flow_runs import aresume_flow_run
+
+from bhxh.errors import DossierInvalid
+from bhxh.store import Step
+from demo.scenario import many_units
+from flows import monthly_submission, sign_and_submit
+from flows._signing import SigningStopped
+from tests.flows.conftest import PERIOD, MakeWorld, wait_for_paused
+
+
+async def test_business_dossier_takes_two_approvals_and_is_acknowledged(
+    make_world: MakeWorld,
+) -> None:
+    (unit,) = units = many_units(1, prefix="two")
+    world = await make_world(units)
+    summary = await sign_and_submit(unit.block, period=PERIOD)
+    assert [s.procedure for s in summary] == ["600"]
+    assert world.count("approved", user=unit.username) == 2
+    assert world.count("sign_request", user=unit.username) == 2
+    (rec,) = world.records(unit)
+    assert rec.has(Step.DECLARATIONS_SIGNED) and rec.has(Step.SUBMITTED)
+    assert world.submissions() == {rec.id: 1}
+    outbox = world.scenario.data_dir / "outbox" / unit.unit.code / "01-2026" / rec.id
+    assert (outbox / "BHXHDienTu.xml").read_bytes().count(b"<SignatureValue>") == 1
+
+
+async def test_per_unit_batching_holds_a_unit_to_two_approvals(make_world: MakeWorld) -> None:
+    (unit,) = units = many_units(1, prefix="batch")
+    world = await make_world(units, dossiers=4)
+    summary = await sign_and_submit(unit.block, period=PERIOD, batching="per_unit")
+    assert len(summary) == 4
+    assert world.count("approved", user=unit.username) == 2
+    assert sorted(world.submissions().values()) == [1, 1, 1, 1]
+
+
+async def test_per_dossier_batching_takes_two_approvals_per_dossier(make_world: MakeWorld) -> None:
+    (unit,) = units = many_units(1, prefix="perdos")
+    world = await make_world(units, dossiers=2)
+    await sign_and_submit(unit.block, period=PERIOD, batching="per_dossier")
+    assert world.count("approved", user=unit.username) == 4
+    assert sorted(world.submissions().values()) == [1, 1]
+
+
+async def test_a_rerun_asks_for_nothing_and_submits_nothing_again(make_world: MakeWorld) -> None:
+    (unit,) = units = many_units(1, prefix="rerun")
+    world = await make_world(units, dossiers=2)
+    await sign_and_submit(unit.block, period=PERIOD)
+    before = world.count("sign_request", user=unit.username)
+    await sign_and_submit(unit.block, period=PERIOD)
+    assert world.count("sign_request", user=unit.username) == before == 2
+    assert sorted(world.submissions().values()) == [1, 1]
+
+
+async def test_dry_run_signs_nothing(make_world: MakeWorld) -> None:
+    (unit,) = units = many_units(1, prefix="dry")
+    world = await make_world(units, dossiers=2)
+    summary = await sign_and_submit(unit.block, period=PERIOD, dry_run=True)
+    assert len(summary) == 2
+    assert world.count("sign_request") == 0
+    assert world.submissions() == {}
+
+
+async def test_invalid_dossier_fails_before_anything_is_signed(make_world: MakeWorld) -> None:
+    (unit,) = units = many_units(1, prefix="bad")
+    world = await make_world(units)
+    (folder,) = (world.scenario.data_dir / "inbox" / unit.unit.code / "01-2026").iterdir()
+    decl = folder / "D02-TS-595.xml"
+    decl.write_bytes(decl.read_bytes().replace(unit.unit.tax_code.encode(), b"0999999999"))
+    with pytest.raises(DossierInvalid, match=unit.unit.code) as info:
+        await sign_and_submit(unit.block, period=PERIOD)
+    assert "MaSoThue" in str(info.value) or "0999999999" in str(info.value)
+    assert world.count("sign_request") == 0
+    assert not (world.scenario.data_dir / "store").exists() or not world.records(unit)
+
+
+async def test_rejection_then_ask_again_through_run_input(make_world: MakeWorld) -> None:
+    (unit,) = units = many_units(1, prefix="reject")
+    world = await make_world(units)
+    world.set_policy(unit, "reject")
+    run = asyncio.create_task(sign_and_submit(unit.block, period=PERIOD, interactive=True))
+    flow_run_id = await wait_for_paused("sign_and_submit")
+    assert world.count("rejected", user=unit.username) == 1
+    world.set_policy(unit, "approve")
+    await aresume_flow_run(flow_run_id, run_input={"action": "ask_again"})
+    summary = await asyncio.wait_for(run, 120)
+    assert summary[0].status == "submitted"
+    assert world.count("approved", user=unit.username) == 2
+    assert world.count("sign_request", user=unit.username) == 3
+
+
+async def test_stop_after_rejection_keeps_state(make_world: MakeWorld) -> None:
+    (unit,) = units = many_units(1, prefix="stop")
+    world = await make_world(units)
+    world.set_policy(unit, "reject")
+    run = asyncio.create_task(
+        sign_and_submit(unit.block, period=PERIOD, interactive=True, return_state=True)
+    )
+    flow_run_id = await wait_for_paused("sign_and_submit")
+    await aresume_flow_run(flow_run_id, run_input={"action": "stop"})
+    state = await asyncio.wait_for(run, 120)
+    assert state.is_failed()
+    with pytest.raises(SigningStopped, match="stopped by the operator"):
+        await state.aresult()
+    (rec,) = world.records(unit)
+    assert rec.has(Step.PREPARED) and not rec.has(Step.DECLARATIONS_SIGNED)
+
+
+async def test_expiry_in_a_scheduled_run_fails_after_bounded_attempts(
+    make_world: MakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BHXH_SCHEDULED_SIGNING_ATTEMPTS", "2")
+    (unit,) = units = many_units(1, prefix="expire")
+    world = await make_world(units, provider={"signing_deadline_seconds": 1})
+    world.set_policy(unit, "expire")
+    with pytest.raises(SigningStopped, match="2 request"):
+        await sign_and_submit(unit.block, period=PERIOD, interactive=False)
+    assert world.count("sign_request", user=unit.username) == 2
+    assert world.count("expired", user=unit.username) == 2
+    (rec,) = world.records(unit)
+    assert rec.has(Step.PREPARED) and not rec.has(Step.SUBMITTED)
+    # The next run continues from the store once the phone answers.
+    world.set_policy(unit, "approve")
+    await sign_and_submit(unit.block, period=PERIOD, interactive=False)
+    assert world.submissions() == {rec.id: 1}
+
+
+async def test_monthly_submission_runs_units_concurrently_and_reports_failures(
+    make_world: MakeWorld,
+) -> None:
+    units = many_units(3, prefix="monthly")
+    world = await make_world(units, provider={"signing_deadline_seconds": 2})
+    world.set_policy(units[2], "reject")
+    state = await monthly_submission(
+        period=PERIOD, units=[u.block for u in units], interactive=False, return_state=True
+    )
+    assert state.is_failed()
+    with pytest.raises(RuntimeError, match=units[2].block):
+        await state.aresult()
+    for unit in units[:2]:
+        assert world.count("approved", user=unit.username) == 2
+    assert len(world.submissions()) == 2
