@@ -23,6 +23,9 @@ what it serves (all on 127.0.0.1):
   phone control API (JSON)      <provider>/phone/api/<user>/pending|policy|<tx>/approve|reject
                                 (header x-sandbox-token: <provider.control_token>)
   health                        <provider>/health
+  submission gateway (VSS)      <gateway>/api/v1/dossiers, /api/v1/units/<unit>/registration
+                                (Authorization: Bearer <gateway.api_keys>; contract at
+                                <gateway>/openapi.json), when [gateway] is configured
   audit log                     one JSON object per line at audit_path
 
 examples:

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox.audit import AuditLog
+from sandbox.gateway import GatewayConfig, create_gateway_app
 from sandbox.pki import TestPKI
 from sandbox.provider import ProviderConfig, create_provider_app
 from sandbox.serve import ServerThread
@@ -30,10 +31,9 @@ class SandboxConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     provider: ProviderConfig = Field(default_factory=ProviderConfig)
-    # GATEWAY PLACEHOLDER: the gateway helper owns this field's type (GatewayConfig).
-    # Kept loose so either side can change without breaking the other; validated by
-    # sandbox.gateway.GatewayConfig when the sandbox starts.
-    gateway: dict[str, Any] | None = None
+    gateway: GatewayConfig | None = Field(
+        None, description="The submission gateway playing VSS; None runs the provider alone."
+    )
     pki_dir: Path = Path("var/pki")
     audit_path: Path = Path("var/sandbox/audit.jsonl")
     provider_port: int = Field(0, ge=0, le=65535, description="0 = any free port.")
@@ -64,11 +64,7 @@ class Sandbox:
         self.gateway_url: str | None = None
         self.gateway_app: Any = None
         if config.gateway is not None:
-            from sandbox.gateway import GatewayConfig, create_gateway_app
-
-            self.gateway_app = create_gateway_app(
-                GatewayConfig.model_validate(config.gateway), self.pki, self.audit
-            )
+            self.gateway_app = create_gateway_app(config.gateway, self.pki, self.audit)
 
     def start(self) -> Sandbox:
         try:
@@ -212,8 +208,31 @@ token_expires_early = false  # a password login's token dies after its first use
 refresh_fails = false        # refresh tokens are refused (client must log in again)
 seed = 1
 
-# The submission gateway playing VSS joins the same file under [gateway]
-# (see sandbox.gateway.GatewayConfig); omit the table to run the provider alone.
+# The submission gateway playing VSS (sandbox.gateway.GatewayConfig): uncomment to run it.
+# Clients call it with  Authorization: Bearer <one of api_keys>;  contract at /openapi.json.
+# [gateway]
+# api_keys = ["change-me-gateway-key"]
+# result_delay_seconds = 5          # receipt -> outcome (0 = at once)
+# numbering_delay_seconds = 2       # receipt -> soHoSo (default: with the outcome)
+# change_delay_seconds = 10         # how long an accepted 05 stays change_pending
+#
+# [[gateway.units]]                 # units VSS already knows
+# unit_code = "TZ1234A"
+# tax_code = "0101234567"
+# name = "Công ty TNHH ACME"
+# agency_code = "07906"
+# certificate = "acme-token"        # registered certificate (issued if missing)
+# certificate_ca = "token"          # a USB token: the unit must file a 05 to sign remotely
+#
+# [gateway.outcomes]                # accepted | rejected_at_receipt | rejected | supplement
+# default = "accepted"
+# by_dossier = { "TZ1234A-600-2" = "supplement" }
+#
+# [gateway.faults]
+# burst_503 = 0                     # the first N API calls answer 503
+# rate_503 = 0.0
+# slow_seconds = 0.0
+# lose_response_after_record = { count = 0, mode = "drop" }   # drop | 502
 """
 
 

@@ -61,6 +61,11 @@ class UnitConfig(_Model):
     certificate: str | None = Field(
         None, description="Name of the registered certificate in the test PKI."
     )
+    certificate_ca: Literal["misa", "vnpt", "token"] = Field(
+        "token",
+        description="If the certificate does not exist yet, issue it from this CA "
+        "(default: a USB-token certificate, as before remote signing).",
+    )
     state: RegistrationState = "registered"
 
 

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import serialization
 
 from sandbox.audit import AuditLog
 from sandbox.gateway import messages as m
-from sandbox.gateway.config import GatewayConfig, Outcome, RegistrationState
+from sandbox.gateway.config import GatewayConfig, Outcome, RegistrationState, UnitConfig
 from sandbox.gateway.documents import Inspected, Trust, inspect_envelope, inspect_registration
 from sandbox.pki import TestPKI
 
@@ -171,7 +171,7 @@ class GatewayCore:
         self._sequence: dict[tuple[str, int], int] = {}
         self._dots: dict[tuple[str, str, str], int] = {}
         for unit in config.units:
-            cert = pki.get(unit.certificate).certificate if unit.certificate else None
+            cert = self._unit_certificate(pki, unit) if unit.certificate else None
             self._units[unit.unit_code] = UnitRecord(
                 unit_code=unit.unit_code,
                 tax_code=unit.tax_code,
@@ -180,6 +180,19 @@ class GatewayCore:
                 state=unit.state,
                 certificate=cert,
             )
+
+    @staticmethod
+    def _unit_certificate(pki: TestPKI, unit: UnitConfig) -> x509.Certificate:
+        assert unit.certificate is not None
+        try:
+            return pki.get(unit.certificate).certificate
+        except KeyError:
+            return pki.issue(
+                unit.certificate,
+                tax_code=unit.tax_code,
+                unit_name=unit.name,
+                ca=unit.certificate_ca,
+            ).certificate
 
     # ---------------------------------------------------------------------- submit
     def submit(

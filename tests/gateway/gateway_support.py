@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
 from bhxh.declarations import WorkerRow, build_d02ts, build_declaration
 from bhxh.envelope import build_envelope
 from bhxh.forms import build_registration_form, certificate_info
+from bhxh.gateway import GatewayClient
 from bhxh.models import Attachment, Declaration, Dossier, UnitInfo
 from bhxh.signature import apply_signature, prepare_signature
+from sandbox.audit import AuditLog
+from sandbox.gateway import GatewayCore, UnitConfig
 from sandbox.pki import IssuedCertificate, sign_digest
 
 UNIT = UnitInfo(
@@ -123,3 +128,62 @@ def remove(path: str) -> Mutate:
         parent.remove(el)
 
     return mutate
+
+
+API_KEY = "gw-test-key-0123456789"
+
+
+@dataclass
+class Certs:
+    token: IssuedCertificate  # the unit's registered USB-token certificate
+    remote: IssuedCertificate  # its new remote-signing certificate
+    revoked: IssuedCertificate
+    expired: IssuedCertificate
+    other_mst: IssuedCertificate
+    vnpt: IssuedCertificate
+    rogue: IssuedCertificate  # same names, issued by another (untrusted) PKI
+
+
+class Clock:
+    """A clock the test moves by hand (no sleeping, no timing assertions)."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime.now(dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+@dataclass
+class Gateway:
+    url: str
+    core: GatewayCore
+    audit: AuditLog
+    client: GatewayClient
+    clock: Clock
+    extra: list[Any] = field(default_factory=list)
+
+    def events(self, event: str, **match: Any) -> list[dict[str, Any]]:
+        return [
+            r
+            for r in self.audit.read()
+            if r["service"] == "gateway"
+            and r["event"] == event
+            and all(r.get(k) == v for k, v in match.items())
+        ]
+
+    def submitted(self, dossier_id: str) -> int:
+        return len(self.events("submitted", dossier_id=dossier_id))
+
+
+def registered_unit(cert: IssuedCertificate) -> UnitConfig:
+    return UnitConfig(
+        unit_code=UNIT.code,
+        tax_code=UNIT.tax_code,
+        name=UNIT.name,
+        agency_code=UNIT.agency_code,
+        certificate=cert.name,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
-from conftest import Gateway
+from gateway_support import Gateway
 
 Start = Callable[..., Gateway]
 

@@ -7,8 +7,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import API_KEY, Certs, Gateway
-from gateway_support import UNIT, declaration, envelope, remove, set_text
+from gateway_support import API_KEY, UNIT, Certs, Gateway, declaration, envelope, remove, set_text
 from lxml import etree
 
 from bhxh.gateway import SubmissionRefused

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from conftest import Certs, Gateway
-from gateway_support import UNIT, envelope
+from gateway_support import UNIT, Certs, Gateway, envelope
 
 from sandbox.gateway.config import OutcomesConfig
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import Certs, Gateway
-from gateway_support import UNIT, declaration, envelope, registration
+from gateway_support import UNIT, Certs, Gateway, declaration, envelope, registration
 
 from bhxh.gateway import SubmissionRefused
 from sandbox.gateway import messages as m

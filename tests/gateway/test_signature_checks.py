@@ -9,8 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from conftest import Certs, Gateway
-from gateway_support import UNIT, VN, declaration, envelope, sign
+from gateway_support import UNIT, VN, Certs, Gateway, declaration, envelope, sign
 from lxml import etree
 
 from bhxh.declarations import WorkerRow, build_d02ts

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import Certs, Gateway
-from gateway_support import UNIT, envelope, set_text
+from gateway_support import UNIT, Certs, Gateway, envelope, set_text
 
 from bhxh.gateway import (
     DossierNotFound,
