@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"provider (MISA base URL):  {sandbox.misa_url}")
         print(f"provider (VNPT base URL):  {sandbox.vnpt_url}")
         for account in config.provider.accounts:
-            print(f"phone of {account.username}:  {sandbox.phone_url(account.username)}")
+            label = f"phone of {account.username}:"
+            print(f"{label:<27}{sandbox.phone_url(account.username)}")
         if sandbox.gateway_url:
             print(f"gateway:                   {sandbox.gateway_url}")
         print(f"audit log:                 {config.audit_path}")
