@@ -9,7 +9,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Message", "Refusal"]
+__all__ = [
+    "ALREADY_REGISTERED",
+    "BASE64_CONTENT",
+    "CERTIFICATE_EXPIRED",
+    "CERTIFICATE_MST",
+    "CERTIFICATE_NOT_REGISTERED",
+    "CERTIFICATE_REVOKED",
+    "CERTIFICATE_UNTRUSTED",
+    "CONFLICT",
+    "DECLARATION_ROOT",
+    "DECLARATION_TAX_CODE",
+    "FIELD_MISSING",
+    "FILE_BASE64",
+    "FILE_COUNT",
+    "FILE_LENGTH",
+    "FILE_TYPE",
+    "FORM_CERTIFICATE",
+    "FORM_CODE",
+    "FORM_MISSING",
+    "FORM_NOT_ALLOWED",
+    "ROOT",
+    "SIGNATURE_INVALID",
+    "SIGNING_TIME",
+    "TAX_CODE_MISMATCH",
+    "UNIT_MISMATCH",
+    "UNIT_STOPPED",
+    "UNIT_UNKNOWN",
+    "UNKNOWN_PROCEDURE",
+    "WRONG_KIND",
+    "XML_UNSAFE",
+    "Message",
+    "Refusal",
+]
 
 
 @dataclass(frozen=True)
