@@ -9,6 +9,7 @@ then monthly_submission and track_results on the local Prefect API; prints a sum
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import shutil
 import sys
 from collections import Counter
@@ -39,9 +40,15 @@ async def _run(scenario: Scenario, misa_url: str, gateway_url: str, period: str)
     await monthly_submission(
         period=period, units=[u.block for u in scenario.units], interactive=False
     )
-    await track_results(
-        period=period, units=[u.block for u in scenario.units], max_wait_seconds=15, poll_seconds=1
-    )
+    today = dt.date.today()
+    # The business dossiers are in the declared period; the 05 form in the current month.
+    for tracked in dict.fromkeys([period, f"{today.month:02d}/{today.year}"]):
+        await track_results(
+            period=tracked,
+            units=[u.block for u in scenario.units],
+            max_wait_seconds=15,
+            poll_seconds=1,
+        )
 
 
 def main() -> int:
@@ -65,7 +72,7 @@ def main() -> int:
     users = {u.unit.code: u.username for u in scenario.units}
     store = DossierStore(settings.store_dir)
     print()
-    print(f"{'unit':9} {'dossier':28} {'proc':4} {'approvals':>9} {'soHoSo':17} status")
+    print(f"{'unit':9} {'dossier':28} {'proc':4} {'soHoSo':17} status")
     ok = True
     for unit in scenario.units:
         code = unit.unit.code
@@ -76,8 +83,16 @@ def main() -> int:
             so = str(receipt.data.get("so_ho_so")) if receipt else "-"
             status = str(result.data.get("outcome")) if result else str(rec.state)
             ok = ok and rec.has(Step.SUBMITTED)
-            used = approvals[users[code]]
-            print(f"{code:9} {rec.id:28} {rec.procedure:4} {used:>9} {so:17} {status}")
+            print(f"{code:9} {rec.id:28} {rec.procedure:4} {so:17} {status}")
+    print()
+    for unit in scenario.units:
+        code = unit.unit.code
+        records = [r for p in _periods(store, code) for r in store.list(code, p)]
+        forms = sum(1 for r in records if r.procedure in {"04", "05", "06"})
+        print(
+            f"{code}: {approvals[users[code]]} approval(s) on {unit.username}'s phone for "
+            f"{len(records) - forms} business dossier(s) and {forms} registration form(s)"
+        )
     print()
     print(f"Signed files:   {settings.outbox_dir}/<unit>/<MM-YYYY>/<dossier>/")
     print(f"Test PKI:       {settings.pki_dir}/ (root.pem, intermediates.pem, crls.pem)")
