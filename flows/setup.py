@@ -91,6 +91,26 @@ async def _choose(
     return next(c for c in fitting if c.serial == chosen)
 
 
+def _already_submitted(run: UnitRun, serial: str) -> bool:
+    """Whether a 04/05 naming this certificate was submitted by an earlier run."""
+    root = run.settings.store_dir / run.unit.unit_code
+    if not root.is_dir():
+        return False
+    for folder in root.iterdir():
+        period = folder.name.replace("-", "/")
+        for rec in run.store.list(run.unit.unit_code, period):
+            submitted = rec.last(Step.SUBMITTED)
+            prepared = rec.last(Step.ENVELOPE_PREPARED)
+            if (
+                rec.procedure in {"04", "05"}
+                and submitted is not None
+                and prepared is not None
+                and str(prepared.data.get("certificate_serial", "")).upper() == serial.upper()
+            ):
+                return True
+    return False
+
+
 async def _wait_for_registration(run: UnitRun, serial: str, seconds: float) -> str:
     """Read the gateway until the new certificate is registered or ``seconds`` pass."""
     deadline = asyncio.get_running_loop().time() + seconds
@@ -156,6 +176,15 @@ async def setup_remote_signing(
             unit.registration_state = "registered"
             await unit.asave(unit_block, overwrite=True)
             return SetupResult(unit.unit_code, cert.serial, cert.alias, "registered")
+
+        if registration.state == "change_pending" and _already_submitted(run, cert.serial):
+            # A change for this very certificate is with VSS: wait for it, never send twice.
+            state = await _wait_for_registration(run, cert.serial, confirm_wait_seconds)
+            unit.registration_state = state
+            if state == "registered":
+                unit.registered_serial = cert.serial
+            await unit.asave(unit_block, overwrite=True)
+            return SetupResult(unit.unit_code, cert.serial, cert.alias, state)
 
         kind = "05" if registration.state in {"registered", "change_pending"} else "04"
         logger.info(

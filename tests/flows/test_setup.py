@@ -141,3 +141,19 @@ async def test_registration_dossier_is_journalled(make_world: MakeWorld) -> None
     for step in (Step.ENVELOPE_PREPARED, Step.ROUND2_REQUESTED, Step.SIGNED, Step.SUBMITTED):
         assert f'"{step.value}"' in text
     assert f'"{Step.ROUND1_REQUESTED.value}"' not in text
+
+
+async def test_a_pending_change_is_not_submitted_twice(make_world: MakeWorld) -> None:
+    an_phat = demo_units()[0]
+    world = await make_world([an_phat], setup=False, gateway={"change_delay_seconds": 600})
+    first = await setup_remote_signing(an_phat.block, interactive=False, confirm_wait_seconds=0.5)
+    assert first.registration_state == "change_pending"
+    second = await setup_remote_signing(an_phat.block, interactive=False, confirm_wait_seconds=0.5)
+    assert second.registration_state == "change_pending"
+    assert second.registration_dossier is None
+    assert world.count("sign_request", user=an_phat.username) == 1
+    assert len(world.submissions()) == 1
+    # Business dossiers wait until VSS has the new certificate on file.
+    with pytest.raises(Exception, match="change_pending"):
+        await sign_and_submit(an_phat.block, period=PERIOD)
+    assert world.count("sign_request", user=an_phat.username) == 1
