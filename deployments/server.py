@@ -1,0 +1,224 @@
+"""``make server``: the Prefect UI, a worker, the deployments and the sandbox, by hand.
+
+Starts a real ``prefect server start`` on 127.0.0.1 (SQLite under ``var/server/``, or a
+throwaway PostgreSQL cluster with ``--postgres``), creates the process work pool and every
+deployment of ``deployments/prefect.yaml``, starts the sandbox (signing provider with a
+virtual phone that waits for a person, and the gateway playing VSS), saves the demo units'
+blocks against that server, fills the inbox, starts the worker(s), prints the URLs, and
+runs until Ctrl-C, which stops everything.
+
+:func:`running_stack` is the same thing as a context manager, for the end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import shutil
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bhxh.settings import Settings
+from demo.scenario import DemoUnit, Scenario, demo_units
+from deployments.postgres import PostgresCluster
+from deployments.processes import ManagedProcess
+from deployments.stack import (
+    PROJECT_DIR,
+    PrefectServer,
+    api_settings,
+    deploy_all,
+    start_prefect_server,
+    start_worker,
+    wait_for_workers,
+)
+from sandbox.config import Sandbox, start_sandbox
+
+__all__ = ["Stack", "main", "running_stack"]
+
+_DATA_SUBDIRS = ("inbox", "store", "outbox", "sandbox", "csv")
+
+
+@dataclass
+class Stack:
+    """What :func:`running_stack` started."""
+
+    root: Path
+    data_dir: Path
+    period: str
+    server: PrefectServer
+    workers: list[ManagedProcess]
+    worker_names: list[str]
+    sandbox: Sandbox
+    scenario: Scenario
+    postgres: PostgresCluster | None
+    deploy_output: str
+
+    def phone_url(self, unit: DemoUnit) -> str:
+        return self.sandbox.phone_url(unit.username)
+
+
+@contextmanager
+def running_stack(
+    root: Path,
+    units: Sequence[DemoUnit],
+    *,
+    period: str,
+    pki_dir: Path | None = None,
+    postgres: bool = False,
+    workers: int = 1,
+    port: int | None = None,
+    dossiers: int = 1,
+    worker_env: Mapping[str, str] | None = None,
+    query_seconds: float = 10.0,
+) -> Iterator[Stack]:
+    """Server (+ PostgreSQL), deployments, sandbox, blocks, inbox, workers; all stopped
+    on exit, in reverse order, whatever happened.
+
+    Args:
+        root: folder of this stack (Prefect home, logs, ``data/`` = ``BHXH_DATA_DIR``).
+        units: the scenario's units (their phone policies decide who approves).
+        period: the inbox's declaration period ``MM/yyyy``.
+        pki_dir: the test PKI to reuse (default ``root/data/pki``).
+        postgres: a throwaway PostgreSQL cluster as the server's database.
+        workers: how many process workers.
+        port: the server's port (default a free one).
+        dossiers: dossiers per unit in the inbox.
+        worker_env: extra environment for the workers and their flow runs.
+        query_seconds: how often the workers poll the pool.
+    """
+    root = root.resolve()
+    data_dir = root / "data"
+    for sub in _DATA_SUBDIRS:
+        shutil.rmtree(data_dir / sub, ignore_errors=True)
+    with ExitStack() as stack:
+        cluster: PostgresCluster | None = None
+        if postgres:
+            cluster = PostgresCluster.create()
+            stack.callback(cluster.stop)
+            cluster.start()
+        server = start_prefect_server(
+            root / "prefect", database_url=cluster.url if cluster else None, port=port
+        )
+        stack.callback(server.stop)
+
+        scenario = Scenario(list(units), data_dir=data_dir, pki_dir=pki_dir or data_dir / "pki")
+        scenario.issue_registered_certificates()
+        if dossiers:
+            scenario.fill_inbox(period, dossiers=dossiers, workers=5)
+        sandbox = start_sandbox(scenario.sandbox_config())
+        stack.callback(sandbox.stop)
+        assert sandbox.gateway_url is not None
+
+        deployed = deploy_all(server)
+        with api_settings(server):
+            asyncio.run(scenario.save_blocks(sandbox.misa_url, sandbox.gateway_url))
+
+        names = [f"worker-{i + 1}" for i in range(workers)]
+        procs: list[ManagedProcess] = []
+        for name in names:
+            proc = start_worker(
+                server,
+                name,
+                data_dir=data_dir,
+                extra_env=worker_env,
+                query_seconds=query_seconds,
+                log_dir=root,
+            )
+            stack.callback(proc.stop)
+            procs.append(proc)
+        wait_for_workers(server, procs, names)
+        yield Stack(
+            root=root,
+            data_dir=data_dir,
+            period=period,
+            server=server,
+            workers=procs,
+            worker_names=names,
+            sandbox=sandbox,
+            scenario=scenario,
+            postgres=cluster,
+            deploy_output=deployed,
+        )
+
+
+def _print_guide(stack: Stack) -> None:
+    ui = stack.server.ui_url
+    print()
+    print(f"Prefect UI:      {ui}")
+    print(f"Prefect API:     {stack.server.api_url}")
+    database = "PostgreSQL (throwaway cluster)" if stack.postgres else "SQLite"
+    print(f"Database:        {database}; logs under {stack.root}/")
+    print(f"Work pool:       bhxh-process, {len(stack.workers)} process worker(s)")
+    print(f"Deployments:     {ui}/deployments")
+    print("  monthly_submission/monthly  10th of the month, 08:00 Asia/Ho_Chi_Minh")
+    print("  sign_and_submit/manual      one unit, one period, by hand")
+    print("  setup_remote_signing/setup  choose and register a unit's certificate")
+    print("  track_results/track         receipts and results")
+    print(f"Inbox:           {stack.data_dir}/inbox (period {stack.period})")
+    print(f"Dossier store:   {stack.data_dir}/store")
+    print(f"Sandbox gateway: {stack.sandbox.gateway_url}")
+    print("Virtual phones (press Đồng ý, then PIN 123456):")
+    for unit in stack.scenario.units:
+        print(f"  {unit.block:10} {stack.phone_url(unit)}")
+    print()
+    print("Try: Deployments > setup_remote_signing/setup > Run > Custom run, unit_block=an-phat;")
+    print("approve on the an-phat phone; then sign_and_submit/manual with unit_block=an-phat,")
+    print(f"period={stack.period} (two approvals). Ctrl-C stops everything.", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m deployments.server`` (``make server``)."""
+    from flows.sign_and_submit import previous_period
+
+    parser = argparse.ArgumentParser(
+        prog="python -m deployments.server",
+        description="Prefect server + UI, worker(s), the deployments and the sandbox, on "
+        "127.0.0.1, for trying the flows by hand. Ctrl-C stops everything.",
+    )
+    parser.add_argument("--port", type=int, default=4200, help="Prefect UI/API port (4200)")
+    parser.add_argument("--workers", type=int, default=1, help="process workers (1)")
+    parser.add_argument(
+        "--postgres", action="store_true", help="a throwaway PostgreSQL cluster as database"
+    )
+    parser.add_argument(
+        "--root", type=Path, default=PROJECT_DIR / "var" / "server", help="var/server"
+    )
+    args = parser.parse_args(argv)
+
+    period = previous_period()
+    units = [dataclasses.replace(u, phone_action="manual") for u in demo_units()]
+    pki_dir = (PROJECT_DIR / Settings().pki_dir).resolve()
+    print(f"Starting the Prefect server on 127.0.0.1:{args.port} (10-30 s)...", flush=True)
+    started = time.monotonic()
+    with running_stack(
+        args.root,
+        units,
+        period=period,
+        pki_dir=pki_dir,
+        postgres=args.postgres,
+        workers=args.workers,
+        port=args.port,
+    ) as stack:
+        print(f"Ready in {time.monotonic() - started:.0f} s.")
+        _print_guide(stack)
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        while not stop.wait(2.0):
+            dead = [p for p in [stack.server.process, *stack.workers] if not p.alive()]
+            if dead:
+                print(f"{dead[0].name} exited:\n{dead[0].tail()}", file=sys.stderr)
+                return 1
+        print("\nStopping the workers, the server and the sandbox...", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
