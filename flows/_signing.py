@@ -7,6 +7,7 @@ Only orchestration lives here: the work is in ``tasks``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import html
 import uuid
@@ -26,9 +27,9 @@ from pydantic import Field, SecretStr
 from bhxh.settings import Settings
 from bhxh.store import DossierStore
 from blocks.unit import BhxhUnit
-from esign.errors import TwoFactorRequired
+from esign.errors import TransportError, TwoFactorRequired
 from esign.models import Certificate, SignItem, Transaction, TxStatus
-from tasks._runtime import get_session, put_secret
+from tasks._runtime import crash_point, get_session, put_secret
 from tasks.dossiers import (
     ROUND_STEPS,
     DossierRef,
@@ -49,6 +50,10 @@ __all__ = [
     "login",
     "sign_round",
 ]
+
+
+#: Sign requests per round whose answer was lost (transport error) before the round stops.
+UNKNOWN_SENDS = 3
 
 
 class SigningStopped(RuntimeError):
@@ -165,7 +170,12 @@ def _deadline(tx: Transaction, settings: Settings, started: dt.datetime) -> dt.d
 
 
 async def _publish_approval_request(
-    run: UnitRun, tx: Transaction, items: list[SignItem], round_no: int, expires: dt.datetime
+    run: UnitRun,
+    tx: Transaction,
+    items: list[SignItem],
+    round_no: int,
+    expires: dt.datetime,
+    reference: str,
 ) -> None:
     session = await get_session(run.unit_block)
     names = "\n".join(f"| `{i.document_id}` | {html.escape(i.name)} |" for i in items)
@@ -173,7 +183,8 @@ async def _publish_approval_request(
         f"## Approve on the phone: {run.unit.name} ({run.unit.unit_code})\n\n"
         f"- Provider: **{run.unit.provider}**, account **{session.account}**\n"
         f"- Transaction: `{tx.id}` (round {round_no} of "
-        f"{'2' if round_no == 1 else '1 or 2'})\n"
+        f"{'2' if round_no == 1 else '1 or 2'}), shown on the phone as "
+        f"**Mã yêu cầu: {reference or '-'}**\n"
         f"- Expires: **{expires:%Y-%m-%d %H:%M:%S} UTC**\n"
         f"- What to do: open the signing app, press **Đồng ý**, confirm with Face ID / "
         f"Touch ID / PIN.\n\n"
@@ -194,17 +205,19 @@ async def _publish_approval_request(
 
 
 async def wait_for_transaction(
-    run: UnitRun, tx: Transaction, items: list[SignItem], round_no: int
+    run: UnitRun, tx: Transaction, items: list[SignItem], round_no: int, reference: str = ""
 ) -> Transaction:
     """Poll on a backoff schedule until a terminal status or the deadline (then: expired)."""
     assert run.certificate is not None
     started = dt.datetime.now(dt.UTC)
     deadline = _deadline(tx, run.settings, started)
-    await _publish_approval_request(run, tx, items, round_no, deadline)
+    await _publish_approval_request(run, tx, items, round_no, deadline, reference)
     delay = run.settings.poll_initial_seconds
     while True:
-        current = await read_transaction(run.unit_block, tx.id, run.certificate, items)
-        if current.status.terminal:
+        # A transport error (timeout, 429, 5xx after the client's own retries) says nothing
+        # about the transaction: keep polling the same one, never ask for a new approval.
+        current = await _read_or_none(run, tx.id, items)
+        if current is not None and current.status.terminal:
             return current
         remaining = (deadline - dt.datetime.now(dt.UTC)).total_seconds()
         if remaining <= -5:  # a little grace for clocks and the provider's own expiry
@@ -213,6 +226,21 @@ async def wait_for_transaction(
             )
         await asyncio.sleep(max(0.05, min(delay, max(remaining, 1.0))))
         delay = min(delay * 1.6, run.settings.poll_max_seconds)
+
+
+async def _read_or_none(run: UnitRun, tx_id: str, items: list[SignItem]) -> Transaction | None:
+    """The transaction's status, or None when the provider could not be read this time."""
+    assert run.certificate is not None
+    try:
+        return await read_transaction(run.unit_block, tx_id, run.certificate, items)
+    except TransportError as exc:
+        get_run_logger().warning(
+            "unit %s: could not read transaction %s (%s); polling the same transaction again",
+            run.unit.unit_code,
+            tx_id,
+            exc,
+        )
+        return None
 
 
 async def _decide_after_failure(run: UnitRun, round_no: int, tx: Transaction, attempt: int) -> None:
@@ -244,14 +272,21 @@ async def _decide_after_failure(run: UnitRun, round_no: int, tx: Transaction, at
     logger.info("Asking the phone again (attempt %d)", attempt + 2)
 
 
-def _display_text(run: UnitRun, refs: list[DossierRef], round_no: int, n_docs: int) -> str:
+def _display_text(
+    run: UnitRun, refs: list[DossierRef], round_no: int, n_docs: int, reference: str
+) -> str:
     unit = run.unit
     what = "tờ khai" if round_no == 1 else "hồ sơ (bộ hồ sơ / tờ khai đăng ký)"
     return (
         f"<b>BHXH điện tử</b>: {html.escape(unit.name)} ({html.escape(unit.unit_code)})<br>"
         f"Kỳ {html.escape(refs[0].period)}, lượt ký {round_no}: {n_docs} {what} "
-        f"của {len(refs)} hồ sơ"
+        f"của {len(refs)} hồ sơ<br>Mã yêu cầu: {html.escape(reference)}"
     )
+
+
+def _reference(client_tx: str) -> str:
+    """The short request reference shown on the phone and in the approval artifact."""
+    return client_tx.rsplit("-", 1)[-1][:8].upper()
 
 
 async def _resume_existing(run: UnitRun, refs: list[DossierRef], round_no: int) -> set[str]:
@@ -263,6 +298,8 @@ async def _resume_existing(run: UnitRun, refs: list[DossierRef], round_no: int) 
     requested_step, signed_step = ROUND_STEPS[round_no][1], ROUND_STEPS[round_no][2]
     store = run.store
     by_tx: dict[str, list[DossierRef]] = {}
+    covered: dict[str, list[str]] = {}  # transaction -> every dossier its request covered
+    deadline: dict[str, str | None] = {}
     for ref in refs:
         rec = store.get(ref.unit_code, ref.period, ref.id)
         last = rec.last(requested_step)
@@ -271,18 +308,28 @@ async def _resume_existing(run: UnitRun, refs: list[DossierRef], round_no: int) 
         prepared = rec.last(ROUND_STEPS[round_no][0])
         if prepared is None or prepared.at > last.at:
             continue  # prepared again after that request (another certificate)
-        by_tx.setdefault(last.data["transaction_id"], []).append(ref)
+        tx_id = last.data["transaction_id"]
+        by_tx.setdefault(tx_id, []).append(ref)
+        covered[tx_id] = list(last.data.get("dossiers") or [ref.id])
+        deadline[tx_id] = last.data.get("expires_at")
     done: set[str] = set()
     for tx_id, group in by_tx.items():
+        # The provider returns a signature for every document of the request, including
+        # those of dossiers already applied before a crash: verify against all of them.
+        unit_code, period = group[0].unit_code, group[0].period
         items = [
             i
-            for ref in group
-            for i in items_of(store.get(ref.unit_code, ref.period, ref.id), round_no)
+            for dossier_id in covered[tx_id]
+            for i in items_of(store.get(unit_code, period, dossier_id), round_no)
         ]
         get_run_logger().info("Resuming signing transaction %s from an earlier run", tx_id)
-        assert run.certificate is not None
-        tx = await read_transaction(run.unit_block, tx_id, run.certificate, items)
+        recorded = deadline[tx_id]
+        expires = dt.datetime.fromisoformat(recorded) if recorded else None
+        tx = await _read_or_none(run, tx_id, items) or Transaction(
+            tx_id, run.unit.provider, TxStatus.PENDING, expires_at=expires
+        )
         if tx.status is TxStatus.PENDING:
+            tx = dataclasses.replace(tx, expires_at=tx.expires_at or expires)
             tx = await wait_for_transaction(run, tx, items, round_no)
         if tx.status is TxStatus.SUCCEEDED:
             run.approvals += 1
@@ -297,6 +344,38 @@ async def _apply(run: UnitRun, refs: list[DossierRef], round_no: int, tx: Transa
         await apply_signatures(
             ref, round_no, tx.id, tx.signatures, run.certificate.der, run.store_dir, run.outbox_dir
         )
+        crash_point(f"r{round_no}-applying")
+
+
+async def _after_lost_request(
+    run: UnitRun, round_no: int, client_tx: str, exc: TransportError, lost: int
+) -> None:
+    """A sign request failed in transport: send a new one (bounded), or stop the round.
+
+    When the request may have reached the provider (a timeout or 5xx after it was sent),
+    MISA may have put it on the phone, and only its answer carries the transaction id: it
+    cannot be looked up, so it is never used. The new request carries a new reference
+    ("Mã yêu cầu") on the phone and in the approval artifact, so the signer can tell the
+    current one; the orphan expires unused. VNPT keys requests on our own id, which the
+    client resends safely itself.
+    """
+    logger = get_run_logger()
+    what = f"unit {run.unit.unit_code}: round {round_no} request {_reference(client_tx)}"
+    if lost >= UNKNOWN_SENDS:
+        raise SigningStopped(
+            f"{what}: {lost} sign requests in a row failed in transport ({exc}); nothing "
+            "was approved. Everything done so far is kept: run again later."
+        )
+    if exc.maybe_sent:
+        logger.warning(
+            "%s may have reached the phone but its answer was lost (%s). It will not be "
+            "used: approve only the newest request, shown with its own reference.",
+            what,
+            exc,
+        )
+    else:
+        logger.warning("%s was not delivered (%s); sending it again", what, exc)
+    await asyncio.sleep(min(5.0, run.settings.poll_initial_seconds * lost))
 
 
 async def sign_round(run: UnitRun, refs: list[DossierRef], round_no: int) -> None:
@@ -318,27 +397,37 @@ async def sign_round(run: UnitRun, refs: list[DossierRef], round_no: int) -> Non
         items_by_ref[ref.id] = await prepare_dossier(
             ref, round_no, run.certificate.der, run.store_dir
         )
+    crash_point(f"r{round_no}-prepared")
     done = await _resume_existing(run, pending, round_no)
     pending = [r for r in pending if r.id not in done]
     attempt = 0
+    lost = 0
     while pending:
         items = [i for ref in pending for i in items_by_ref[ref.id]]
         client_tx = f"{run.unit.unit_code}-r{round_no}-{uuid.uuid4().hex[:16]}"
         await record_signing_request(pending, round_no, client_tx, None, None, run.store_dir)
-        tx = await request_signatures(
-            run.unit_block,
-            run.certificate,
-            items,
-            _display_text(run, pending, round_no, len(items)),
-            client_tx,
-        )
+        crash_point(f"r{round_no}-sending")
+        try:
+            tx = await request_signatures(
+                run.unit_block,
+                run.certificate,
+                items,
+                _display_text(run, pending, round_no, len(items), _reference(client_tx)),
+                client_tx,
+            )
+        except TransportError as exc:
+            lost += 1
+            await _after_lost_request(run, round_no, client_tx, exc, lost)
+            continue
         run.requests += 1
         await record_signing_request(
             pending, round_no, client_tx, tx.id, tx.expires_at, run.store_dir
         )
-        tx = await wait_for_transaction(run, tx, items, round_no)
+        crash_point(f"r{round_no}-requested")
+        tx = await wait_for_transaction(run, tx, items, round_no, _reference(client_tx))
         if tx.status is TxStatus.SUCCEEDED:
             run.approvals += 1
+            crash_point(f"r{round_no}-approved")
             await _apply(run, pending, round_no, tx)
             return
         await _decide_after_failure(run, round_no, tx, attempt)

@@ -17,7 +17,7 @@ from bhxh.store import Step
 from blocks.unit import BhxhUnit
 from esign.errors import CertificateNotFound
 from flows._signing import UnitRun, artifact_key, is_interactive, login, sign_round
-from tasks._runtime import close_session, close_sessions
+from tasks._runtime import close_session, close_sessions, crash_point
 from tasks.dossiers import (
     DossierRef,
     build_dossier_envelope,
@@ -197,6 +197,8 @@ async def sign_and_submit(
             await sign_round(run, business, 1)
             for ref in business:
                 await build_dossier_envelope(ref, unit.unit_info(), run.store_dir)
+            if business:
+                crash_point("envelopes-built")
             await sign_round(run, batch, 2)
             problems += await _submit_all(run, batch)
     finally:

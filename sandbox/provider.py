@@ -133,6 +133,20 @@ class FaultsConfig(_Model):
     burst_429: int = Field(0, ge=0, description="The first N API calls answer 429.")
     retry_after_seconds: float = Field(1.0, ge=0, description="Retry-After sent with 429.")
     slow_seconds: float = Field(0.0, ge=0, description="Delay before every API answer.")
+    rate_timeout: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of API calls that hang timeout_seconds and are then answered 504 "
+        "without being processed (a call lost on the way in: the client times out first).",
+    )
+    timeout_seconds: float = Field(5.0, ge=0, description="How long a timed-out call hangs.")
+    lose_sign_response: int = Field(
+        0,
+        ge=0,
+        description="The next N MISA sign requests create the transaction (the phone shows "
+        "it) and then answer 502: the answer with the transaction id is lost.",
+    )
     wrong_key_signatures: bool = Field(False, description="Sign with a key not in the cert.")
     token_expires_early: bool = Field(
         False, description="A password login's token dies after its first use (MISA)."
@@ -278,6 +292,7 @@ class ProviderState:
         self.csrf: dict[str, tuple[str, float]] = {}
         self._rng = random.Random(config.faults.seed)
         self._burst_left = config.faults.burst_429
+        self._lose_sign_left = config.faults.lose_sign_response
         self._wrong_key: rsa.RSAPrivateKey | None = None
 
     @staticmethod
@@ -306,12 +321,24 @@ class ProviderState:
         self.faults = faults
         self._rng = random.Random(faults.seed)
         self._burst_left = faults.burst_429
+        self._lose_sign_left = faults.lose_sign_response
+
+    def lose_sign_response(self) -> bool:
+        """Whether the answer to this (processed) MISA sign request is to be lost."""
+        if self._lose_sign_left <= 0:
+            return False
+        self._lose_sign_left -= 1
+        return True
 
     async def fault(self) -> Response | None:
         """A fault answer for this API call, or None to serve it normally."""
         faults = self.faults
         if faults.slow_seconds:
             await asyncio.sleep(faults.slow_seconds)
+        if faults.rate_timeout and self._rng.random() < faults.rate_timeout:
+            self.audit.write("provider", "fault", fault="timeout")
+            await asyncio.sleep(faults.timeout_seconds)
+            return JSONResponse({"error": "GatewayTimeout", "errorCode": "504"}, status_code=504)
         too_many = False
         if self._burst_left > 0:
             self._burst_left -= 1
@@ -319,12 +346,14 @@ class ProviderState:
         elif faults.rate_429 and self._rng.random() < faults.rate_429:
             too_many = True
         if too_many:
+            self.audit.write("provider", "fault", fault="429")
             return JSONResponse(
                 {"error": "TooManyRequests", "errorCode": "429", "userMsg": "Too many requests"},
                 status_code=429,
                 headers={"Retry-After": f"{faults.retry_after_seconds:g}"},
             )
         if faults.rate_5xx and self._rng.random() < faults.rate_5xx:
+            self.audit.write("provider", "fault", fault="503")
             return JSONResponse(
                 {"error": "ServiceUnavailable", "errorCode": "503"}, status_code=503
             )
@@ -753,6 +782,9 @@ class _Misa:
             owner=request.headers.get("x-clientid", ""),
         )
         self.s.create_tx(tx)
+        if self.s.lose_sign_response():
+            self.s.audit.write("provider", "fault", fault="lost_sign_answer", transaction=tx.id)
+            return _misa_error(502, "BadGateway", "502", "Bad gateway")
         return JSONResponse({"transactionId": tx.id})
 
     async def status(self, request: Request) -> Response:

@@ -8,7 +8,9 @@ the secret box and handed to the login task as an opaque reference.
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+import signal
 from dataclasses import dataclass
 
 from pydantic import SecretStr
@@ -22,6 +24,7 @@ __all__ = [
     "Session",
     "close_session",
     "close_sessions",
+    "crash_point",
     "get_gateway",
     "get_session",
     "pop_secret",
@@ -105,3 +108,21 @@ async def get_gateway(gateway_block: str) -> GatewayClient:
         client = loaded.get_client()
         _gateways[key] = client
     return client
+
+
+#: Test hook: the name of the step after which the process kills itself (see crash_point).
+CRASH_ENV = "BHXH_TEST_CRASH_AT"
+
+
+def crash_point(step: str) -> None:
+    """TEST HOOK: SIGKILL this process right after ``step`` when ``BHXH_TEST_CRASH_AT=step``.
+
+    The reliability suite (``tests/reliability/test_crash_points.py``) uses it to stop a
+    flow process exactly at a step boundary, after the step's result is recorded, the way
+    a power cut would. Unset (always, outside those tests) it costs one environment read.
+    Steps: ``r1-prepared``, ``r1-sending``, ``r1-requested``, ``r1-approved``,
+    ``r1-applying``, ``envelopes-built``, ``r2-prepared``, ``r2-requested``,
+    ``r2-approved``, ``submitting``, ``submit-acknowledged``.
+    """
+    if os.environ.get(CRASH_ENV) == step:
+        os.kill(os.getpid(), signal.SIGKILL)

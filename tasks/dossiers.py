@@ -29,7 +29,7 @@ from bhxh.signature import apply_signature, prepare_signature
 from bhxh.store import DossierRecord, DossierStore, Step, StoredFile
 from bhxh.validation import validate_dossier
 from esign.models import SignItem
-from tasks._runtime import get_gateway
+from tasks._runtime import crash_point, get_gateway
 
 __all__ = [
     "ROUND_STEPS",
@@ -291,8 +291,10 @@ async def submit_dossier(ref: DossierRef, gateway_block: str, store_dir: str) ->
         "registration" if ref.is_registration else "envelope"
     )
     rec = store.record(rec, Step.SUBMITTING, file=filename)
+    crash_point("submitting")
     gateway = await get_gateway(gateway_block)
     ack = await gateway.submit(rec.id, rec.unit_code, kind, content)
+    crash_point("submit-acknowledged")
     rec = store.record(
         rec,
         Step.SUBMITTED,
