@@ -1,0 +1,117 @@
+"""Reliability and security suites: the flows on Prefect's test harness against the sandbox.
+
+The world-building helpers are the flow tests' own (``tests/flows/conftest.py``); this
+module adds a harness for this folder, a way to ready units without running setup (so
+that faults and crashes hit only the run under test) and a few audit helpers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prefect.settings import PREFECT_API_URL
+from prefect.testing.utilities import prefect_test_harness
+
+from blocks import BhxhUnit, MisaESignCredentials
+from demo.scenario import DemoUnit
+from tests.flows.conftest import PERIOD, MakeWorld, World, make_world, wait_for_paused
+
+__all__ = [
+    "PERIOD",
+    "MakeWorld",
+    "World",
+    "faults_of",
+    "make_world",
+    "prime_units",
+    "run_flow_process",
+    "set_client_timeout",
+    "set_provider_faults",
+    "wait_for_paused",
+]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_api() -> Iterator[None]:
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+async def prime_units(world: World, units: Sequence[DemoUnit]) -> None:
+    """Record each unit's remote certificate in its block, as setup_remote_signing would.
+
+    The units of ``many_units`` are registered at VSS with that certificate already, so
+    nothing else is needed; no provider or gateway call is made.
+    """
+    for u in units:
+        issued = world.sandbox.pki.get(u.remote_cert.pki_name)
+        unit = await BhxhUnit.aload_unit(u.block)
+        unit.certificate_alias = u.remote_cert.alias
+        unit.certificate_serial = issued.serial_hex.upper()
+        unit.registered_serial = issued.serial_hex.upper()
+        unit.registration_state = "registered"
+        await unit.asave(u.block, overwrite=True)
+
+
+async def set_client_timeout(units: Sequence[DemoUnit], seconds: float) -> None:
+    """The HTTP timeout of each unit's provider client (its credentials block)."""
+    for u in units:
+        creds = await MisaESignCredentials.aload(f"{u.block}-misa")
+        assert isinstance(creds, MisaESignCredentials)
+        creds.timeout_seconds = seconds
+        await creds.asave(f"{u.block}-misa", overwrite=True)
+
+
+def set_provider_faults(world: World, **faults: Any) -> None:
+    """Switch the provider's faults at run time (the control API, with its token)."""
+    response = httpx.put(
+        f"{world.sandbox.provider_url}/phone/api/_faults",
+        json=faults,
+        headers={"x-sandbox-token": world.sandbox.control_token},
+    )
+    response.raise_for_status()
+
+
+def faults_of(world: World) -> Counter[str]:
+    """Faults injected so far, by ``service:fault`` (from the sandbox audit)."""
+    return Counter(
+        f"{e['service']}:{e.get('fault')}" for e in world.audit if e.get("event") == "fault"
+    )
+
+
+_FLOW_PROCESS = """
+import asyncio, sys
+from flows import sign_and_submit
+asyncio.run(sign_and_submit(sys.argv[1], period=sys.argv[2], interactive=False))
+"""
+
+
+async def run_flow_process(unit_block: str, period: str, env: dict[str, str], log: Path) -> int:
+    """Run sign_and_submit in a separate process against the harness API; its exit code."""
+    full_env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), **env}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _FLOW_PROCESS,
+        unit_block,
+        period,
+        env=full_env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(proc.communicate(), 240)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    await asyncio.to_thread(log.write_bytes, output)
+    assert proc.returncode is not None
+    return proc.returncode
