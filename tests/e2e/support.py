@@ -1,0 +1,121 @@
+"""Helpers of the end-to-end tests: the API read-outs they assert on, the browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from bhxh.store import DossierRecord, DossierStore
+from demo.scenario import DemoUnit
+from deployments.processes import ManagedProcess
+from deployments.server import Stack
+from deployments.stack import PrefectServer
+from sandbox.audit import read_audit
+
+PERIOD = "01/2026"
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+#: Flow runs poll the sandbox phone and answer pauses quickly in tests.
+FAST_FLOWS = {
+    "BHXH_POLL_INITIAL_SECONDS": "0.5",
+    "BHXH_POLL_MAX_SECONDS": "1",
+    "BHXH_PAUSE_POLL_SECONDS": "1",
+    "BHXH_PAUSE_TIMEOUT_SECONDS": "600",
+}
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: Anything not on loopback (the UI's product analytics, fonts) is refused in the browser.
+OFF_MACHINE = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
+
+
+def read_deployment(server: PrefectServer, name: str) -> dict[str, Any]:
+    flow, deployment = name.split("/", 1)
+    response = httpx.get(f"{server.api_url}/deployments/name/{flow}/{deployment}", timeout=10)
+    response.raise_for_status()
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def scheduled_starts(
+    server: PrefectServer, deployment_id: str, within: float = 90
+) -> list[dt.datetime]:
+    """Expected start times of the deployment's scheduled runs (once the scheduler made some)."""
+    deadline = time.monotonic() + within
+    while True:
+        response = httpx.post(
+            f"{server.api_url}/flow_runs/filter",
+            json={
+                "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+                "deployments": {"id": {"any_": [deployment_id]}},
+            },
+            timeout=10,
+        )
+        response.raise_for_status()
+        runs = [r for r in response.json() if r.get("auto_scheduled")]
+        if runs:
+            return sorted(dt.datetime.fromisoformat(r["expected_start_time"]) for r in runs)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no scheduled run of deployment {deployment_id}")
+        time.sleep(1)
+
+
+def records(stack: Stack, unit: DemoUnit, period: str = PERIOD) -> list[DossierRecord]:
+    return DossierStore(stack.data_dir / "store").list(unit.unit.code, period)
+
+
+def audit(stack: Stack) -> list[dict[str, Any]]:
+    return read_audit(stack.sandbox.config.audit_path)
+
+
+def approvals(stack: Stack, *, via: str | None = None) -> Counter[str]:
+    return Counter(
+        str(e.get("user"))
+        for e in audit(stack)
+        if e.get("event") == "approved" and (via is None or e.get("via") == via)
+    )
+
+
+def submissions(stack: Stack) -> Counter[str]:
+    return Counter(
+        str(e.get("dossier_id"))
+        for e in audit(stack)
+        if e.get("service") == "gateway" and e.get("event") == "submitted"
+    )
+
+
+def workers_that_ran(stack: Stack, flow_run_ids: list[str]) -> dict[str, str]:
+    """Flow run id -> name of the worker whose log says it submitted that run."""
+    found: dict[str, str] = {}
+    for name, proc in zip(stack.worker_names, stack.workers, strict=True):
+        text = proc.log_path.read_text(encoding="utf-8", errors="replace")
+        for run_id in flow_run_ids:
+            if f"submitting flow run '{run_id}'" in text:
+                found[run_id] = name
+    return found
+
+
+@contextmanager
+def stopped_at_exit(process: ManagedProcess) -> Iterator[ManagedProcess]:
+    try:
+        yield process
+    finally:
+        process.stop()
