@@ -287,6 +287,8 @@ class ProviderState:
             )
             self.accounts[acc.username] = _Account(acc, misa_id, certs)
         self.tokens: dict[str, _Token] = {}
+        #: Every token value ever issued, in memory only (secret-hygiene tests search for them).
+        self.issued_tokens: list[str] = []
         self.transactions: dict[str, SigningTx] = {}
         self.vnpt_ids: dict[tuple[str, str], str] = {}  # (sp_id, client transaction id) -> tx
         self.csrf: dict[str, tuple[str, float]] = {}
@@ -370,6 +372,7 @@ class ProviderState:
     ) -> str:
         value = secrets.token_urlsafe(32)
         self.tokens[value] = _Token(user, kind, time.monotonic() + ttl, early)
+        self.issued_tokens.append(value)
         return value
 
     def check_token(self, value: str, kind: str) -> _Token | None:

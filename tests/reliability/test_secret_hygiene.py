@@ -1,0 +1,211 @@
+"""Secrets: run every flow with known secret values, then search everything left behind.
+
+Secrets: each account's password, the integrator's client key, the gateway API key, the
+one-time code typed into a paused run, and every token the provider issued (its
+in-memory list). Places searched: every log record of the process (any logger, DEBUG,
+with tracebacks), stdout/stderr, the logs stored by the Prefect API, every table of the
+Prefect database (parameters, states and their messages, task runs, artifacts, run
+inputs, block documents, ...), the database file itself, result storage, the data dir
+(``var/``: store, outbox, inbox, sandbox audit) and the text of every exception raised.
+Hits expected: zero. Positive controls prove that each place was really read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pytest
+from prefect import get_client
+from prefect.client.schemas.filters import LogFilter
+from prefect.flow_runs import aresume_flow_run
+from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, get_current_settings, temporary_settings
+from pydantic import SecretStr
+
+from blocks import BhxhGatewayCredentials, MisaESignCredentials
+from demo.scenario import many_units
+from flows import monthly_submission, setup_remote_signing, sign_and_submit, track_results
+from tests.reliability.conftest import PERIOD, MakeWorld, prime_units, wait_for_paused
+
+SECOND_PERIOD = "02/2026"
+
+
+class _Everything(logging.Handler):
+    """Keeps every record of every logger, formatted with its traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def every_log_record() -> Iterator[_Everything]:
+    handler = _Everything()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def _hits(secrets: dict[str, str], texts: Iterable[tuple[str, str]]) -> list[str]:
+    return [
+        f"{name} found in {where}"
+        for where, text in texts
+        for name, value in secrets.items()
+        if value in text
+    ]
+
+
+def _database_texts(db: Path) -> Iterator[tuple[str, str]]:
+    """Every cell of every table, as text (blobs decoded leniently)."""
+    with sqlite3.connect(db) as conn:
+        tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
+        for table in tables:
+            for row in conn.execute(f'select * from "{table}"'):  # noqa: S608 - names from sqlite
+                for cell in row:
+                    if isinstance(cell, bytes):
+                        yield f"db:{table}", cell.decode("utf-8", errors="ignore")
+                    elif cell is not None:
+                        yield f"db:{table}", str(cell)
+
+
+def _file_texts(root: Path) -> Iterator[tuple[str, str]]:
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            yield f"file:{path.relative_to(root)}", path.read_bytes().decode("utf-8", "ignore")
+
+
+async def test_no_secret_is_left_in_logs_database_results_files_or_errors(
+    make_world: MakeWorld,
+    tmp_path: Path,
+    every_log_record: _Everything,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    otp_unit, plain_unit, locked_unit = many_units(3, prefix="secret", approve_after=0.2)
+    otp_unit = dataclasses.replace(otp_unit, two_factor=True)
+    units = [otp_unit, plain_unit, locked_unit]
+    world = await make_world(units, dossiers=1, setup=False)
+    world.scenario.fill_inbox(SECOND_PERIOD, dossiers=1, workers=3)
+    await prime_units(world, [plain_unit, locked_unit])
+    # The third unit's password is wrong in its block: its runs fail (exception texts).
+    wrong_password = "Wr0ng-" + world.scenario.passwords[locked_unit.username]
+    creds = await MisaESignCredentials.aload(f"{locked_unit.block}-misa")
+    assert isinstance(creds, MisaESignCredentials)
+    creds.password = SecretStr(wrong_password)
+    await creds.asave(f"{locked_unit.block}-misa", overwrite=True)
+    code = world.scenario.two_factor_codes[otp_unit.username]
+    errors: list[str] = []
+    storage = tmp_path / "results"
+
+    async def answer_otp(flow_name: str) -> None:
+        run_id = await wait_for_paused(flow_name)
+        await aresume_flow_run(run_id, run_input={"code": code})
+
+    with temporary_settings({PREFECT_LOCAL_STORAGE_PATH: storage}):
+        # setup and sign_and_submit by hand, each answering the two-factor pause.
+        run = asyncio.create_task(setup_remote_signing(otp_unit.block, interactive=True))
+        await answer_otp("setup_remote_signing")
+        await asyncio.wait_for(run, 120)
+        run = asyncio.create_task(sign_and_submit(otp_unit.block, period=PERIOD, interactive=True))
+        await answer_otp("sign_and_submit")
+        await asyncio.wait_for(run, 120)
+        # The monthly run: one unit fine, one refused by the provider (wrong password).
+        state = await monthly_submission(
+            period=SECOND_PERIOD,
+            units=[plain_unit.block, locked_unit.block],
+            interactive=False,
+            return_state=True,
+        )
+        assert state.is_failed()
+        failure = await state.aresult(raise_on_failure=False)
+        assert isinstance(failure, Exception)
+        errors += [str(failure), repr(failure)]
+        try:
+            await sign_and_submit(locked_unit.block, period=SECOND_PERIOD, interactive=False)
+        except Exception as exc:  # the exception text itself must be clean
+            import traceback
+
+            errors.append("".join(traceback.format_exception(exc)))
+        else:
+            raise AssertionError("a wrong password was accepted")
+        await track_results(period=PERIOD, units=[otp_unit.block], max_wait_seconds=0)
+        await track_results(period=SECOND_PERIOD, units=[plain_unit.block], max_wait_seconds=0)
+
+    assert world.count("submitted") == 2
+    assert any("login refused" in e for e in errors), errors
+
+    provider = world.sandbox.provider_app.state.provider
+    tokens = list(provider.issued_tokens)
+    assert len(tokens) >= 9  # three tokens per login, at least three logins
+    scenario = world.scenario
+    secrets: dict[str, str] = {
+        "client key": scenario.client_key,
+        "gateway api key": scenario.gateway_key,
+        "one-time code": code,
+        "wrong password": wrong_password,
+        **{f"password of {u}": p for u, p in scenario.passwords.items()},
+        **{f"token #{i}": t for i, t in enumerate(tokens)},
+    }
+    assert all(len(v) >= 6 for v in secrets.values())
+
+    api_logs: list[str] = []
+    async with get_client() as client:
+        while page := await client.read_logs(
+            log_filter=LogFilter(), limit=200, offset=len(api_logs)
+        ):
+            api_logs += [log.message for log in page]
+    settings = get_current_settings()
+    url = settings.server.database.connection_url
+    assert url is not None
+    db = Path(url.get_secret_value().split(":///", 1)[1])
+    captured = capfd.readouterr()
+
+    places: dict[str, list[tuple[str, str]]] = {
+        "process log records": [("logging", "\n".join(every_log_record.lines))],
+        "stdout/stderr": [("stdout", captured.out), ("stderr", captured.err)],
+        "Prefect API logs": [("api-logs", "\n".join(api_logs))],
+        "Prefect database tables": list(_database_texts(db)),
+        "Prefect database files (raw bytes, freed pages, WAL)": [
+            (f"raw:{p.name}", p.read_bytes().decode("utf-8", "ignore"))
+            for p in db.parent.glob(db.name + "*")
+        ],
+        "result storage": list(_file_texts(storage)) if storage.exists() else [],
+        "data dir (var/)": list(_file_texts(scenario.data_dir)),
+        "exception texts": [("exceptions", "\n".join(errors))],
+    }
+    # Positive controls: each place holds what it should, so it was really searched.
+    controls = {
+        "process log records": otp_unit.username,  # "Logged in ... as <account>"
+        "stdout/stderr": "sign_and_submit",  # Prefect's console log
+        "Prefect API logs": otp_unit.username,
+        "Prefect database tables": plain_unit.block,  # a flow parameter
+        "data dir (var/)": plain_unit.unit.code,
+        "exception texts": locked_unit.username,
+    }
+    for place, needle in controls.items():
+        assert any(needle in text for _, text in places[place]), f"{place} was not read"
+
+    found = {place: _hits(secrets, texts) for place, texts in places.items()}
+    counts = {place: len(hits) for place, hits in found.items()}
+    files = {place: len(texts) for place, texts in places.items()}
+    print(f"\nSECRETS searched={len(secrets)} texts={files} hits={counts}")  # README figures (pytest -s)
+    assert found == {place: [] for place in places}
+
+    # Block secrets are stored encrypted: not in clear in any table (checked above), and
+    # still readable through the API by the block itself.
+    saved = await BhxhGatewayCredentials.aload("sandbox-gateway")
+    assert isinstance(saved, BhxhGatewayCredentials)
+    assert saved.api_key.get_secret_value() == scenario.gateway_key
