@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ from deployments.stack import (
 )
 from sandbox.config import Sandbox, start_sandbox
 
-__all__ = ["Stack", "main", "running_stack"]
+__all__ = ["Stack", "main", "running_stack", "save_blocks"]
 
 _DATA_SUBDIRS = ("inbox", "store", "outbox", "sandbox", "csv")
 
@@ -117,8 +118,7 @@ def running_stack(
         assert sandbox.gateway_url is not None
 
         deployed = deploy_all(server)
-        with api_settings(server):
-            asyncio.run(scenario.save_blocks(sandbox.misa_url, sandbox.gateway_url))
+        save_blocks(server, scenario, sandbox)
 
         names = [f"worker-{i + 1}" for i in range(workers)]
         procs: list[ManagedProcess] = []
@@ -146,6 +146,23 @@ def running_stack(
             postgres=cluster,
             deploy_output=deployed,
         )
+
+
+def save_blocks(server: PrefectServer, scenario: Scenario, sandbox: Sandbox) -> None:
+    """The scenario's credential, gateway and unit blocks, saved against ``server``.
+
+    Runs in a thread of its own with its own event loop, so that it works from sync code
+    that lives beside another loop (pytest-asyncio's, say) without touching it.
+    """
+    gateway_url = sandbox.gateway_url
+    assert gateway_url is not None
+
+    def work() -> None:
+        with api_settings(server):
+            asyncio.run(scenario.save_blocks(sandbox.misa_url, gateway_url))
+
+    with ThreadPoolExecutor(1, thread_name_prefix="save-blocks") as pool:
+        pool.submit(work).result()
 
 
 def _print_guide(stack: Stack) -> None:
