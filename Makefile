@@ -16,7 +16,8 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 export PREFECT_LOGGING_LEVEL ?= INFO
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test bench lint typecheck pytest sandbox pki install system-packages clean
+.PHONY: help demo test bench lint typecheck pytest sandbox pki install system-packages clean \
+	server test-e2e
 
 help:
 	@echo "make demo    run the main job end to end against the local sandbox"
@@ -24,6 +25,9 @@ help:
 	@echo "make bench   the benchmarks (results in var/bench/)"
 	@echo "make sandbox start the provider + gateway sandbox in the foreground"
 	@echo "make pki     create (or reuse) the test PKI under var/pki/"
+	@echo "make server  Prefect server + UI, a worker, the deployments and the sandbox (Ctrl-C stops)"
+	@echo "             options: PORT=4200 WORKERS=1 POSTGRES=1 (a throwaway PostgreSQL database)"
+	@echo "make test-e2e only the end-to-end tests (real server, workers, PostgreSQL, Chromium)"
 
 $(UV):
 	python3 -m pip install --quiet --disable-pip-version-check --target .tools uv==$(UV_VERSION)
@@ -36,11 +40,19 @@ $(STAMP): requirements.lock pyproject.toml | $(UV)
 
 install: $(STAMP) system-packages
 
-# xmlsec1 is the independent verifier the tests use for every signature we make.
+# Debian packages, installed when missing (one apt-get update, one install):
+# xmlsec1, the independent verifier the tests use for every signature we make;
+# chromium, the browser of the UI tests (Playwright drives /usr/bin/chromium, no download);
+# postgresql, the database of the scale-out tests (a throwaway cluster they start themselves).
 system-packages:
-	@command -v xmlsec1 >/dev/null || { \
-	  echo "installing Debian package xmlsec1 (independent XMLDSig verifier)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null; }
+	@missing=""; \
+	command -v xmlsec1 >/dev/null || missing="$$missing xmlsec1"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
@@ -65,6 +77,15 @@ sandbox: install
 
 pki: install
 	$(PY) -m sandbox.pki
+
+# A real `prefect server start` on 127.0.0.1 (SQLite under var/server/), a process worker,
+# the deployments of deployments/prefect.yaml and the sandbox with the demo units.
+server: install
+	$(PY) -m deployments.server $(if $(PORT),--port $(PORT),) \
+	  $(if $(WORKERS),--workers $(WORKERS),) $(if $(POSTGRES),--postgres,)
+
+test-e2e: install
+	$(PY) -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
