@@ -1,0 +1,78 @@
+"""deployments/prefect.yaml and the serve entry point, read without a server (fast)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from deployments.serve import TIMEZONE, build_deployments, load_flow, load_specs
+from deployments.stack import PREFECT_FILE, WORK_POOL
+
+
+def _yaml() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(PREFECT_FILE.read_text(encoding="utf-8"))
+    return data
+
+
+def test_every_flow_is_deployed_once_on_the_process_pool() -> None:
+    data = _yaml()
+    entrypoints = {d["entrypoint"]: d for d in data["deployments"]}
+    assert set(entrypoints) == {
+        "flows/monthly.py:monthly_submission",
+        "flows/sign_and_submit.py:sign_and_submit",
+        "flows/setup.py:setup_remote_signing",
+        "flows/monthly.py:track_results",
+    }
+    for deployment in data["deployments"]:
+        assert deployment["work_pool"]["name"] == WORK_POOL
+        assert deployment["enforce_parameter_schema"] is True
+    assert data["pull"] == [
+        {
+            "prefect.deployments.steps.set_working_directory": {
+                "directory": "{{ $BHXH_PROJECT_DIR }}"
+            }
+        }
+    ]
+
+
+def test_only_the_monthly_job_is_scheduled_on_the_10th_at_0800_vietnam_time() -> None:
+    specs = {s.name: s for s in load_specs()}
+    (schedule,) = specs["monthly"].schedules
+    assert schedule.cron == "0 8 10 * *"
+    assert schedule.timezone == TIMEZONE == "Asia/Ho_Chi_Minh"
+    assert schedule.slug == "monthly-10th-0800"
+    assert schedule.active is True
+    assert all(not s.schedules for name, s in specs.items() if name != "monthly")
+
+
+def test_deployment_parameters_are_parameters_of_their_flows() -> None:
+    for spec in load_specs():
+        flow = load_flow(spec)
+        names = set(flow.parameters.properties)
+        assert set(spec.parameters) <= names, spec.name
+
+
+def test_manual_runs_offer_unit_period_batching_and_dry_run_typed() -> None:
+    (spec,) = [s for s in load_specs() if s.name == "manual"]
+    schema = load_flow(spec).parameters.model_dump()
+    props = schema["properties"]
+    assert schema["required"] == ["unit_block"]
+    assert props["unit_block"]["type"] == "string"
+    assert props["period"]["default"] is None  # empty: the previous month
+    assert props["batching"]["enum"] == ["per_unit", "per_dossier"]
+    assert props["dry_run"]["type"] == "boolean"
+
+
+def test_serve_builds_the_same_deployments_with_time_zone_aware_schedules() -> None:
+    deployments = {d.name: d for d in build_deployments(load_specs())}
+    assert set(deployments) == {d["name"] for d in _yaml()["deployments"]}
+    (monthly,) = deployments["monthly"].schedules
+    assert monthly.schedule.model_dump() == {
+        "cron": "0 8 10 * *",
+        "timezone": "Asia/Ho_Chi_Minh",
+        "day_or": True,
+    }
+    assert monthly.slug == "monthly-10th-0800" and monthly.active is True
+    assert deployments["manual"].schedules == []
+    assert deployments["monthly"].parameters == {"batching": "per_unit", "dry_run": False}
