@@ -28,10 +28,14 @@ _DOCS = HttpUrl("https://www.prefect.io/docs/latest/develop/blocks")
 
 
 def _verify(ca_bundle: str | None) -> bool | ssl.SSLContext:
-    """TLS verification on: the system store, or a custom CA bundle when one is set."""
-    if not ca_bundle:
+    """TLS verification, always on: the system store, or a custom CA bundle: the block's
+    ``ca_bundle``, else ``BHXH_CA_BUNDLE`` (``Settings.ca_bundle``) when set."""
+    from bhxh.settings import Settings
+
+    bundle = ca_bundle or Settings().ca_bundle
+    if not bundle:
         return True
-    return ssl.create_default_context(cafile=ca_bundle)
+    return ssl.create_default_context(cafile=str(bundle))
 
 
 class MisaESignCredentials(Block):

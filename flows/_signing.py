@@ -52,8 +52,8 @@ __all__ = [
 ]
 
 
-#: Sign requests per round whose answer was lost (transport error) before the round stops.
-UNKNOWN_SENDS = 3
+#: Sign requests in a row, per round, that may fail in transport before the round stops.
+UNKNOWN_SENDS = 5
 
 
 class SigningStopped(RuntimeError):

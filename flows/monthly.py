@@ -62,23 +62,35 @@ async def monthly_submission(
     names = units if units is not None else await list_unit_blocks()
     attended = await is_interactive(interactive)
     logger.info("Monthly submission %s for %d unit(s)", period, len(names))
-    states = await asyncio.gather(
-        *(
-            sign_and_submit(
-                unit_block=name,
-                period=period,
-                batching=batching,
-                dry_run=dry_run,
-                interactive=attended,
-                return_state=True,
-            )
-            for name in names
+    try:
+        # return_exceptions: a unit whose run cannot even be created or reported (the
+        # Prefect API down or overloaded) is reported as failed; the others go on.
+        states = await asyncio.gather(
+            *(
+                sign_and_submit(
+                    unit_block=name,
+                    period=period,
+                    batching=batching,
+                    dry_run=dry_run,
+                    interactive=attended,
+                    return_state=True,
+                )
+                for name in names
+            ),
+            return_exceptions=True,
         )
-    )
-    await close_sessions()
+    finally:
+        await close_sessions()
     rows: list[DossierSummary] = []
     failures: list[str] = []
     for name, state in zip(names, states, strict=True):
+        if isinstance(state, BaseException):
+            if not isinstance(state, Exception):
+                raise state
+            message = f"the run could not be orchestrated ({type(state).__name__}: {state})"
+            failures.append(f"{name}: {message}")
+            rows.append(DossierSummary(name, "-", "-", 0, "", "failed", message[:500]))
+            continue
         if state.is_completed():
             rows += await state.aresult()
         else:
@@ -136,19 +148,21 @@ async def track_results(
     changes: list[dict[str, Any]] = []
     latest: dict[str, dict[str, Any]] = {}
     deadline = asyncio.get_running_loop().time() + max_wait_seconds
-    while True:
-        for ref in refs:
-            if latest.get(ref.id, {}).get("status") in FINAL_STATUSES:
-                continue
-            data = await read_dossier_status(ref, gateways[ref.id], str(settings.store_dir))
-            if latest.get(ref.id) != data:
-                changes.append({"unit": ref.unit_code, "dossier": ref.id, **data})
-            latest[ref.id] = data
-        open_ = [r for r in refs if latest.get(r.id, {}).get("status") not in FINAL_STATUSES]
-        if not open_ or asyncio.get_running_loop().time() >= deadline:
-            break
-        await asyncio.sleep(poll_seconds)
-    await close_sessions()
+    try:
+        while True:
+            for ref in refs:
+                if latest.get(ref.id, {}).get("status") in FINAL_STATUSES:
+                    continue
+                data = await read_dossier_status(ref, gateways[ref.id], str(settings.store_dir))
+                if latest.get(ref.id) != data:
+                    changes.append({"unit": ref.unit_code, "dossier": ref.id, **data})
+                latest[ref.id] = data
+            open_ = [r for r in refs if latest.get(r.id, {}).get("status") not in FINAL_STATUSES]
+            if not open_ or asyncio.get_running_loop().time() >= deadline:
+                break
+            await asyncio.sleep(poll_seconds)
+    finally:
+        await close_sessions()  # a failed run must not leave clients (and keys) cached
     table = [
         {
             "unit": r.unit_code,

@@ -13,9 +13,11 @@ import pytest
 from bhxh.store import Step
 from demo.scenario import many_units
 from flows import monthly_submission, sign_and_submit
+from flows._signing import UNKNOWN_SENDS, SigningStopped
 from tests.reliability.conftest import (
     PERIOD,
     MakeWorld,
+    World,
     faults_of,
     prime_units,
     set_client_timeout,
@@ -61,7 +63,21 @@ async def test_twenty_units_through_faults_submit_each_dossier_once_with_two_app
     await set_client_timeout(units, 2.0)
     set_provider_faults(world, **PROVIDER_FAULTS)
 
-    rows = await monthly_submission(period=PERIOD, interactive=False)
+    # Prefect's own local SQLite API may answer 503 under the burst of 20 units starting
+    # at once; a unit failed by it is reported and continued by the next run, as an
+    # operator would. Any other failure fails this test.
+    runs = 0
+    while runs < 3:
+        runs += 1
+        state = await monthly_submission(
+            period=PERIOD, units=[u.block for u in units], interactive=False, return_state=True
+        )
+        if state.is_completed():
+            break
+        error = str(await state.aresult(raise_on_failure=False))
+        units_failed = error.splitlines()[1:] or [error]
+        assert all(_orchestrator_failure(line) for line in units_failed), error
+    rows = await state.aresult()
 
     dossier_ids = {r.id for u in units for r in world.records(u)}
     assert len(dossier_ids) == UNITS * DOSSIERS_PER_UNIT
@@ -82,7 +98,24 @@ async def test_twenty_units_through_faults_submit_each_dossier_once_with_two_app
     assert world.count("token_refresh", ok=True) >= UNITS
     print(  # the figures of the README table (pytest -s)
         f"\nFAULTS injected={dict(injected)} refreshes={world.count('token_refresh', ok=True)} "
-        f"duplicates={world.count('duplicate')} dossiers={len(dossier_ids)}"
+        f"duplicates={world.count('duplicate')} dossiers={len(dossier_ids)} "
+        f"provider_calls={_provider_calls(world)} monthly_runs={runs}"
+    )
+
+
+def _orchestrator_failure(line: str) -> bool:
+    """A unit failed by the Prefect API itself (503 from its database), not by this code."""
+    return "503 Service Unavailable' for url" in line and "/api/" in line
+
+
+def _provider_calls(world: World) -> int:
+    """API calls the provider answered or faulted (each leaves one audit line)."""
+    served = {"login", "login_failed", "two_factor", "token_refresh", "certificates", "status"}
+    return sum(
+        1
+        for e in world.audit
+        if (e["service"] == "misa" and e["event"] in served | {"sign_request"})
+        or (e["service"] == "provider" and e["event"] == "fault")
     )
 
 
@@ -115,3 +148,25 @@ async def test_a_lost_sign_answer_is_replaced_and_the_orphan_request_is_never_us
         assert signed is not None and signed.data["transaction_id"] != orphan
     assert sorted(world.submissions().values()) == [1, 1]
     assert all(r.has(Step.SUBMITTED) for r in records)
+
+
+async def test_sign_answers_lost_again_and_again_stop_the_round_keeping_state(
+    make_world: MakeWorld,
+) -> None:
+    units = many_units(1, prefix="lostmany", approve_after=0.3)
+    (unit,) = units
+    world = await make_world(units, dossiers=1, setup=False)
+    await prime_units(world, units)
+    set_provider_faults(world, lose_sign_response=UNKNOWN_SENDS)
+
+    with pytest.raises(SigningStopped, match=f"{UNKNOWN_SENDS} sign requests in a row"):
+        await sign_and_submit(unit.block, period=PERIOD, interactive=False)
+
+    assert world.count("sign_request", user=unit.username) == UNKNOWN_SENDS
+    assert world.submissions() == Counter()
+    (rec,) = world.records(unit)
+    assert rec.has(Step.PREPARED) and not rec.has(Step.DECLARATIONS_SIGNED)
+    # Run again once the provider answers: one request per round, as usual.
+    await sign_and_submit(unit.block, period=PERIOD, interactive=False)
+    assert world.count("sign_request", user=unit.username) == UNKNOWN_SENDS + 2
+    assert sorted(world.submissions().values()) == [1]
