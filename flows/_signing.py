@@ -33,19 +33,21 @@ from tasks._runtime import crash_point, get_session, put_secret
 from tasks.dossiers import (
     ROUND_STEPS,
     DossierRef,
-    apply_signatures,
+    apply_round,
     items_of,
-    prepare_dossier,
+    prepare_round,
     record_signing_request,
 )
-from tasks.signing import login_esign, read_transaction, request_signatures
+from tasks.signing import fetch_transaction, login_esign, request_signatures
 
 __all__ = [
     "AskAgain",
     "OneTimeCode",
     "SigningStopped",
     "UnitRun",
+    "announce_start",
     "artifact_key",
+    "expect_start",
     "is_interactive",
     "login",
     "sign_round",
@@ -54,6 +56,23 @@ __all__ = [
 
 #: Sign requests in a row, per round, that may fail in transport before the round stops.
 UNKNOWN_SENDS = 5
+
+
+_starting: dict[tuple[int, str], asyncio.Event] = {}
+
+
+def expect_start(unit_block: str) -> asyncio.Event:
+    """An event set when ``unit_block``'s run (in this process and loop) has started."""
+    event = asyncio.Event()
+    _starting[(id(asyncio.get_running_loop()), unit_block)] = event
+    return event
+
+
+def announce_start(unit_block: str) -> None:
+    """Called by a unit's run once its flow run exists: see ``expect_start``."""
+    event = _starting.pop((id(asyncio.get_running_loop()), unit_block), None)
+    if event is not None:
+        event.set()
 
 
 class SigningStopped(RuntimeError):
@@ -232,7 +251,9 @@ async def _read_or_none(run: UnitRun, tx_id: str, items: list[SignItem]) -> Tran
     """The transaction's status, or None when the provider could not be read this time."""
     assert run.certificate is not None
     try:
-        return await read_transaction(run.unit_block, tx_id, run.certificate, items)
+        # No task run per poll: a poll changes nothing, and at hundreds of units the
+        # task runs (writes in the Prefect database) were what made the run slow.
+        return await fetch_transaction(run.unit_block, tx_id, run.certificate, items)
     except TransportError as exc:
         get_run_logger().warning(
             "unit %s: could not read transaction %s (%s); polling the same transaction again",
@@ -339,12 +360,11 @@ async def _resume_existing(run: UnitRun, refs: list[DossierRef], round_no: int) 
 
 
 async def _apply(run: UnitRun, refs: list[DossierRef], round_no: int, tx: Transaction) -> None:
+    """Phase two for every dossier of the round: one task run per unit and round."""
     assert run.certificate is not None
-    for ref in refs:
-        await apply_signatures(
-            ref, round_no, tx.id, tx.signatures, run.certificate.der, run.store_dir, run.outbox_dir
-        )
-        crash_point(f"r{round_no}-applying")
+    await apply_round(
+        refs, round_no, tx.id, tx.signatures, run.certificate.der, run.store_dir, run.outbox_dir
+    )
 
 
 async def _after_lost_request(
@@ -392,11 +412,7 @@ async def sign_round(run: UnitRun, refs: list[DossierRef], round_no: int) -> Non
     pending = [r for r in refs if not store.get(r.unit_code, r.period, r.id).has(signed_step)]
     if not pending:
         return
-    items_by_ref: dict[str, list[SignItem]] = {}
-    for ref in pending:
-        items_by_ref[ref.id] = await prepare_dossier(
-            ref, round_no, run.certificate.der, run.store_dir
-        )
+    items_by_ref = await prepare_round(pending, round_no, run.certificate.der, run.store_dir)
     crash_point(f"r{round_no}-prepared")
     done = await _resume_existing(run, pending, round_no)
     pending = [r for r in pending if r.id not in done]

@@ -3,21 +3,50 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from prefect import flow, get_client
 from prefect.artifacts import acreate_table_artifact
+from prefect.client.schemas.objects import State
 from prefect.logging import get_run_logger
 
 from bhxh.settings import Settings
 from bhxh.store import DossierStore, Step
 from blocks.unit import BhxhUnit
-from flows._signing import artifact_key, is_interactive
+from flows._signing import artifact_key, expect_start, is_interactive
 from flows.sign_and_submit import Batching, DossierSummary, previous_period, sign_and_submit
 from tasks._runtime import close_sessions
 from tasks.dossiers import read_dossier_status, ref_of
 
 __all__ = ["list_unit_blocks", "monthly_submission", "track_results"]
+
+#: Longest wait for one unit's run to start before the next one is started anyway.
+START_WAIT_SECONDS = 2.0
+
+
+async def _start_in_turn(
+    names: list[str], start: Callable[[str], Awaitable[State[Any]]]
+) -> list[State[Any] | BaseException]:
+    """Start the units' runs one after the other, then let them all run at once.
+
+    Each run is started once the previous one exists (or after ``START_WAIT_SECONDS``):
+    creating hundreds of flow runs in the same instant made the SQLite-backed Prefect API
+    answer 503 (database is locked) and the client back off 2, 4, 8... seconds, until
+    whole units failed. Started in turn, a creation costs about 0.1-0.3 s while every
+    run's wait for the phone still overlaps with all the others.
+    """
+    runs: list[asyncio.Task[State[Any]]] = []
+    for name in names:
+        started = expect_start(name)
+        run = asyncio.ensure_future(start(name))
+        runs.append(run)
+        waiter = asyncio.ensure_future(started.wait())
+        await asyncio.wait({run, waiter}, timeout=START_WAIT_SECONDS, return_when="FIRST_COMPLETED")
+        waiter.cancel()
+    # return_exceptions: a run that could not be created or reported is one unit's failure.
+    return list(await asyncio.gather(*runs, return_exceptions=True))
+
 
 FINAL_STATUSES = {"accepted", "rejected", "rejected_at_receipt", "supplement_requested"}
 
@@ -65,19 +94,16 @@ async def monthly_submission(
     try:
         # return_exceptions: a unit whose run cannot even be created or reported (the
         # Prefect API down or overloaded) is reported as failed; the others go on.
-        states = await asyncio.gather(
-            *(
-                sign_and_submit(
-                    unit_block=name,
-                    period=period,
-                    batching=batching,
-                    dry_run=dry_run,
-                    interactive=attended,
-                    return_state=True,
-                )
-                for name in names
+        states = await _start_in_turn(
+            names,
+            lambda name: sign_and_submit(
+                unit_block=name,
+                period=period,
+                batching=batching,
+                dry_run=dry_run,
+                interactive=attended,
+                return_state=True,
             ),
-            return_exceptions=True,
         )
     finally:
         await close_sessions()

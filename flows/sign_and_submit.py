@@ -16,14 +16,21 @@ from bhxh.settings import Settings
 from bhxh.store import Step
 from blocks.unit import BhxhUnit
 from esign.errors import CertificateNotFound
-from flows._signing import UnitRun, artifact_key, is_interactive, login, sign_round
+from flows._signing import (
+    UnitRun,
+    announce_start,
+    artifact_key,
+    is_interactive,
+    login,
+    sign_round,
+)
 from tasks._runtime import close_session, close_sessions, crash_point
 from tasks.dossiers import (
     DossierRef,
-    build_dossier_envelope,
+    build_envelopes,
     load_dossiers,
     read_registration,
-    submit_dossier,
+    submit_dossiers,
 )
 from tasks.signing import list_certificates
 
@@ -118,20 +125,9 @@ async def _summarise(run: UnitRun, refs: list[DossierRef]) -> list[DossierSummar
 
 
 async def _submit_all(run: UnitRun, refs: list[DossierRef]) -> list[str]:
-    """Submit every signed dossier; a refusal is recorded and does not stop the others."""
-    from bhxh.gateway import SubmissionRefused
-
-    problems = []
-    for ref in refs:
-        rec = run.store.get(ref.unit_code, ref.period, ref.id)
-        if not rec.has(Step.SIGNED) or rec.has(Step.SUBMITTED) or rec.has(Step.FAILED):
-            continue
-        try:
-            await submit_dossier(ref, run.unit.gateway_block, run.store_dir)
-        except SubmissionRefused as exc:
-            run.store.record(rec, Step.FAILED, message=str(exc), code=exc.code)
-            problems.append(f"dossier {ref.id} ({ref.procedure}) refused: {exc}")
-    return problems
+    """Submit every signed dossier (one task run); a refusal is recorded and does not stop
+    the others."""
+    return await submit_dossiers(refs, run.unit.gateway_block, run.store_dir)
 
 
 @flow(name="sign_and_submit", log_prints=False)
@@ -166,6 +162,7 @@ async def sign_and_submit(
         asyncio.run(sign_and_submit("acme", period="01/2026"))
         ```
     """
+    announce_start(unit_block)
     settings = Settings()
     period = period or previous_period()
     logger = get_run_logger()
@@ -195,9 +192,8 @@ async def sign_and_submit(
         for batch in batches:
             business = [r for r in batch if not r.is_registration]
             await sign_round(run, business, 1)
-            for ref in business:
-                await build_dossier_envelope(ref, unit.unit_info(), run.store_dir)
             if business:
+                await build_envelopes(business, unit.unit_info(), run.store_dir)
                 crash_point("envelopes-built")
             await sign_round(run, batch, 2)
             problems += await _submit_all(run, batch)

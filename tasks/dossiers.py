@@ -3,6 +3,12 @@
 Every task writes the dossier's new state to the store before it returns, and reads the
 store first, so that a re-run continues where the last one stopped. Round 1 signs the
 declarations of a business dossier; round 2 signs its envelope, or a 04/05/06 form.
+
+Granularity: the flows use one task run per unit and step (``prepare_round``,
+``apply_round``, ``build_envelopes``, ``submit_dossiers``), whatever the number of
+dossiers, because every task run costs writes in the Prefect database and a monthly run
+of hundreds of units must stay in the tens of task runs per unit. The per-dossier tasks
+remain for callers that want them.
 """
 
 from __future__ import annotations
@@ -34,14 +40,19 @@ from tasks._runtime import crash_point, get_gateway
 __all__ = [
     "ROUND_STEPS",
     "DossierRef",
+    "apply_round",
     "apply_signatures",
     "build_dossier_envelope",
+    "build_envelopes",
     "load_dossiers",
     "open_registration_dossier",
     "prepare_dossier",
+    "prepare_round",
     "read_dossier_status",
     "read_registration",
+    "record_signing_request",
     "submit_dossier",
+    "submit_dossiers",
 ]
 
 #: For each round: (prepared, requested, signed) steps.
@@ -275,9 +286,12 @@ def _build_dossier_envelope(ref: DossierRef, unit: UnitInfo, store_dir: str) -> 
     store.write_file(rec, "envelope/BHXHDienTu.xml", envelope)
 
 
-@task(name="submit_dossier", cache_policy=NONE, persist_result=False)
-async def submit_dossier(ref: DossierRef, gateway_block: str, store_dir: str) -> DossierRef:
-    """Submit the signed envelope / form once; the dossier id is the idempotency key."""
+async def _submit_one(ref: DossierRef, gateway_block: str, store_dir: str) -> DossierRef:
+    """Submit one signed envelope / form once; the dossier id is the idempotency key.
+
+    Journal writes (fsync) run in a worker thread: they must not stall the event loop
+    that every other unit of a monthly run shares.
+    """
     store = _store(store_dir)
     rec = store.get(ref.unit_code, ref.period, ref.id)
     if rec.has(Step.SUBMITTED):
@@ -290,12 +304,13 @@ async def submit_dossier(ref: DossierRef, gateway_block: str, store_dir: str) ->
     kind: Literal["envelope", "registration"] = (
         "registration" if ref.is_registration else "envelope"
     )
-    rec = store.record(rec, Step.SUBMITTING, file=filename)
+    rec = await asyncio.to_thread(store.record, rec, Step.SUBMITTING, file=filename)
     crash_point("submitting")
     gateway = await get_gateway(gateway_block)
     ack = await gateway.submit(rec.id, rec.unit_code, kind, content)
     crash_point("submit-acknowledged")
-    rec = store.record(
+    rec = await asyncio.to_thread(
+        store.record,
         rec,
         Step.SUBMITTED,
         gateway_transaction_id=ack.transaction_id,
@@ -304,6 +319,36 @@ async def submit_dossier(ref: DossierRef, gateway_block: str, store_dir: str) ->
     )
     get_run_logger().info("Dossier %s submitted (gateway %s)", rec.id, ack.transaction_id)
     return ref_of(rec)
+
+
+@task(name="submit_dossier", cache_policy=NONE, persist_result=False)
+async def submit_dossier(ref: DossierRef, gateway_block: str, store_dir: str) -> DossierRef:
+    """Submit the signed envelope / form once; the dossier id is the idempotency key."""
+    return await _submit_one(ref, gateway_block, store_dir)
+
+
+@task(name="submit_dossiers", cache_policy=NONE, persist_result=False)
+async def submit_dossiers(refs: list[DossierRef], gateway_block: str, store_dir: str) -> list[str]:
+    """Submit every signed dossier of ``refs`` not submitted (or refused) yet, in one task run.
+
+    A refusal is recorded (``failed``, with the gateway's code) and does not stop the
+    others; returns one problem line per refused dossier.
+    """
+    from bhxh.gateway import SubmissionRefused
+
+    store = _store(store_dir)
+    problems: list[str] = []
+    for ref in refs:
+        rec = store.get(ref.unit_code, ref.period, ref.id)
+        if not rec.has(Step.SIGNED) or rec.has(Step.SUBMITTED) or rec.has(Step.FAILED):
+            continue
+        try:
+            await _submit_one(ref, gateway_block, store_dir)
+        except SubmissionRefused as exc:
+            rec = store.get(ref.unit_code, ref.period, ref.id)
+            await asyncio.to_thread(store.record, rec, Step.FAILED, message=str(exc), code=exc.code)
+            problems.append(f"dossier {ref.id} ({ref.procedure}) refused: {exc}")
+    return problems
 
 
 @task(name="read_dossier_status", cache_policy=NONE, persist_result=False)
@@ -358,7 +403,6 @@ async def prepare_dossier(
     return await asyncio.to_thread(_prepare_dossier, ref, round_no, certificate_der, store_dir)
 
 
-@task(name="record_signing_request", cache_policy=NONE, persist_result=False)
 async def record_signing_request(
     refs: list[DossierRef],
     round_no: int,
@@ -367,7 +411,11 @@ async def record_signing_request(
     expires_at: dt.datetime | None,
     store_dir: str,
 ) -> None:
-    """Runs ``_record_signing_request`` in a worker thread."""
+    """Runs ``_record_signing_request`` in a worker thread.
+
+    Not a task: it is a journal write around ``request_signatures`` (twice per round), and
+    a task run per journal write was most of a monthly run's load on the Prefect API.
+    """
     return await asyncio.to_thread(
         _record_signing_request,
         refs,
@@ -406,6 +454,75 @@ async def apply_signatures(
 async def build_dossier_envelope(ref: DossierRef, unit: UnitInfo, store_dir: str) -> None:
     """Runs ``_build_dossier_envelope`` in a worker thread."""
     return await asyncio.to_thread(_build_dossier_envelope, ref, unit, store_dir)
+
+
+def _prepare_round(
+    refs: list[DossierRef], round_no: int, certificate_der: bytes, store_dir: str
+) -> dict[str, list[SignItem]]:
+    return {ref.id: _prepare_dossier(ref, round_no, certificate_der, store_dir) for ref in refs}
+
+
+@task(name="prepare_round", cache_policy=NONE, persist_result=False)
+async def prepare_round(
+    refs: list[DossierRef], round_no: int, certificate_der: bytes, store_dir: str
+) -> dict[str, list[SignItem]]:
+    """Phase one for every dossier of a unit's round, in one task run: items by dossier id."""
+    return await asyncio.to_thread(_prepare_round, refs, round_no, certificate_der, store_dir)
+
+
+def _apply_round(
+    refs: list[DossierRef],
+    round_no: int,
+    transaction_id: str,
+    signatures: dict[str, bytes],
+    certificate_der: bytes,
+    store_dir: str,
+    outbox_dir: str,
+) -> list[DossierRef]:
+    out = []
+    for ref in refs:
+        out.append(
+            _apply_signatures(
+                ref, round_no, transaction_id, signatures, certificate_der, store_dir, outbox_dir
+            )
+        )
+        crash_point(f"r{round_no}-applying")
+    return out
+
+
+@task(name="apply_round", cache_policy=NONE, persist_result=False)
+async def apply_round(
+    refs: list[DossierRef],
+    round_no: int,
+    transaction_id: str,
+    signatures: dict[str, bytes],
+    certificate_der: bytes,
+    store_dir: str,
+    outbox_dir: str,
+) -> list[DossierRef]:
+    """Phase two for every dossier of a unit's round, in one task run (each one recorded
+    as soon as it is applied, so a crash in between resumes cleanly)."""
+    return await asyncio.to_thread(
+        _apply_round,
+        refs,
+        round_no,
+        transaction_id,
+        signatures,
+        certificate_der,
+        store_dir,
+        outbox_dir,
+    )
+
+
+def _build_envelopes(refs: list[DossierRef], unit: UnitInfo, store_dir: str) -> None:
+    for ref in refs:
+        _build_dossier_envelope(ref, unit, store_dir)
+
+
+@task(name="build_envelopes", cache_policy=NONE, persist_result=False)
+async def build_envelopes(refs: list[DossierRef], unit: UnitInfo, store_dir: str) -> None:
+    """``BHXHDienTu.xml`` for every dossier of ``refs``, in one task run."""
+    return await asyncio.to_thread(_build_envelopes, refs, unit, store_dir)
 
 
 @task(name="read_registration", cache_policy=NONE, persist_result=False)

@@ -20,6 +20,7 @@ from tasks._runtime import get_session, pop_secret
 
 __all__ = [
     "CertificateChoice",
+    "fetch_transaction",
     "list_certificates",
     "login_esign",
     "read_transaction",
@@ -133,13 +134,25 @@ async def request_signatures(
     return tx
 
 
-@task(name="read_transaction", cache_policy=NONE, persist_result=False)
-async def read_transaction(
+async def fetch_transaction(
     unit_block: str, transaction_id: str, certificate: Certificate, items: list[SignItem]
 ) -> Transaction:
-    """The transaction's normalised status; on success every signature is verified."""
+    """What ``read_transaction`` does, without a task run: for polling loops.
+
+    A wait for the phone polls a transaction a few times per round and unit; a task run
+    per poll would multiply the writes in the Prefect database for nothing (a poll
+    changes no state of ours).
+    """
     session = await get_session(unit_block)
     if not session.logged_in:
         await session.client.login()
         session.logged_in = True
     return await session.client.get_transaction(transaction_id, certificate, items)
+
+
+@task(name="read_transaction", cache_policy=NONE, persist_result=False)
+async def read_transaction(
+    unit_block: str, transaction_id: str, certificate: Certificate, items: list[SignItem]
+) -> Transaction:
+    """The transaction's normalised status; on success every signature is verified."""
+    return await fetch_transaction(unit_block, transaction_id, certificate, items)
