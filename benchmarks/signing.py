@@ -67,7 +67,9 @@ def _rss_probe(op: str, pki_dir: str, xml_path: str) -> float:
     """In a fresh process: growth of the peak RSS (MiB) while ``op`` runs once.
 
     RSS sees lxml's C allocations, which tracemalloc does not. Linux: the peak (VmHWM) is
-    reset through ``/proc/self/clear_refs`` just before the operation."""
+    reset through ``/proc/self/clear_refs`` just before the operation.
+    """
+    import tempfile
 
     from cryptography.hazmat.primitives.serialization import Encoding
     from lxml import etree
@@ -79,23 +81,26 @@ def _rss_probe(op: str, pki_dir: str, xml_path: str) -> float:
 
     issued = TestPKI.load_or_create(Path(pki_dir)).get("bench-signing")
     xml = Path(xml_path).read_bytes()
+    signer = XMLSigner(
+        signature_algorithm=SignatureMethod.RSA_SHA256,
+        digest_algorithm="sha256",
+        c14n_algorithm=C14N10,
+    )
+    pem = issued.certificate.public_bytes(Encoding.PEM).decode()
+
+    def run(data: bytes) -> None:
+        if op == "two_phase":
+            prepared = prepare_signature(data, issued.der, signing_time=dt.datetime(2026, 1, 15))
+            value = sign_digest(issued.private_key, prepared.digest)
+            apply_signature(prepared.xml, value, issued.der)
+        else:
+            etree.tostring(signer.sign(etree.fromstring(data), key=issued.private_key, cert=pem))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run(_document(1, Path(tmp)))  # warm up: lazy imports and first-use caches
     Path("/proc/self/clear_refs").write_text("5")
     before = _status_kib("VmRSS")
-    if op == "two_phase":
-        prepared = prepare_signature(xml, issued.der, signing_time=dt.datetime(2026, 1, 15))
-        apply_signature(prepared.xml, sign_digest(issued.private_key, prepared.digest), issued.der)
-    else:
-        signer = XMLSigner(
-            signature_algorithm=SignatureMethod.RSA_SHA256,
-            digest_algorithm="sha256",
-            c14n_algorithm=C14N10,
-        )
-        signed = signer.sign(
-            etree.fromstring(xml),
-            key=issued.private_key,
-            cert=issued.certificate.public_bytes(Encoding.PEM).decode(),
-        )
-        etree.tostring(signed)
+    run(xml)
     return (_status_kib("VmHWM") - before) / 1024
 
 
