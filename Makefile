@@ -38,21 +38,15 @@ $(STAMP): requirements.lock pyproject.toml | $(UV)
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	@touch $(STAMP)
 
-install: $(STAMP) system-packages
+install: $(STAMP)
 
-# Debian packages, installed when missing (one apt-get update, one install):
+# Debian packages, installed when missing by the targets that need them:
 # xmlsec1, the independent verifier the tests use for every signature we make;
 # chromium, the browser of the UI tests (Playwright drives /usr/bin/chromium, no download);
 # postgresql, the database of the scale-out tests (a throwaway cluster they start themselves).
+TEST_DEBIAN_PACKAGES := xmlsec1 chromium postgresql
 system-packages:
-	@missing=""; \
-	command -v xmlsec1 >/dev/null || missing="$$missing xmlsec1"; \
-	test -x /usr/bin/chromium || missing="$$missing chromium"; \
-	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	@scripts/ensure-debian-packages $(TEST_DEBIAN_PACKAGES)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
@@ -61,7 +55,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-pytest: install
+pytest: install system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
@@ -81,10 +75,11 @@ pki: install
 # A real `prefect server start` on 127.0.0.1 (SQLite under var/server/), a process worker,
 # the deployments of deployments/prefect.yaml and the sandbox with the demo units.
 server: install
+	@$(if $(POSTGRES),scripts/ensure-debian-packages postgresql,true)
 	$(PY) -m deployments.server $(if $(PORT),--port $(PORT),) \
 	  $(if $(WORKERS),--workers $(WORKERS),) $(if $(POSTGRES),--postgres,)
 
-test-e2e: install
+test-e2e: install system-packages
 	$(PY) -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
 clean:
