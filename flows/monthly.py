@@ -15,7 +15,13 @@ from bhxh.settings import Settings
 from bhxh.store import DossierStore, Step
 from blocks.unit import BhxhUnit
 from flows._signing import artifact_key, expect_start, is_interactive
-from flows.sign_and_submit import Batching, DossierSummary, previous_period, sign_and_submit
+from flows.sign_and_submit import (
+    Batching,
+    DossierSummary,
+    previous_period,
+    run_unit,
+    sign_and_submit,
+)
 from tasks._runtime import close_sessions
 from tasks.dossiers import read_dossier_status, ref_of
 
@@ -70,6 +76,10 @@ async def monthly_submission(
 
     Every unit's phone is pinged at once and the approval waits overlap; one unit's
     failure does not stop the others (it is reported, and the run ends Failed).
+    An unattended run (the schedule) does every unit's work inside this flow run, as
+    task runs (no subflow per unit: hundreds of concurrent subflows stall the
+    SQLite-backed local API); a run started by hand runs one ``sign_and_submit`` subflow
+    per unit, started in turn, so that a pause (one-time code, ask again) holds one unit.
 
     Args:
         period: ``MM/yyyy``; default the previous month.
@@ -92,28 +102,50 @@ async def monthly_submission(
     attended = await is_interactive(interactive)
     logger.info("Monthly submission %s for %d unit(s)", period, len(names))
     try:
-        # return_exceptions: a unit whose run cannot even be created or reported (the
-        # Prefect API down or overloaded) is reported as failed; the others go on.
-        states = await _start_in_turn(
-            names,
-            lambda name: sign_and_submit(
-                unit_block=name,
-                period=period,
-                batching=batching,
-                dry_run=dry_run,
-                interactive=attended,
-                return_state=True,
-            ),
-        )
+        if attended:
+            # A person may answer pauses (one-time code, ask again): one subflow per unit,
+            # so that each pause holds its own unit only.
+            outcomes: list[Any] = await _start_in_turn(
+                names,
+                lambda name: sign_and_submit(
+                    unit_block=name,
+                    period=period,
+                    batching=batching,
+                    dry_run=dry_run,
+                    interactive=True,
+                    return_state=True,
+                ),
+            )
+        else:
+            # Unattended (the schedule): every unit inside this flow run, no subflows. On
+            # the SQLite-backed local API, flow runs created and finished concurrently
+            # conflict in the database (503, then client back-off of 2, 4, 8... s): 50
+            # units as subflows took minutes and some failed, while the same work as task
+            # runs of one flow run takes seconds. Nothing else changes: same tasks, same
+            # journal and resume, same approvals, one unit's failure reported per unit.
+            outcomes = await asyncio.gather(
+                *(
+                    run_unit(name, period, batching, dry_run, False, owns_sessions=False)
+                    for name in names
+                ),
+                return_exceptions=True,
+            )
     finally:
         await close_sessions()
     rows: list[DossierSummary] = []
     failures: list[str] = []
-    for name, state in zip(names, states, strict=True):
+    for name, state in zip(names, outcomes, strict=True):
+        if isinstance(state, list):  # an inline unit's summary
+            rows += state
+            continue
         if isinstance(state, BaseException):
             if not isinstance(state, Exception):
                 raise state
-            message = f"the run could not be orchestrated ({type(state).__name__}: {state})"
+            message = (
+                str(state)
+                if not attended
+                else (f"the run could not be orchestrated ({type(state).__name__}: {state})")
+            )
             failures.append(f"{name}: {message}")
             rows.append(DossierSummary(name, "-", "-", 0, "", "failed", message[:500]))
             continue

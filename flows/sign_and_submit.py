@@ -34,7 +34,7 @@ from tasks.dossiers import (
 )
 from tasks.signing import list_certificates
 
-__all__ = ["DossierSummary", "previous_period", "sign_and_submit"]
+__all__ = ["DossierSummary", "previous_period", "run_unit", "sign_and_submit"]
 
 Batching = Literal["per_unit", "per_dossier"]
 
@@ -130,39 +130,21 @@ async def _submit_all(run: UnitRun, refs: list[DossierRef]) -> list[str]:
     return await submit_dossiers(refs, run.unit.gateway_block, run.store_dir)
 
 
-@flow(name="sign_and_submit", log_prints=False)
-async def sign_and_submit(
+async def run_unit(
     unit_block: str,
     period: str | None = None,
     batching: Batching = "per_unit",
     dry_run: bool = False,
     interactive: bool | None = None,
+    *,
+    owns_sessions: bool = True,
 ) -> list[DossierSummary]:
-    """Sign and submit one unit's dossiers for one period.
+    """What ``sign_and_submit`` does, inside whatever flow run is current.
 
-    Register / change / stop dossiers (04/05/06) need one approval on the phone; every
-    other dossier two (its declarations, then the envelope that embeds them). With
-    ``batching="per_unit"`` a unit needs at most two approvals per run whatever the number
-    of dossiers; ``"per_dossier"`` signs dossier by dossier. A re-run continues from the
-    dossier store: no approval already given is asked again, no dossier is submitted twice.
-
-    Args:
-        unit_block: name of the ``BhxhUnit`` block.
-        period: declaration period ``MM/yyyy``; default the previous month.
-        batching: ``per_unit`` (default) or ``per_dossier``.
-        dry_run: validate and show what would be signed, then stop before any approval.
-        interactive: whether a person can answer pauses; default: a deployment run
-            started by hand is interactive, a scheduled or scripted one is not.
-
-    Example:
-        ```python
-        import asyncio
-        from flows import sign_and_submit
-
-        asyncio.run(sign_and_submit("acme", period="01/2026"))
-        ```
+    ``monthly_submission`` calls it directly for every unit of an unattended run (no
+    subflow per unit: see there why). ``owns_sessions=False`` leaves the other units'
+    provider clients open (the caller closes them all at the end).
     """
-    announce_start(unit_block)
     settings = Settings()
     period = period or previous_period()
     logger = get_run_logger()
@@ -199,7 +181,7 @@ async def sign_and_submit(
             problems += await _submit_all(run, batch)
     finally:
         await close_session(unit_block)
-        if flow_run.parent_flow_run_id is None:
+        if owns_sessions and flow_run.parent_flow_run_id is None:
             await close_sessions()
     summary = await _summarise(run, refs)
     await acreate_table_artifact(
@@ -217,3 +199,39 @@ async def sign_and_submit(
     if problems:
         raise GatewayError(f"unit {unit.unit_code}: " + "; ".join(problems))
     return summary
+
+
+@flow(name="sign_and_submit", log_prints=False)
+async def sign_and_submit(
+    unit_block: str,
+    period: str | None = None,
+    batching: Batching = "per_unit",
+    dry_run: bool = False,
+    interactive: bool | None = None,
+) -> list[DossierSummary]:
+    """Sign and submit one unit's dossiers for one period.
+
+    Register / change / stop dossiers (04/05/06) need one approval on the phone; every
+    other dossier two (its declarations, then the envelope that embeds them). With
+    ``batching="per_unit"`` a unit needs at most two approvals per run whatever the number
+    of dossiers; ``"per_dossier"`` signs dossier by dossier. A re-run continues from the
+    dossier store: no approval already given is asked again, no dossier is submitted twice.
+
+    Args:
+        unit_block: name of the ``BhxhUnit`` block.
+        period: declaration period ``MM/yyyy``; default the previous month.
+        batching: ``per_unit`` (default) or ``per_dossier``.
+        dry_run: validate and show what would be signed, then stop before any approval.
+        interactive: whether a person can answer pauses; default: a deployment run
+            started by hand is interactive, a scheduled or scripted one is not.
+
+    Example:
+        ```python
+        import asyncio
+        from flows import sign_and_submit
+
+        asyncio.run(sign_and_submit("acme", period="01/2026"))
+        ```
+    """
+    announce_start(unit_block)
+    return await run_unit(unit_block, period, batching, dry_run, interactive)
