@@ -38,6 +38,14 @@ def _log(message: str) -> None:
     print(f"[bench {dt.datetime.now():%H:%M:%S}] {message}", flush=True)
 
 
+#: Where the temporary local API keeps its data: "sqlite" (the default) or "postgres".
+DATABASE = {"name": "sqlite"}
+
+
+def _case(dirs: BenchDirs, name: str, world: WorldSpec, case: dict[str, Any], **kw: Any) -> Any:
+    return run_case(dirs, name, world, case, database=DATABASE["name"], **kw)
+
+
 def _world(groups: tuple[UnitSpec, ...], **kw: Any) -> WorldSpec:
     return WorldSpec(data_dir="", pki_dir="", groups=groups, **kw)
 
@@ -78,7 +86,7 @@ def bench_approvals(dirs: BenchDirs, quick: bool) -> dict[str, Any]:
     }
     # Counting, not timing: poll the phone often so the part runs quickly.
     fast = {"BHXH_POLL_INITIAL_SECONDS": "0.2", "BHXH_POLL_MAX_SECONDS": "0.5"}
-    result = run_case(dirs, "approvals", _world(groups, approve_after=0.3), case, env=fast)
+    result = _case(dirs, "approvals", _world(groups, approve_after=0.3), case, env=fast)
     rows = []
     for i, (label, _, _, batching, expected) in enumerate(steps):
         step = result["steps"][str(i)]
@@ -118,7 +126,7 @@ def bench_end_to_end(dirs: BenchDirs, quick: bool) -> dict[str, Any]:
         for kind in ("baseline", "monthly"):
             name = f"e2e-{model}-{'prefect' if kind == 'monthly' else 'baseline'}"
             _log(f"end_to_end: {name}")
-            result = run_case(
+            result = _case(
                 dirs,
                 name,
                 _world(group, **latency),
@@ -171,7 +179,7 @@ def bench_overlap(dirs: BenchDirs, quick: bool) -> dict[str, Any]:
             name = f"overlap-{label}-{'-'.join(map(str, batch))}"
             _log(f"overlap: {name}")
             groups = tuple(UnitSpec(n, f"ov{n}") for n in batch)
-            result = run_case(
+            result = _case(
                 dirs,
                 name,
                 _world(groups, approve_after=wait),
@@ -246,7 +254,8 @@ def render(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
         f"Machine: {m['cpu_count']} CPU, {m['memory_mib']} MiB, Python {m['python']}, "
-        f"Prefect {m['prefect']}; {results['date']} ({results['mode']} mode, "
+        f"Prefect {m['prefect']} on {results.get('database', 'sqlite')}; {results['date']} "
+        f"({results['mode']} mode, "
         f"{results['total_seconds']:.0f} s)",
         "",
     ]
@@ -356,11 +365,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke runs)")
     parser.add_argument("--only", default=",".join(PARTS), help="comma-separated parts")
     parser.add_argument("--out", type=Path, default=Path("var/bench"), help="output folder")
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="the Prefect API's database: SQLite under a temporary PREFECT_HOME (default, "
+        "the embedded local API) or a throwaway local PostgreSQL cluster",
+    )
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)
     if unknown:
         parser.error(f"unknown part(s) {sorted(unknown)}; choose from {', '.join(PARTS)}")
+    DATABASE["name"] = args.database
     dirs = BenchDirs(args.out.resolve())
     started = time.perf_counter()
     figures: dict[str, Any] = {}
@@ -389,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"{part} done in {time.perf_counter() - part_started:.0f} s")
     results = {
         "mode": "quick" if args.quick else "full",
+        "database": args.database,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": _machine(),
         "total_seconds": time.perf_counter() - started,

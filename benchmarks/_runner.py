@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -60,10 +61,12 @@ def run_case(
     *,
     env: dict[str, str] | None = None,
     timeout: float = 900,
+    database: str = "sqlite",
 ) -> dict[str, Any]:
     """Prepare the world (not timed), run the case in a child process, return its result.
 
-    ``world`` None builds the world from ``case["world"]`` as given.
+    ``database="postgres"`` points the temporary local API at a throwaway PostgreSQL
+    cluster (``deployments.postgres``) instead of SQLite under ``PREFECT_HOME``.
     """
     folder = dirs.fresh(name)
     data_dir = folder / "data"
@@ -87,16 +90,25 @@ def run_case(
     case_file = folder / "case.json"
     case_file.touch(mode=0o600)
     case_file.write_text(json.dumps(case))
-    started = time.perf_counter()
-    with open(folder / "case.log", "wb") as log:
-        proc = subprocess.run(
-            [sys.executable, "-m", "benchmarks._case", str(case_file)],
-            env=_env(folder, data_dir, env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=timeout,
-            check=False,
-        )
+    with contextlib.ExitStack() as stack:
+        extra = dict(env or {})
+        if database == "postgres":
+            from deployments.postgres import PostgresCluster
+
+            cluster = stack.enter_context(PostgresCluster.create())
+            extra["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = cluster.url
+        elif database != "sqlite":
+            raise ValueError(f"unknown database {database!r}: sqlite or postgres")
+        started = time.perf_counter()
+        with open(folder / "case.log", "wb") as log:
+            proc = subprocess.run(
+                [sys.executable, "-m", "benchmarks._case", str(case_file)],
+                env=_env(folder, data_dir, extra),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+            )
     if proc.returncode != 0:
         tail = (folder / "case.log").read_text(errors="replace")[-3000:]
         raise RuntimeError(f"case {name} failed (exit {proc.returncode}):\n{tail}")
