@@ -200,8 +200,6 @@ async def save_blocks(
 ) -> None:
     """Gateway, credentials and unit blocks; ``plain`` units get their certificate chosen
     (what ``setup_remote_signing`` would have saved), others are left for setup."""
-    import asyncio
-
     from pydantic import SecretStr
 
     from blocks import BhxhGatewayCredentials, BhxhUnit, MisaESignCredentials
@@ -242,5 +240,7 @@ async def save_blocks(
             unit.registration_state = "registered"
         await unit.asave(row["block"], overwrite=True)
 
-    for start in range(0, len(rows), 20):
-        await asyncio.gather(*(one(r) for r in rows[start : start + 20]))
+    # One after the other: concurrent saves conflict in the SQLite-backed API (503, then
+    # the client backs off 2, 4, 8... s); in turn they take a few ms each.
+    for row in rows:
+        await one(row)

@@ -24,7 +24,7 @@ from flows._signing import (
     login,
     sign_round,
 )
-from tasks._runtime import close_session, close_sessions, crash_point
+from tasks._runtime import close_session, close_sessions, crash_point, get_session
 from tasks.dossiers import (
     DossierRef,
     build_envelopes,
@@ -166,6 +166,7 @@ async def run_unit(
         logger.info("%s %s: %d dossier(s), nothing signed", unit.unit_code, period, len(refs))
         return [DossierSummary(unit.unit_code, r.id, r.procedure, 0, "", r.state) for r in refs]
     try:
+        await get_session(unit_block, unit)  # the provider client, without loading the unit again
         await login(run)
         await find_certificate(run)
         await check_registration(run, refs)
