@@ -153,6 +153,8 @@ def _pick(page: Page, select: Locator, option: str) -> None:
     under the pointer: open it again and retry, as a person would.
     """
     for _ in range(8):
+        if option in select.inner_text():
+            return
         select.click()
         try:
             page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
@@ -206,6 +208,10 @@ def _see_completed(page: Page, stack: Stack, run_id: str, shots: Shots, what: st
     shots.take(page, f"{what}-completed")
 
 
+# It drives Prefect's own web UI, whose paused-run page re-renders while a person (here,
+# Playwright) works in it: one fresh re-run (new server, new sandbox, new browser profile)
+# absorbs a lost click without loosening any assertion.
+@pytest.mark.flaky(reruns=1)
 def test_manual_runs_from_the_ui_with_certificate_form_and_phone_approvals(
     tmp_path: Path, pki_dir: Path, browser: BrowserContext, request: pytest.FixtureRequest
 ) -> None:
@@ -236,7 +242,8 @@ def test_manual_runs_from_the_ui_with_certificate_form_and_phone_approvals(
         page.get_by_role("button", name="Open menu").first.click()
         page.get_by_role("menuitem", name="Resume").click()
         dialog = page.get_by_role("dialog")
-        choice = dialog.get_by_role("button", name="Select Serial")
+        # The drop-down reads "Select Serial" when empty, or shows the pre-filled serial.
+        choice = dialog.get_by_role("button", name=re.compile(r"^(Select Serial|[0-9A-F]{16,})"))
         expect(dialog).to_contain_text("several certificates carry MST")
         expect(dialog).to_contain_text(second)
         _pick(page, choice, second)
