@@ -7,8 +7,9 @@ declarations of a business dossier; round 2 signs its envelope, or a 04/05/06 fo
 Granularity: the flows use one task run per unit and step (``prepare_round``,
 ``apply_round``, ``build_envelopes``, ``submit_dossiers``), whatever the number of
 dossiers, because every task run costs writes in the Prefect database and a monthly run
-of hundreds of units must stay in the tens of task runs per unit. The per-dossier tasks
-remain for callers that want them.
+of hundreds of units must stay in the tens of task runs per unit. Each does, for every
+dossier of the unit in turn, the one-dossier step below it (``_prepare_dossier``,
+``_apply_signatures``, ``_build_dossier_envelope``, ``_submit_one``).
 """
 
 from __future__ import annotations
@@ -41,17 +42,13 @@ __all__ = [
     "ROUND_STEPS",
     "DossierRef",
     "apply_round",
-    "apply_signatures",
-    "build_dossier_envelope",
     "build_envelopes",
     "load_dossiers",
     "open_registration_dossier",
-    "prepare_dossier",
     "prepare_round",
     "read_dossier_status",
     "read_registration",
     "record_signing_request",
-    "submit_dossier",
     "submit_dossiers",
 ]
 
@@ -321,12 +318,6 @@ async def _submit_one(ref: DossierRef, gateway_block: str, store_dir: str) -> Do
     return ref_of(rec)
 
 
-@task(name="submit_dossier", cache_policy=NONE, persist_result=False)
-async def submit_dossier(ref: DossierRef, gateway_block: str, store_dir: str) -> DossierRef:
-    """Submit the signed envelope / form once; the dossier id is the idempotency key."""
-    return await _submit_one(ref, gateway_block, store_dir)
-
-
 @task(name="submit_dossiers", cache_policy=NONE, persist_result=False)
 async def submit_dossiers(refs: list[DossierRef], gateway_block: str, store_dir: str) -> list[str]:
     """Submit every signed dossier of ``refs`` not submitted (or refused) yet, in one task run.
@@ -395,14 +386,6 @@ async def open_registration_dossier(
     )
 
 
-@task(name="prepare_dossier", cache_policy=NONE, persist_result=False)
-async def prepare_dossier(
-    ref: DossierRef, round_no: int, certificate_der: bytes, store_dir: str
-) -> list[SignItem]:
-    """Runs ``_prepare_dossier`` in a worker thread (file and CPU work off the event loop)."""
-    return await asyncio.to_thread(_prepare_dossier, ref, round_no, certificate_der, store_dir)
-
-
 async def record_signing_request(
     refs: list[DossierRef],
     round_no: int,
@@ -425,35 +408,6 @@ async def record_signing_request(
         expires_at,
         store_dir,
     )
-
-
-@task(name="apply_signatures", cache_policy=NONE, persist_result=False)
-async def apply_signatures(
-    ref: DossierRef,
-    round_no: int,
-    transaction_id: str,
-    signatures: dict[str, bytes],
-    certificate_der: bytes,
-    store_dir: str,
-    outbox_dir: str,
-) -> DossierRef:
-    """Runs ``_apply_signatures`` in a worker thread (file and CPU work off the event loop)."""
-    return await asyncio.to_thread(
-        _apply_signatures,
-        ref,
-        round_no,
-        transaction_id,
-        signatures,
-        certificate_der,
-        store_dir,
-        outbox_dir,
-    )
-
-
-@task(name="build_envelope", cache_policy=NONE, persist_result=False)
-async def build_dossier_envelope(ref: DossierRef, unit: UnitInfo, store_dir: str) -> None:
-    """Runs ``_build_dossier_envelope`` in a worker thread."""
-    return await asyncio.to_thread(_build_dossier_envelope, ref, unit, store_dir)
 
 
 def _prepare_round(
