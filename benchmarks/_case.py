@@ -67,7 +67,7 @@ async def _flow_step(step: dict[str, Any], blocks: list[str]) -> list[str]:
         from flows import monthly_submission
 
         state = await monthly_submission(
-            period=PERIOD, units=blocks, batching=batching, interactive=False, return_state=True
+            period=PERIOD, units=blocks, batching=batching, return_state=True
         )
         if not state.is_completed():
             failures.append(str(state.message)[:2000])

@@ -74,10 +74,6 @@ class Settings(BaseSettings):
     def store_dir(self) -> Path:
         return self.data_dir / "store"
 
-    @cached_property
-    def sandbox_dir(self) -> Path:
-        return self.data_dir / "sandbox"
-
 
 def get_settings() -> Settings:
     """Settings as the environment says now (cheap; read at each call)."""

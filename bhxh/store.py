@@ -1,23 +1,20 @@
 """The crash-safe dossier store: one folder per dossier and a journal of its steps.
 
-Layout under the root (``Settings().store_dir``, i.e. ``$BHXH_DATA_DIR/store``)::
+The store is the durable record; it does not know what the files mean. Where it puts a
+dossier, and the journal format, are its own::
 
     <root>/<unit code>/<MM-YYYY>/<dossier id>/
-        record.json                       the journal: identity + ordered step records
-        source/<declaration file>         the declarations as loaded from the inbox
-        attachments/<file>                attachments as loaded
-        prepared/<file>                   declarations with an empty SignatureValue
-        signed/<file>                     signed declarations (final bytes)
-        envelope/BHXHDienTu.xml.prepared  the envelope with an empty SignatureValue
-        envelope/BHXHDienTu.xml           the signed envelope (final bytes)
-        ...                               whatever else a step keeps (receipts, results)
+        record.json      the journal: identity, the files opened with, ordered step records
+        .lock            the advisory lock that serialises writers of this dossier
+        ...              the dossier's files, at paths chosen by ``bhxh.pipeline.Layout``
 
 Every write is atomic: a temporary file in the same folder, flush, fsync, ``os.replace``,
 then fsync of the folder. The journal is rewritten whole on each step the same way, so after
-a crash it is either the old journal or the new one, never half of one. A dossier is
-"opened" once ``record.json`` exists (it is written last); folders without it are ignored
-and completed by the next :meth:`DossierStore.open`. Writers of one dossier are serialised
-with an advisory lock (``.lock``), so two processes never lose each other's steps.
+a crash it is either the old journal or the new one, never half of one. A dossier exists
+once ``record.json`` exists (it is written last, after the dossier's first files); folders
+without it are ignored and completed by the next :meth:`DossierStore.create`. Writers of
+one dossier are serialised with an advisory lock (``.lock``), so two processes never lose
+each other's steps.
 
 Dossier ids are deterministic (:func:`dossier_id`): the same unit, period, procedure and
 file contents give the same id, so loading the inbox twice opens the same dossier.
@@ -25,13 +22,14 @@ file contents give the same id, so loading the inbox twice opens the same dossie
 
 from __future__ import annotations
 
+import builtins
 import fcntl
 import hashlib
 import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,7 +38,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bhxh.errors import StoreError
-from bhxh.models import Attachment, Declaration, Dossier, UnitInfo
 from bhxh.settings import Settings
 
 __all__ = [
@@ -62,18 +59,21 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 class Step(StrEnum):
     """The steps of a dossier, in the order they happen (``failed`` may follow any).
 
-    - ``loaded``: the declarations were copied from the inbox into ``source/``.
-    - ``prepared``: declaration signature templates written to ``prepared/``.
-    - ``round1_requested``: signing transaction for the declarations asked (its id in data).
-    - ``declarations_signed``: the signed declarations are in ``signed/``.
-    - ``envelope_prepared``: the envelope with an empty SignatureValue is in ``envelope/``.
-    - ``round2_requested``: signing transaction for the envelope (or 04/05/06 form) asked.
-    - ``signed``: the signed envelope ``envelope/BHXHDienTu.xml`` is final.
-    - ``submitting``: about to submit (written before the call, for an idempotent retry).
-    - ``submitted``: the gateway acknowledged the dossier.
+    - ``loaded``: the dossier's files were copied in from the inbox (or built: 04/05/06).
+    - ``prepared``: round 1 signature templates written, their digests recorded.
+    - ``round1_requested``: the signing transaction for round 1 (written before and after
+      the request).
+    - ``declarations_signed``: round 1 applied: the signed declarations are final.
+    - ``envelope_prepared``: round 2 templates (the envelope, or the 04/05/06 form).
+    - ``round2_requested``: the signing transaction for round 2.
+    - ``signed``: round 2 applied: the signed envelope or form is final.
+    - ``submitting``: about to submit (written before the call, for a safe retry).
+    - ``submitted``: the carrier acknowledged the dossier.
     - ``receipt``: VSS numbered the dossier (``soHoSo``).
     - ``result``: VSS's final outcome.
     - ``failed``: stopped with an error a person must look at (reason in data).
+
+    What each step's data holds is typed in ``bhxh.pipeline``.
     """
 
     LOADED = "loaded"
@@ -112,11 +112,6 @@ class StoredFile:
     form: str
     filename: str
     sha256: str
-
-    @property
-    def relpath(self) -> str:
-        folder = "source" if self.kind == "declaration" else "attachments"
-        return f"{folder}/{self.filename}"
 
 
 @dataclass(frozen=True)
@@ -275,9 +270,9 @@ class DossierStore:
 
     Example:
         >>> store = DossierStore()                        # Settings().store_dir
-        >>> rec = store.open(dossier)                     # idempotent
-        >>> store.write_file(rec, "prepared/D02-TS-595.xml", prepared.xml)
-        >>> rec = store.record(rec, Step.PREPARED, digests={"D02-TS-595.xml": "ab12..."})
+        >>> rec = store.create("TZ1234A", "01/2026", "600", "bao-tang", files)  # idempotent
+        >>> store.write_file(rec, "prepared/r1/D02-TS-595.xml", prepared_xml)
+        >>> rec = store.record(rec, Step.PREPARED, items=[...])
         >>> rec.state
         <Step.PREPARED: 'prepared'>
     """
@@ -314,46 +309,42 @@ class DossierStore:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
     # -------------------------------------------------------------- dossiers
-    def open(self, dossier: Dossier) -> DossierRecord:
-        """Open a dossier: create its folder, copy its files and record ``loaded``.
+    def create(
+        self,
+        unit_code: str,
+        period: str,
+        procedure: str,
+        name: str,
+        files: Sequence[tuple[StoredFile, str, bytes]],
+    ) -> DossierRecord:
+        """Create a dossier: its folder, its files (``(file, relpath, bytes)``), ``loaded``.
 
-        If the dossier (same id) is already in the store, its record is returned unchanged.
+        The id comes from the unit, period, procedure and the files' hashes; if that dossier
+        is already in the store, its record is returned unchanged (nothing is rewritten).
 
         Raises:
             StoreError: an unsafe unit code, period or file name, or a write failed.
         """
-        files = tuple(
-            [StoredFile("declaration", d.form, d.filename, d.sha256) for d in dossier.declarations]
-            + [
-                StoredFile("attachment", "CT-DK", a.filename, _sha256(a))
-                for a in dossier.attachments
-            ]
-        )
-        ident = dossier_id(
-            dossier.unit.code, dossier.period, dossier.procedure, (f.sha256 for f in files)
-        )
-        folder = self._folder(dossier.unit.code, dossier.period, ident)
-        for f in files:
-            _safe_filename(f.filename, f"dossier {dossier.name!r}")
+        stored = tuple(f for f, _, _ in files)
+        ident = dossier_id(unit_code, period, procedure, (f.sha256 for f in stored))
+        folder = self._folder(unit_code, period, ident)
+        for f in stored:
+            _safe_filename(f.filename, f"dossier {name!r}")
         with self._locked(folder):
             if (folder / JOURNAL).exists():
                 return self._read(folder)
             rec = DossierRecord(
                 id=ident,
-                unit_code=dossier.unit.code,
-                period=dossier.period,
-                procedure=dossier.procedure,
-                name=dossier.name,
+                unit_code=unit_code,
+                period=period,
+                procedure=procedure,
+                name=name,
                 path=folder,
-                files=files,
+                files=stored,
             )
-            contents: list[Declaration | Attachment] = [
-                *dossier.declarations,
-                *dossier.attachments,
-            ]
-            for stored, item in zip(files, contents, strict=True):
-                _atomic_write(self._relpath(rec, stored.relpath), item.content)
-            rec = _append(rec, Step.LOADED, {"files": len(files)})
+            for _, relpath, content in files:
+                _atomic_write(self._relpath(rec, relpath), content)
+            rec = _append(rec, Step.LOADED, {"files": len(stored)})
             self._write_journal(rec)
             return rec
 
@@ -371,6 +362,23 @@ class DossierStore:
         if not base.is_dir():
             return []
         records = [self._read(p) for p in base.iterdir() if (p / JOURNAL).is_file()]
+        return sorted(records, key=lambda r: (r.steps[0].at if r.steps else datetime.min, r.id))
+
+    def list_unit(self, unit_code: str) -> builtins.list[DossierRecord]:
+        """Every opened dossier of a unit, whatever its period, oldest first.
+
+        The period of each comes from its journal, never from a folder name.
+        """
+        base = self.root / _safe(unit_code, "unit code")
+        if not base.is_dir():
+            return []
+        records = [
+            self._read(p)
+            for period in base.iterdir()
+            if period.is_dir()
+            for p in period.iterdir()
+            if (p / JOURNAL).is_file()
+        ]
         return sorted(records, key=lambda r: (r.steps[0].at if r.steps else datetime.min, r.id))
 
     def record(self, rec: DossierRecord, step: Step, **data: Any) -> DossierRecord:
@@ -429,33 +437,6 @@ class DossierStore:
 
     def has_file(self, rec: DossierRecord, relpath: str) -> bool:
         return self._relpath(rec, relpath).is_file()
-
-    def load_dossier(self, rec: DossierRecord, unit: UnitInfo) -> Dossier:
-        """Rebuild the :class:`Dossier` from the files it was opened with (to resume)."""
-        if unit.code != rec.unit_code:
-            raise StoreError(f"dossier {rec.id} belongs to unit {rec.unit_code}, not {unit.code}")
-        declarations = tuple(
-            Declaration(f.form, f.filename, self.read_file(rec, f.relpath))
-            for f in rec.files
-            if f.kind == "declaration"
-        )
-        attachments = tuple(
-            Attachment(f.filename, self.read_file(rec, f.relpath))
-            for f in rec.files
-            if f.kind == "attachment"
-        )
-        return Dossier(
-            unit=unit,
-            period=rec.period,
-            procedure=rec.procedure,
-            name=rec.name,
-            declarations=declarations,
-            attachments=attachments,
-        )
-
-
-def _sha256(attachment: Attachment) -> str:
-    return hashlib.sha256(attachment.content).hexdigest()
 
 
 def _append(rec: DossierRecord, step: Step, data: Mapping[str, Any]) -> DossierRecord:

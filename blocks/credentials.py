@@ -1,6 +1,8 @@
 """Credentials blocks: one per remote-signing provider, and the submission gateway.
 
-Secrets are ``SecretStr`` and are unwrapped only inside ``get_client()``.
+Secrets are ``SecretStr`` and are unwrapped only inside ``get_client()``. Each provider
+block subclasses ``blocks.providers.SigningCredentials`` and is registered under its
+provider name (``@register_provider``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 from prefect.blocks.core import Block
 from pydantic import Field, HttpUrl, SecretStr
+
+from blocks.providers import SigningCredentials, register_provider
 
 if TYPE_CHECKING:
     from bhxh.gateway import GatewayClient
@@ -38,7 +42,8 @@ def _verify(ca_bundle: str | None) -> bool | ssl.SSLContext:
     return ssl.create_default_context(cafile=str(bundle))
 
 
-class MisaESignCredentials(Block):
+@register_provider
+class MisaESignCredentials(SigningCredentials):
     """MISA eSign RemoteSigning V2: the integrator's client id/key and the signer's account.
 
     Example:
@@ -51,6 +56,7 @@ class MisaESignCredentials(Block):
         ```
     """
 
+    provider: ClassVar[str] = "misa"
     _block_type_name: ClassVar[str] = "MISA eSign Credentials"
     _block_type_slug: ClassVar[str] = "misa-esign-credentials"
     _logo_url = _LOGO
@@ -93,7 +99,8 @@ class MisaESignCredentials(Block):
         )
 
 
-class VnptSmartCACredentials(Block):
+@register_provider
+class VnptSmartCACredentials(SigningCredentials):
     """VNPT SmartCA (sp769 API): the integrator's sp_id/sp_password and the signer's user id.
 
     Example:
@@ -105,6 +112,7 @@ class VnptSmartCACredentials(Block):
         ```
     """
 
+    provider: ClassVar[str] = "vnpt"
     _block_type_name: ClassVar[str] = "VNPT SmartCA Credentials"
     _block_type_slug: ClassVar[str] = "vnpt-smartca-credentials"
     _logo_url = _LOGO

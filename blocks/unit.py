@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar
 
 from prefect.blocks.core import Block
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from bhxh.models import UnitInfo
 from bhxh.settings import Settings
-from blocks.credentials import _DOCS, _LOGO, MisaESignCredentials, VnptSmartCACredentials
+from blocks.credentials import _DOCS, _LOGO, BhxhGatewayCredentials
+from blocks.providers import SigningCredentials, credentials_type, provider_names
 
 __all__ = ["BhxhUnit"]
 
-Provider = Literal["misa", "vnpt"]
+
+def _provider_choices(schema: dict[str, Any]) -> None:
+    # The form shows the registered providers as a drop-down.
+    schema["enum"] = provider_names()
 
 
 class BhxhUnit(Block):
@@ -51,7 +55,11 @@ class BhxhUnit(Block):
     address: str = Field(default="", description="Contact address.")
     email: str = Field(default="", description="Contact e-mail.")
 
-    provider: Provider = Field(default="misa", description="Remote-signing provider.")
+    provider: str = Field(
+        default="misa",
+        description="Remote-signing provider: misa (MISA eSign) or vnpt (VNPT SmartCA).",
+        json_schema_extra=_provider_choices,
+    )
     credentials_block: str = Field(
         description="Name of the provider credentials block (MISA eSign or VNPT SmartCA)."
     )
@@ -91,6 +99,12 @@ class BhxhUnit(Block):
         default=None, description="Where signed files are written for other software."
     )
 
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        credentials_type(value)  # raises UnknownProvider, naming the known ones
+        return value
+
     def unit_info(self) -> UnitInfo:
         return UnitInfo(
             code=self.unit_code,
@@ -116,9 +130,22 @@ class BhxhUnit(Block):
         assert isinstance(unit, BhxhUnit)
         return unit
 
-    async def aload_credentials(self) -> MisaESignCredentials | VnptSmartCACredentials:
-        kind = MisaESignCredentials if self.provider == "misa" else VnptSmartCACredentials
+    async def aload_credentials(self) -> SigningCredentials:
+        """The unit's provider credentials block, of the type its provider registered."""
+        kind = credentials_type(self.provider)
         credentials = await kind.aload(self.credentials_block)
-        if not isinstance(credentials, MisaESignCredentials | VnptSmartCACredentials):
-            raise TypeError(f"block {self.credentials_block!r} is not {self.provider} credentials")
+        if not isinstance(credentials, kind):
+            raise TypeError(
+                f"unit {self.unit_code}: block {self.credentials_block!r} is not "
+                f"{self.provider} credentials"
+            )
         return credentials
+
+    async def aload_gateway(self) -> BhxhGatewayCredentials:
+        """The unit's submission gateway credentials block."""
+        gateway = await BhxhGatewayCredentials.aload(self.gateway_block)
+        if not isinstance(gateway, BhxhGatewayCredentials):
+            raise TypeError(
+                f"unit {self.unit_code}: block {self.gateway_block!r} is not gateway credentials"
+            )
+        return gateway

@@ -9,14 +9,13 @@ then monthly_submission and track_results on the local Prefect API; prints a sum
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import shutil
 import sys
 from collections import Counter
-from pathlib import Path
 
+from bhxh.pipeline import Pipeline
 from bhxh.settings import Settings
-from bhxh.store import DossierStore, Step
+from bhxh.store import DossierStore
 from demo.scenario import Scenario, demo_units
 from flows import monthly_submission, setup_remote_signing, track_results
 from flows.sign_and_submit import previous_period
@@ -37,18 +36,11 @@ async def _run(scenario: Scenario, misa_url: str, gateway_url: str, period: str)
                 else ""
             )
         )
-    await monthly_submission(
-        period=period, units=[u.block for u in scenario.units], interactive=False
+    await monthly_submission(period=period, units=[u.block for u in scenario.units])
+    # Every open dossier: the business dossiers of the period and the 05 form of this month.
+    await track_results(
+        units=[u.block for u in scenario.units], max_wait_seconds=15, poll_seconds=1
     )
-    today = dt.date.today()
-    # The business dossiers are in the declared period; the 05 form in the current month.
-    for tracked in dict.fromkeys([period, f"{today.month:02d}/{today.year}"]):
-        await track_results(
-            period=tracked,
-            units=[u.block for u in scenario.units],
-            max_wait_seconds=15,
-            poll_seconds=1,
-        )
 
 
 def main() -> int:
@@ -70,28 +62,25 @@ def main() -> int:
 
     approvals = Counter(e.get("user") for e in audit if e.get("event") == "approved")
     users = {u.unit.code: u.username for u in scenario.units}
-    store = DossierStore(settings.store_dir)
+    pipeline = Pipeline(DossierStore(settings.store_dir), settings.outbox_dir)
     print()
     print(f"{'unit':9} {'dossier':28} {'proc':4} {'soHoSo':17} status")
     ok = True
     for unit in scenario.units:
-        code = unit.unit.code
-        records = [r for p in _periods(store, code) for r in store.list(code, p)]
-        for rec in records:
-            receipt = rec.last(Step.RECEIPT)
-            result = rec.last(Step.RESULT)
-            so = str(receipt.data.get("so_ho_so")) if receipt else "-"
-            status = str(result.data.get("outcome")) if result else str(rec.state)
-            ok = ok and rec.has(Step.SUBMITTED)
-            print(f"{code:9} {rec.id:28} {rec.procedure:4} {so:17} {status}")
+        for view in pipeline.unit_views(unit.unit.code):
+            receipt, result = view.receipt, view.result
+            so = receipt.so_ho_so if receipt and receipt.so_ho_so else "-"
+            status = result.outcome if result and result.outcome else str(view.state)
+            ok = ok and view.submitted
+            print(f"{view.unit_code:9} {view.id:28} {view.procedure:4} {so:17} {status}")
     print()
     for unit in scenario.units:
         code = unit.unit.code
-        records = [r for p in _periods(store, code) for r in store.list(code, p)]
-        forms = sum(1 for r in records if r.procedure in {"04", "05", "06"})
+        views = pipeline.unit_views(code)
+        forms = sum(1 for v in views if v.is_registration)
         print(
             f"{code}: {approvals[users[code]]} approval(s) on {unit.username}'s phone for "
-            f"{len(records) - forms} business dossier(s) and {forms} registration form(s)"
+            f"{len(views) - forms} business dossier(s) and {forms} registration form(s)"
         )
     print()
     print(f"Signed files:   {settings.outbox_dir}/<unit>/<MM-YYYY>/<dossier>/")
@@ -107,13 +96,6 @@ def main() -> int:
         return 1
     print("Every demo dossier was signed, submitted and acknowledged.")
     return 0
-
-
-def _periods(store: DossierStore, unit_code: str) -> list[str]:
-    root = Path(store.root) / unit_code
-    if not root.is_dir():
-        return []
-    return sorted(p.name.replace("-", "/") for p in root.iterdir() if p.is_dir())
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """What the flows share: run inputs for every pause, log-in with two-factor, the wait for
 the phone, and one signing round with resume.
 
-Only orchestration lives here: the work is in ``tasks``.
+Only orchestration lives here: the steps are in ``bhxh.pipeline`` (through ``tasks``), the
+clients in the unit's ``tasks.session.UnitSession``.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import dataclasses
 import datetime as dt
 import html
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from prefect import get_client
 from prefect.artifacts import acreate_markdown_artifact
@@ -24,55 +27,33 @@ from prefect.logging import get_run_logger
 from prefect.runtime import deployment, flow_run
 from pydantic import Field, SecretStr
 
+from bhxh.pipeline import DossierView, PreparedItem
 from bhxh.settings import Settings
-from bhxh.store import DossierStore
 from blocks.unit import BhxhUnit
 from esign.errors import TransportError, TwoFactorRequired
 from esign.models import Certificate, SignItem, Transaction, TxStatus
-from tasks._runtime import crash_point, get_session, put_secret
-from tasks.dossiers import (
-    ROUND_STEPS,
-    DossierRef,
-    apply_round,
-    items_of,
-    prepare_round,
-    record_signing_request,
-)
+from esign.waiting import wait_for_outcome
+from tasks.crash import crash_point
+from tasks.dossiers import apply_round, prepare_round, record_signing_request
+from tasks.session import UnitSession
 from tasks.signing import fetch_transaction, login_esign, request_signatures
 
 __all__ = [
+    "UNKNOWN_SENDS",
     "AskAgain",
     "OneTimeCode",
     "SigningStopped",
     "UnitRun",
-    "announce_start",
     "artifact_key",
-    "expect_start",
     "is_interactive",
     "login",
     "sign_round",
 ]
 
-
 #: Sign requests in a row, per round, that may fail in transport before the round stops.
 UNKNOWN_SENDS = 5
 
-
-_starting: dict[tuple[int, str], asyncio.Event] = {}
-
-
-def expect_start(unit_block: str) -> asyncio.Event:
-    """An event set when ``unit_block``'s run (in this process and loop) has started."""
-    event = asyncio.Event()
-    _starting[(id(asyncio.get_running_loop()), unit_block)] = event
-    return event
-
-
-def announce_start(unit_block: str) -> None:
-    """Called by a unit's run once its flow run exists: see ``expect_start``."""
-    event = _starting.pop((id(asyncio.get_running_loop()), unit_block), None)
-    if event is not None:
-        event.set()
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class SigningStopped(RuntimeError):
@@ -118,28 +99,25 @@ async def is_interactive(explicit: bool | None) -> bool:
 
 @dataclass
 class UnitRun:
-    """Everything one unit's run needs, with no secret in it."""
+    """One unit's run: its session (clients, pipeline), and what this run has done so far.
 
-    unit_block: str
-    unit: BhxhUnit
+    No secret in it: the tokens live inside the session's client.
+    """
+
+    session: UnitSession
     interactive: bool
-    settings: Settings
     certificate: Certificate | None = None
     approvals: int = 0
     requests: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
-    def store_dir(self) -> str:
-        return str(self.settings.store_dir)
+    def unit(self) -> BhxhUnit:
+        return self.session.unit
 
     @property
-    def outbox_dir(self) -> str:
-        return str(self.unit.outbox_path(self.settings))
-
-    @property
-    def store(self) -> DossierStore:
-        return DossierStore(self.settings.store_dir)
+    def settings(self) -> Settings:
+        return self.session.settings
 
 
 async def login(run: UnitRun) -> str:
@@ -147,8 +125,9 @@ async def login(run: UnitRun) -> str:
 
     The code is deleted from the run's stored inputs as soon as it is read.
     """
+    session = run.session
     try:
-        return await login_esign(run.unit_block)
+        return await login_esign(session)
     except TwoFactorRequired as exc:
         if not run.interactive:
             raise TwoFactorRequired(
@@ -156,7 +135,6 @@ async def login(run: UnitRun) -> str:
                 "unattended run cannot type it. Start setup_remote_signing by hand from the "
                 "Prefect UI (or mark this device as remembered with the provider)."
             ) from exc
-    session = await get_session(run.unit_block)
     for attempt in range(3):
         description = (
             f"**{run.unit.name}** ({run.unit.unit_code}): the signing provider sent a one-time "
@@ -174,9 +152,8 @@ async def login(run: UnitRun) -> str:
             await adelete_flow_run_input(
                 key=f"paused-{key}-response", flow_run_id=UUID(flow_run.id)
             )
-        ref = put_secret(answer.code)
         try:
-            return await login_esign(run.unit_block, otp_ref=ref)
+            return await login_esign(session, otp=answer.code)
         except TwoFactorRequired:
             get_run_logger().warning("The one-time code was refused; asking again")
     raise TwoFactorRequired(f"unit {run.unit.unit_code}: three one-time codes were refused")
@@ -188,33 +165,44 @@ def _deadline(tx: Transaction, settings: Settings, started: dt.datetime) -> dt.d
     return started + dt.timedelta(seconds=settings.approval_window_seconds)
 
 
+def _sign_items(items: Sequence[PreparedItem]) -> list[SignItem]:
+    return [SignItem(i.document_id, i.name, i.digest) for i in items]
+
+
+def _round_position(views: Sequence[DossierView], round_no: int) -> tuple[int, int]:
+    """(this round, rounds in all) as the batch really needs: 1 of 1 for forms alone."""
+    total = max((len(v.rounds) for v in views), default=2)
+    return (round_no if total == 2 else 1), total
+
+
 async def _publish_approval_request(
     run: UnitRun,
     tx: Transaction,
-    items: list[SignItem],
-    round_no: int,
+    items: Sequence[SignItem],
+    position: tuple[int, int],
     expires: dt.datetime,
     reference: str,
 ) -> None:
-    session = await get_session(run.unit_block)
+    session = run.session
     names = "\n".join(f"| `{i.document_id}` | {html.escape(i.name)} |" for i in items)
+    local = expires.astimezone(VN)
     markdown = (
         f"## Approve on the phone: {run.unit.name} ({run.unit.unit_code})\n\n"
         f"- Provider: **{run.unit.provider}**, account **{session.account}**\n"
-        f"- Transaction: `{tx.id}` (round {round_no} of "
-        f"{'2' if round_no == 1 else '1 or 2'}), shown on the phone as "
-        f"**Mã yêu cầu: {reference or '-'}**\n"
-        f"- Expires: **{expires:%Y-%m-%d %H:%M:%S} UTC**\n"
+        f"- Transaction: `{tx.id}` (approval {position[0]} of {position[1]}), shown on "
+        f"the phone as **Mã yêu cầu: {reference or '-'}**\n"
+        f"- Expires: **{local:%d/%m/%Y %H:%M:%S} (giờ Việt Nam, UTC+7)**\n"
         f"- What to do: open the signing app, press **Đồng ý**, confirm with Face ID / "
         f"Touch ID / PIN.\n\n"
         f"| document id | document |\n|---|---|\n{names}\n"
     )
     get_run_logger().info(
-        "Waiting for %s to approve transaction %s on the phone (%d documents, until %s UTC)",
+        "Waiting for %s to approve transaction %s on the phone (%d document(s), until %s "
+        "Vietnam time)",
         session.account,
         tx.id,
         len(items),
-        f"{expires:%H:%M:%S}",
+        f"{local:%H:%M:%S}",
     )
     await acreate_markdown_artifact(
         markdown=markdown,
@@ -224,37 +212,39 @@ async def _publish_approval_request(
 
 
 async def wait_for_transaction(
-    run: UnitRun, tx: Transaction, items: list[SignItem], round_no: int, reference: str = ""
+    run: UnitRun,
+    tx: Transaction,
+    items: Sequence[SignItem],
+    position: tuple[int, int],
+    reference: str = "",
 ) -> Transaction:
-    """Poll on a backoff schedule until a terminal status or the deadline (then: expired)."""
+    """Tell a person what to approve, then wait for the outcome (``esign.waiting``)."""
     assert run.certificate is not None
-    started = dt.datetime.now(dt.UTC)
-    deadline = _deadline(tx, run.settings, started)
-    await _publish_approval_request(run, tx, items, round_no, deadline, reference)
-    delay = run.settings.poll_initial_seconds
-    while True:
-        # A transport error (timeout, 429, 5xx after the client's own retries) says nothing
-        # about the transaction: keep polling the same one, never ask for a new approval.
-        current = await _read_or_none(run, tx.id, items)
-        if current is not None and current.status.terminal:
-            return current
-        remaining = (deadline - dt.datetime.now(dt.UTC)).total_seconds()
-        if remaining <= -5:  # a little grace for clocks and the provider's own expiry
-            return Transaction(
-                tx.id, tx.provider, TxStatus.EXPIRED, message="no answer before the deadline"
-            )
-        await asyncio.sleep(max(0.05, min(delay, max(remaining, 1.0))))
-        delay = min(delay * 1.6, run.settings.poll_max_seconds)
+    certificate = run.certificate
+    deadline = _deadline(tx, run.settings, dt.datetime.now(dt.UTC))
+    await _publish_approval_request(run, tx, items, position, deadline, reference)
+
+    async def read() -> Transaction | None:
+        return await _read_or_none(run, tx.id, certificate, items)
+
+    return await wait_for_outcome(
+        read,
+        tx,
+        deadline=deadline,
+        first_delay=run.settings.poll_initial_seconds,
+        max_delay=run.settings.poll_max_seconds,
+    )
 
 
-async def _read_or_none(run: UnitRun, tx_id: str, items: list[SignItem]) -> Transaction | None:
+async def _read_or_none(
+    run: UnitRun, tx_id: str, certificate: Certificate, items: Sequence[SignItem]
+) -> Transaction | None:
     """The transaction's status, or None when the provider could not be read this time."""
-    assert run.certificate is not None
     try:
-        # No task run per poll: a poll changes nothing, and at hundreds of units the
-        # task runs (writes in the Prefect database) were what made the run slow.
-        return await fetch_transaction(run.unit_block, tx_id, run.certificate, items)
+        return await fetch_transaction(run.session, tx_id, certificate, items)
     except TransportError as exc:
+        # A transport error says nothing about the transaction: read the same one later,
+        # never ask for a new approval because of it.
         get_run_logger().warning(
             "unit %s: could not read transaction %s (%s); polling the same transaction again",
             run.unit.unit_code,
@@ -294,14 +284,14 @@ async def _decide_after_failure(run: UnitRun, round_no: int, tx: Transaction, at
 
 
 def _display_text(
-    run: UnitRun, refs: list[DossierRef], round_no: int, n_docs: int, reference: str
+    run: UnitRun, views: Sequence[DossierView], round_no: int, n_docs: int, reference: str
 ) -> str:
     unit = run.unit
     what = "tờ khai" if round_no == 1 else "hồ sơ (bộ hồ sơ / tờ khai đăng ký)"
     return (
         f"<b>BHXH điện tử</b>: {html.escape(unit.name)} ({html.escape(unit.unit_code)})<br>"
-        f"Kỳ {html.escape(refs[0].period)}, lượt ký {round_no}: {n_docs} {what} "
-        f"của {len(refs)} hồ sơ<br>Mã yêu cầu: {html.escape(reference)}"
+        f"Kỳ {html.escape(views[0].period)}, lượt ký {round_no}: {n_docs} {what} "
+        f"của {len(views)} hồ sơ<br>Mã yêu cầu: {html.escape(reference)}"
     )
 
 
@@ -310,61 +300,46 @@ def _reference(client_tx: str) -> str:
     return client_tx.rsplit("-", 1)[-1][:8].upper()
 
 
-async def _resume_existing(run: UnitRun, refs: list[DossierRef], round_no: int) -> set[str]:
+async def _resume_existing(run: UnitRun, views: list[DossierView], round_no: int) -> set[str]:
     """Continue transactions an earlier run started for this round; returns dossiers done.
 
     A transaction still pending is waited for; one that succeeded is applied (no new
     approval); one that failed is forgotten (a new request follows).
     """
-    requested_step, signed_step = ROUND_STEPS[round_no][1], ROUND_STEPS[round_no][2]
-    store = run.store
-    by_tx: dict[str, list[DossierRef]] = {}
-    covered: dict[str, list[str]] = {}  # transaction -> every dossier its request covered
-    deadline: dict[str, str | None] = {}
-    for ref in refs:
-        rec = store.get(ref.unit_code, ref.period, ref.id)
-        last = rec.last(requested_step)
-        if rec.has(signed_step) or last is None or not last.data.get("transaction_id"):
-            continue
-        prepared = rec.last(ROUND_STEPS[round_no][0])
-        if prepared is None or prepared.at > last.at:
-            continue  # prepared again after that request (another certificate)
-        tx_id = last.data["transaction_id"]
-        by_tx.setdefault(tx_id, []).append(ref)
-        covered[tx_id] = list(last.data.get("dossiers") or [ref.id])
-        deadline[tx_id] = last.data.get("expires_at")
+    assert run.certificate is not None
+    pipeline = run.session.pipeline
     done: set[str] = set()
-    for tx_id, group in by_tx.items():
+    for request in await asyncio.to_thread(pipeline.open_requests, views, round_no):
         # The provider returns a signature for every document of the request, including
-        # those of dossiers already applied before a crash: verify against all of them.
-        unit_code, period = group[0].unit_code, group[0].period
-        items = [
-            i
-            for dossier_id in covered[tx_id]
-            for i in items_of(store.get(unit_code, period, dossier_id), round_no)
-        ]
-        get_run_logger().info("Resuming signing transaction %s from an earlier run", tx_id)
-        recorded = deadline[tx_id]
-        expires = dt.datetime.fromisoformat(recorded) if recorded else None
-        tx = await _read_or_none(run, tx_id, items) or Transaction(
-            tx_id, run.unit.provider, TxStatus.PENDING, expires_at=expires
+        # those of dossiers applied before a crash: verify against all of them.
+        items = _sign_items(request.items)
+        get_run_logger().info(
+            "Resuming signing transaction %s from an earlier run", request.transaction_id
+        )
+        tx = await _read_or_none(
+            run, request.transaction_id, run.certificate, items
+        ) or Transaction(
+            request.transaction_id,
+            run.unit.provider,
+            TxStatus.PENDING,
+            expires_at=request.expires_at,
         )
         if tx.status is TxStatus.PENDING:
-            tx = dataclasses.replace(tx, expires_at=tx.expires_at or expires)
-            tx = await wait_for_transaction(run, tx, items, round_no)
+            tx = dataclasses.replace(tx, expires_at=tx.expires_at or request.expires_at)
+            tx = await wait_for_transaction(
+                run, tx, items, _round_position(request.pending, round_no)
+            )
         if tx.status is TxStatus.SUCCEEDED:
             run.approvals += 1
-            await _apply(run, group, round_no, tx)
-            done.update(r.id for r in group)
+            await _apply(run, list(request.pending), round_no, tx)
+            done.update(v.id for v in request.pending)
     return done
 
 
-async def _apply(run: UnitRun, refs: list[DossierRef], round_no: int, tx: Transaction) -> None:
+async def _apply(run: UnitRun, views: list[DossierView], round_no: int, tx: Transaction) -> None:
     """Phase two for every dossier of the round: one task run per unit and round."""
     assert run.certificate is not None
-    await apply_round(
-        refs, round_no, tx.id, tx.signatures, run.certificate.der, run.store_dir, run.outbox_dir
-    )
+    await apply_round(run.session, views, round_no, tx.id, tx.signatures, run.certificate.der)
 
 
 async def _after_lost_request(
@@ -373,11 +348,9 @@ async def _after_lost_request(
     """A sign request failed in transport: send a new one (bounded), or stop the round.
 
     When the request may have reached the provider (a timeout or 5xx after it was sent),
-    MISA may have put it on the phone, and only its answer carries the transaction id: it
-    cannot be looked up, so it is never used. The new request carries a new reference
-    ("Mã yêu cầu") on the phone and in the approval artifact, so the signer can tell the
-    current one; the orphan expires unused. VNPT keys requests on our own id, which the
-    client resends safely itself.
+    it may be on the phone, and its id may be unknown to us: it is never used. The new
+    request carries a new reference ("Mã yêu cầu") on the phone and in the approval
+    artifact, so the signer can tell the current one; the orphan expires unused.
     """
     logger = get_run_logger()
     what = f"unit {run.unit.unit_code}: round {round_no} request {_reference(client_tx)}"
@@ -398,34 +371,34 @@ async def _after_lost_request(
     await asyncio.sleep(min(5.0, run.settings.poll_initial_seconds * lost))
 
 
-async def sign_round(run: UnitRun, refs: list[DossierRef], round_no: int) -> None:
-    """One batch signature (one approval) for every document of ``refs`` in this round.
+async def sign_round(run: UnitRun, views: list[DossierView], round_no: int) -> None:
+    """One batch signature (one approval) for every document of ``views`` in this round.
 
     Resumes what an earlier run left: prepared templates are reused, a pending or approved
     transaction is continued, never asked for again.
     """
-    if not refs:
+    if not views:
         return
     assert run.certificate is not None
-    store = run.store
-    signed_step = ROUND_STEPS[round_no][2]
-    pending = [r for r in refs if not store.get(r.unit_code, r.period, r.id).has(signed_step)]
+    session = run.session
+    pending = await asyncio.to_thread(session.pipeline.unsigned, views, round_no)
     if not pending:
         return
-    items_by_ref = await prepare_round(pending, round_no, run.certificate.der, run.store_dir)
+    prepared = await prepare_round(session, pending, round_no, run.certificate.der)
     crash_point(f"r{round_no}-prepared")
     done = await _resume_existing(run, pending, round_no)
-    pending = [r for r in pending if r.id not in done]
+    pending = [v for v in pending if v.id not in done]
+    position = _round_position(pending, round_no)
     attempt = 0
     lost = 0
     while pending:
-        items = [i for ref in pending for i in items_by_ref[ref.id]]
+        items = [i for v in pending for i in _sign_items(prepared[v.id].items)]
         client_tx = f"{run.unit.unit_code}-r{round_no}-{uuid.uuid4().hex[:16]}"
-        await record_signing_request(pending, round_no, client_tx, None, None, run.store_dir)
+        await record_signing_request(session, pending, round_no, client_tx, None, None)
         crash_point(f"r{round_no}-sending")
         try:
             tx = await request_signatures(
-                run.unit_block,
+                session,
                 run.certificate,
                 items,
                 _display_text(run, pending, round_no, len(items), _reference(client_tx)),
@@ -436,11 +409,9 @@ async def sign_round(run: UnitRun, refs: list[DossierRef], round_no: int) -> Non
             await _after_lost_request(run, round_no, client_tx, exc, lost)
             continue
         run.requests += 1
-        await record_signing_request(
-            pending, round_no, client_tx, tx.id, tx.expires_at, run.store_dir
-        )
+        await record_signing_request(session, pending, round_no, client_tx, tx.id, tx.expires_at)
         crash_point(f"r{round_no}-requested")
-        tx = await wait_for_transaction(run, tx, items, round_no, _reference(client_tx))
+        tx = await wait_for_transaction(run, tx, items, position, _reference(client_tx))
         if tx.status is TxStatus.SUCCEEDED:
             run.approvals += 1
             crash_point(f"r{round_no}-approved")

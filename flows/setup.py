@@ -12,20 +12,17 @@ from prefect.artifacts import acreate_markdown_artifact
 from prefect.flow_runs import apause_flow_run
 from prefect.input import RunInput
 from prefect.logging import get_run_logger
-from prefect.runtime import flow_run
 from pydantic import Field, create_model
 
 from bhxh.errors import GatewayError
 from bhxh.forms import build_registration_form, certificate_info
 from bhxh.settings import Settings
-from bhxh.store import Step
 from blocks.unit import BhxhUnit
 from esign.errors import CertificateNotFound
 from esign.models import Certificate
 from flows._signing import UnitRun, artifact_key, is_interactive, login, sign_round
-from flows.sign_and_submit import _submit_all
-from tasks._runtime import close_session, close_sessions
-from tasks.dossiers import open_registration_dossier, read_registration
+from tasks.dossiers import open_registration_dossier, read_registration, submit_dossiers
+from tasks.session import open_unit_session
 from tasks.signing import list_certificates, resolve_certificate
 
 __all__ = ["SetupResult", "setup_remote_signing"]
@@ -93,22 +90,12 @@ async def _choose(
 
 def _already_submitted(run: UnitRun, serial: str) -> bool:
     """Whether a 04/05 naming this certificate was submitted by an earlier run."""
-    root = run.settings.store_dir / run.unit.unit_code
-    if not root.is_dir():
-        return False
-    for folder in root.iterdir():
-        period = folder.name.replace("-", "/")
-        for rec in run.store.list(run.unit.unit_code, period):
-            submitted = rec.last(Step.SUBMITTED)
-            prepared = rec.last(Step.ENVELOPE_PREPARED)
-            if (
-                rec.procedure in {"04", "05"}
-                and submitted is not None
-                and prepared is not None
-                and str(prepared.data.get("certificate_serial", "")).upper() == serial.upper()
-            ):
-                return True
-    return False
+    return any(
+        view.procedure in {"04", "05"}
+        and view.submitted
+        and (view.certificate_serial or "").upper() == serial.upper()
+        for view in run.session.pipeline.unit_views(run.unit.unit_code)
+    )
 
 
 async def _wait_for_registration(run: UnitRun, serial: str, seconds: float) -> str:
@@ -116,7 +103,7 @@ async def _wait_for_registration(run: UnitRun, serial: str, seconds: float) -> s
     deadline = asyncio.get_running_loop().time() + seconds
     delay = 0.5
     while True:
-        registration = await read_registration(run.unit.unit_code, run.unit.gateway_block)
+        registration = await read_registration(run.session)
         registered = registration.certificate.serial.upper() if registration.certificate else ""
         if registration.state == "registered" and registered == serial.upper():
             return "registered"
@@ -152,81 +139,82 @@ async def setup_remote_signing(
         ```
     """
     settings = Settings()
-    logger = get_run_logger()
     unit = await BhxhUnit.aload_unit(unit_block)
-    run = UnitRun(unit_block, unit, await is_interactive(interactive), settings)
-    try:
-        await login(run)
-        certificates = await list_certificates(unit_block)
-        choice = resolve_certificate(certificates, unit.tax_code, unit.unit_code)
-        cert = await _choose(run, choice.fitting, certificate_serial)
-        run.certificate = cert
-        unit.certificate_alias = cert.alias
-        unit.certificate_serial = cert.serial
-        unit.certificate_subject = cert.subject
-        unit.certificate_not_before = cert.not_before
-        unit.certificate_not_after = cert.not_after
+    attended = await is_interactive(interactive)
+    async with open_unit_session(unit_block, unit, settings=settings) as session:
+        run = UnitRun(session, attended)
+        return await _setup(run, certificate_serial, confirm_wait_seconds)
+
+
+async def _setup(
+    run: UnitRun, certificate_serial: str | None, confirm_wait_seconds: float
+) -> SetupResult:
+    logger = get_run_logger()
+    unit, unit_block, session = run.unit, run.session.unit_block, run.session
+    await login(run)
+    certificates = await list_certificates(session)
+    choice = resolve_certificate(certificates, unit.tax_code, unit.unit_code)
+    cert = await _choose(run, choice.fitting, certificate_serial)
+    run.certificate = cert
+    unit.certificate_alias = cert.alias
+    unit.certificate_serial = cert.serial
+    unit.certificate_subject = cert.subject
+    unit.certificate_not_before = cert.not_before
+    unit.certificate_not_after = cert.not_after
+    await unit.asave(unit_block, overwrite=True)
+    logger.info("Unit %s will sign with %s", unit.unit_code, cert.describe())
+
+    registration = await read_registration(session)
+    registered = registration.certificate.serial.upper() if registration.certificate else None
+    if registered == cert.serial.upper() and registration.state == "registered":
+        unit.registered_serial = registered
+        unit.registration_state = "registered"
         await unit.asave(unit_block, overwrite=True)
-        logger.info("Unit %s will sign with %s", unit.unit_code, cert.describe())
+        return SetupResult(unit.unit_code, cert.serial, cert.alias, "registered")
 
-        registration = await read_registration(unit.unit_code, unit.gateway_block)
-        registered = registration.certificate.serial.upper() if registration.certificate else None
-        if registered == cert.serial.upper() and registration.state == "registered":
-            unit.registered_serial = registered
-            unit.registration_state = "registered"
-            await unit.asave(unit_block, overwrite=True)
-            return SetupResult(unit.unit_code, cert.serial, cert.alias, "registered")
-
-        if registration.state == "change_pending" and _already_submitted(run, cert.serial):
-            # A change for this very certificate is with VSS: wait for it, never send twice.
-            state = await _wait_for_registration(run, cert.serial, confirm_wait_seconds)
-            unit.registration_state = state
-            if state == "registered":
-                unit.registered_serial = cert.serial
-            await unit.asave(unit_block, overwrite=True)
-            return SetupResult(unit.unit_code, cert.serial, cert.alias, state)
-
-        kind = "05" if registration.state in {"registered", "change_pending"} else "04"
-        logger.info(
-            "VSS has %s on file for %s (%s): submitting a %s form for the new certificate",
-            registered or "no certificate",
-            unit.unit_code,
-            registration.state,
-            kind,
-        )
-        today = dt.date.today()
-        form = build_registration_form(
-            kind,  # type: ignore[arg-type]
-            unit.unit_info(),
-            certificate_info(cert.der),
-            created=today,
-            place=unit.address,
-        )
-        ref = await open_registration_dossier(
-            unit.unit_info(), f"{today.month:02d}/{today.year}", kind, form, run.store_dir
-        )
-        await sign_round(run, [ref], 2)
-        problems = await _submit_all(run, [ref])
-        if problems:
-            raise GatewayError(f"unit {unit.unit_code}: " + "; ".join(problems))
-        rec = run.store.get(ref.unit_code, ref.period, ref.id)
-        assert rec.has(Step.SUBMITTED)
-        unit.registration_state = "change_pending"
-        await unit.asave(unit_block, overwrite=True)
+    if registration.state == "change_pending" and _already_submitted(run, cert.serial):
+        # A change for this very certificate is with VSS: wait for it, never send twice.
         state = await _wait_for_registration(run, cert.serial, confirm_wait_seconds)
         unit.registration_state = state
         if state == "registered":
             unit.registered_serial = cert.serial
         await unit.asave(unit_block, overwrite=True)
-        await acreate_markdown_artifact(
-            markdown=f"## {unit.name} ({unit.unit_code})\n\n"
-            f"- Certificate: {cert.describe()}\n- Form {kind} dossier `{ref.id}` submitted\n"
-            f"- Registration at VSS: **{state}**\n",
-            key=artifact_key("setup", unit.unit_code),
-            description=f"Remote-signing setup of {unit.unit_code}",
-        )
-        return SetupResult(unit.unit_code, cert.serial, cert.alias, state, ref.id)
-    finally:
-        await close_session(unit_block)
-        if flow_run.parent_flow_run_id is None:
-            await close_sessions()
+        return SetupResult(unit.unit_code, cert.serial, cert.alias, state)
+
+    kind = "05" if registration.state in {"registered", "change_pending"} else "04"
+    logger.info(
+        "VSS has %s on file for %s (%s): submitting a %s form for the new certificate",
+        registered or "no certificate",
+        unit.unit_code,
+        registration.state,
+        kind,
+    )
+    today = dt.date.today()
+    form = build_registration_form(
+        kind,  # type: ignore[arg-type]
+        unit.unit_info(),
+        certificate_info(cert.der),
+        created=today,
+        place=unit.address,
+    )
+    view = await open_registration_dossier(session, f"{today.month:02d}/{today.year}", kind, form)
+    await sign_round(run, [view], 2)
+    problems = await submit_dossiers(session, [view])
+    if problems:
+        raise GatewayError(f"unit {unit.unit_code}: " + "; ".join(problems))
+    assert session.pipeline.view(view).submitted
+    unit.registration_state = "change_pending"
+    await unit.asave(unit_block, overwrite=True)
+    state = await _wait_for_registration(run, cert.serial, confirm_wait_seconds)
+    unit.registration_state = state
+    if state == "registered":
+        unit.registered_serial = cert.serial
+    await unit.asave(unit_block, overwrite=True)
+    await acreate_markdown_artifact(
+        markdown=f"## {unit.name} ({unit.unit_code})\n\n"
+        f"- Certificate: {cert.describe()}\n- Form {kind} dossier `{view.id}` submitted\n"
+        f"- Registration at VSS: **{state}**\n",
+        key=artifact_key("setup", unit.unit_code),
+        description=f"Remote-signing setup of {unit.unit_code}",
+    )
+    return SetupResult(unit.unit_code, cert.serial, cert.alias, state, view.id)

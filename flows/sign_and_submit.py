@@ -9,32 +9,19 @@ from typing import Literal
 from prefect import flow
 from prefect.artifacts import acreate_table_artifact
 from prefect.logging import get_run_logger
-from prefect.runtime import flow_run
 
 from bhxh.errors import GatewayError
+from bhxh.pipeline import DossierView
 from bhxh.settings import Settings
-from bhxh.store import Step
 from blocks.unit import BhxhUnit
 from esign.errors import CertificateNotFound
-from flows._signing import (
-    UnitRun,
-    announce_start,
-    artifact_key,
-    is_interactive,
-    login,
-    sign_round,
-)
-from tasks._runtime import close_session, close_sessions, crash_point, get_session
-from tasks.dossiers import (
-    DossierRef,
-    build_envelopes,
-    load_dossiers,
-    read_registration,
-    submit_dossiers,
-)
+from flows._signing import UnitRun, artifact_key, is_interactive, login, sign_round
+from tasks.crash import crash_point
+from tasks.dossiers import build_envelopes, load_dossiers, read_registration, submit_dossiers
+from tasks.session import open_unit_session
 from tasks.signing import list_certificates
 
-__all__ = ["DossierSummary", "previous_period", "run_unit", "sign_and_submit"]
+__all__ = ["DossierSummary", "previous_period", "run_unit", "sign_and_submit", "submit_signed"]
 
 Batching = Literal["per_unit", "per_dossier"]
 
@@ -66,7 +53,7 @@ async def find_certificate(run: UnitRun) -> None:
         raise CertificateNotFound(
             f"unit {unit.unit_code}: no certificate chosen yet; run setup_remote_signing first"
         )
-    certificates = await list_certificates(run.unit_block)
+    certificates = await list_certificates(run.session)
     for cert in certificates:
         if cert.serial.upper() == unit.certificate_serial.upper():
             if not cert.is_usable():
@@ -82,17 +69,17 @@ async def find_certificate(run: UnitRun) -> None:
     )
 
 
-async def check_registration(run: UnitRun, refs: list[DossierRef]) -> None:
+async def check_registration(run: UnitRun, views: list[DossierView]) -> None:
     """Refuse early when VSS would refuse: a 05 change still pending, or a stopped unit."""
-    if all(r.is_registration for r in refs):
+    if all(v.is_registration for v in views):
         return
     unit = run.unit
-    registration = await read_registration(unit.unit_code, unit.gateway_block)
+    registration = await read_registration(run.session)
     if registration.state == "stopped":
         raise GatewayError(f"unit {unit.unit_code}: stopped (06) at VSS; nothing can be submitted")
     registered = registration.certificate.serial.upper() if registration.certificate else None
     chosen = (unit.certificate_serial or "").upper()
-    if registered != chosen and not any(r.procedure in {"04", "05"} for r in refs):
+    if registered != chosen and not any(v.procedure in {"04", "05"} for v in views):
         state = registration.state
         raise GatewayError(
             f"unit {unit.unit_code}: VSS has certificate {registered or '(none)'} on file "
@@ -102,32 +89,31 @@ async def check_registration(run: UnitRun, refs: list[DossierRef]) -> None:
         )
 
 
-async def _summarise(run: UnitRun, refs: list[DossierRef]) -> list[DossierSummary]:
+def summarise(run: UnitRun, views: list[DossierView]) -> list[DossierSummary]:
+    """One summary row per dossier, read from the journal."""
     rows = []
-    for ref in refs:
-        rec = run.store.get(ref.unit_code, ref.period, ref.id)
-        submitted = rec.last(Step.SUBMITTED)
-        failed = rec.last(Step.FAILED)
+    for view in views:
+        current = run.session.pipeline.view(view)
+        ack = current.acknowledgement
+        failure = current.failure
         rows.append(
             DossierSummary(
-                unit=ref.unit_code,
-                dossier=ref.id,
-                procedure=ref.procedure,
+                unit=current.unit_code,
+                dossier=current.id,
+                procedure=current.procedure,
                 approvals_used=run.approvals,
-                acknowledgement=str(submitted.data.get("gateway_transaction_id", ""))
-                if submitted
-                else "",
-                status=str(rec.state),
-                message=str(failed.data.get("message", "")) if failed else "",
+                acknowledgement=ack.gateway_transaction_id if ack else "",
+                status=str(current.state),
+                message=failure.message if failure else "",
             )
         )
     return rows
 
 
-async def _submit_all(run: UnitRun, refs: list[DossierRef]) -> list[str]:
-    """Submit every signed dossier (one task run); a refusal is recorded and does not stop
-    the others."""
-    return await submit_dossiers(refs, run.unit.gateway_block, run.store_dir)
+async def submit_signed(run: UnitRun, views: list[DossierView]) -> list[str]:
+    """Submit every signed dossier (one task run); a refusal is journalled and does not stop
+    the others. Returns one problem line per refused dossier."""
+    return await submit_dossiers(run.session, views)
 
 
 async def run_unit(
@@ -136,55 +122,54 @@ async def run_unit(
     batching: Batching = "per_unit",
     dry_run: bool = False,
     interactive: bool | None = None,
-    *,
-    owns_sessions: bool = True,
 ) -> list[DossierSummary]:
     """What ``sign_and_submit`` does, inside whatever flow run is current.
 
-    ``monthly_submission`` calls it directly for every unit of an unattended run (no
-    subflow per unit: see there why). ``owns_sessions=False`` leaves the other units'
-    provider clients open (the caller closes them all at the end).
+    ``monthly_submission`` calls it for every unit inside its own flow run. The unit's
+    session (provider and gateway clients) is opened here and closed when this returns.
     """
     settings = Settings()
     period = period or previous_period()
     logger = get_run_logger()
     unit = await BhxhUnit.aload_unit(unit_block)
-    run = UnitRun(unit_block, unit, await is_interactive(interactive), settings)
-    refs = await load_dossiers(
-        unit.unit_info(), period, str(unit.inbox_path(settings)), run.store_dir
-    )
-    if dry_run or not refs:
-        rows = [
-            {"dossier": r.id, "procedure": r.procedure, "name": r.name, "approvals": r.approvals}
-            for r in refs
-        ]
-        await acreate_table_artifact(
-            table=rows,
-            key=artifact_key("dry-run", unit.unit_code),
-            description=f"{unit.unit_code} {period}: what would be signed (dry run)",
-        )
-        logger.info("%s %s: %d dossier(s), nothing signed", unit.unit_code, period, len(refs))
-        return [DossierSummary(unit.unit_code, r.id, r.procedure, 0, "", r.state) for r in refs]
-    try:
-        await get_session(unit_block, unit)  # the provider client, without loading the unit again
+    attended = await is_interactive(interactive)
+    async with open_unit_session(unit_block, unit, settings=settings) as session:
+        run = UnitRun(session, attended)
+        views = await load_dossiers(session, period)
+        if dry_run or not views:
+            rows = [
+                {
+                    "dossier": v.id,
+                    "procedure": v.procedure,
+                    "name": v.name,
+                    "approvals": v.approvals_needed,
+                }
+                for v in views
+            ]
+            await acreate_table_artifact(
+                table=rows,
+                key=artifact_key("dry-run", unit.unit_code),
+                description=f"{unit.unit_code} {period}: what would be signed (dry run)",
+            )
+            logger.info("%s %s: %d dossier(s), nothing signed", unit.unit_code, period, len(views))
+            return [
+                DossierSummary(unit.unit_code, v.id, v.procedure, 0, "", str(v.state))
+                for v in views
+            ]
         await login(run)
         await find_certificate(run)
-        await check_registration(run, refs)
-        batches = [refs] if batching == "per_unit" else [[r] for r in refs]
+        await check_registration(run, views)
+        batches = [views] if batching == "per_unit" else [[v] for v in views]
         problems: list[str] = []
         for batch in batches:
-            business = [r for r in batch if not r.is_registration]
+            business = [v for v in batch if not v.is_registration]
             await sign_round(run, business, 1)
             if business:
-                await build_envelopes(business, unit.unit_info(), run.store_dir)
+                await build_envelopes(session, business)
                 crash_point("envelopes-built")
             await sign_round(run, batch, 2)
-            problems += await _submit_all(run, batch)
-    finally:
-        await close_session(unit_block)
-        if owns_sessions and flow_run.parent_flow_run_id is None:
-            await close_sessions()
-    summary = await _summarise(run, refs)
+            problems += await submit_signed(run, batch)
+        summary = summarise(run, views)
     await acreate_table_artifact(
         table=[s.__dict__ for s in summary],
         key=artifact_key("summary", unit.unit_code),
@@ -194,7 +179,7 @@ async def run_unit(
         "%s %s: %d dossier(s), %d approval(s) used",
         unit.unit_code,
         period,
-        len(refs),
+        len(views),
         run.approvals,
     )
     if problems:
@@ -234,5 +219,4 @@ async def sign_and_submit(
         asyncio.run(sign_and_submit("acme", period="01/2026"))
         ```
     """
-    announce_start(unit_block)
     return await run_unit(unit_block, period, batching, dry_run, interactive)

@@ -1,7 +1,7 @@
 """Tasks over ``esign``: log in, list and resolve certificates, request and read signatures.
 
-No task here takes or returns a secret: clients (and their tokens) stay in the process
-(``tasks._runtime``); a one-time code is passed as an opaque one-shot reference.
+Each takes the unit's :class:`tasks.session.UnitSession` (the logged-in client lives
+there, never in a parameter or result of its own). No task returns a secret.
 """
 
 from __future__ import annotations
@@ -13,54 +13,57 @@ from dataclasses import dataclass
 from prefect import task
 from prefect.cache_policies import NONE
 from prefect.logging import get_run_logger
+from pydantic import SecretStr
 
-from esign.errors import CertificateNotFound
+from esign.errors import CertificateNotFound, TwoFactorRequired
 from esign.models import Certificate, SignItem, Transaction
-from tasks._runtime import get_session, pop_secret
+from tasks.session import UnitSession
 
 __all__ = [
     "CertificateChoice",
+    "choose_certificates",
     "fetch_transaction",
     "list_certificates",
     "login_esign",
-    "read_transaction",
     "request_signatures",
     "resolve_certificate",
 ]
 
 
 @task(name="login_esign", cache_policy=NONE, persist_result=False)
-async def login_esign(unit_block: str, otp_ref: str | None = None) -> str:
+async def login_esign(session: UnitSession, otp: SecretStr | None = None) -> str:
     """Log the unit's provider account in; returns the account name (not secret).
 
     Raises ``esign.errors.TwoFactorRequired`` when the provider asks for a one-time code
-    and ``otp_ref`` (a reference from ``tasks._runtime.put_secret``) is not given.
+    and ``otp`` is not given. The code is used for this one login and not kept.
     """
-    session = await get_session(unit_block)
-    otp_secret = pop_secret(otp_ref) if otp_ref else None
 
     async def supply() -> str:
-        if otp_secret is None:
-            from esign.errors import TwoFactorRequired
-
+        if otp is None:
             raise TwoFactorRequired(
                 f"{session.account}: the provider asks for a one-time code (two-factor)"
             )
-        return otp_secret.get_secret_value()
+        return otp.get_secret_value()
 
     await session.client.login(otp=supply)
     session.logged_in = True
-    get_run_logger().info("Logged in to the signing provider as %s", session.account)
+    get_run_logger().info(
+        "Đã đăng nhập nhà cung cấp ký số / logged in to the signing provider as %s",
+        session.account,
+    )
     return session.account
 
 
-@task(name="list_certificates", cache_policy=NONE, persist_result=False)
-async def list_certificates(unit_block: str) -> list[Certificate]:
-    """Every certificate of the unit's provider account, normalised."""
-    session = await get_session(unit_block)
+async def _ensure_login(session: UnitSession) -> None:
     if not session.logged_in:
         await session.client.login()
         session.logged_in = True
+
+
+@task(name="list_certificates", cache_policy=NONE, persist_result=False)
+async def list_certificates(session: UnitSession) -> list[Certificate]:
+    """Every certificate of the unit's provider account, normalised."""
+    await _ensure_login(session)
     return await session.client.list_certificates()
 
 
@@ -114,45 +117,35 @@ def resolve_certificate(
 
 @task(name="request_signatures", cache_policy=NONE, persist_result=False)
 async def request_signatures(
-    unit_block: str,
+    session: UnitSession,
     certificate: Certificate,
     items: list[SignItem],
     display_text: str,
     client_transaction_id: str,
 ) -> Transaction:
     """Send one batch to the signer's phone (one approval for every item)."""
-    session = await get_session(unit_block)
-    if not session.logged_in:
-        await session.client.login()
-        session.logged_in = True
+    await _ensure_login(session)
     tx = await session.client.request_signatures(
         certificate, items, display_text, client_transaction_id
     )
     get_run_logger().info(
-        "Signing request %s sent to %s's phone (%d documents)", tx.id, session.account, len(items)
+        "Đã gửi yêu cầu ký %s tới điện thoại của %s (%d tài liệu) / signing request sent "
+        "to the phone",
+        tx.id,
+        session.account,
+        len(items),
     )
     return tx
 
 
 async def fetch_transaction(
-    unit_block: str, transaction_id: str, certificate: Certificate, items: list[SignItem]
+    session: UnitSession, transaction_id: str, certificate: Certificate, items: Sequence[SignItem]
 ) -> Transaction:
-    """What ``read_transaction`` does, without a task run: for polling loops.
+    """The transaction's normalised status; on success every signature is verified.
 
-    A wait for the phone polls a transaction a few times per round and unit; a task run
-    per poll would multiply the writes in the Prefect database for nothing (a poll
-    changes no state of ours).
+    Not a task: a wait for the phone reads a transaction several times per round and unit,
+    and a read changes no state of ours; a task run per read would only add writes to the
+    Prefect database.
     """
-    session = await get_session(unit_block)
-    if not session.logged_in:
-        await session.client.login()
-        session.logged_in = True
+    await _ensure_login(session)
     return await session.client.get_transaction(transaction_id, certificate, items)
-
-
-@task(name="read_transaction", cache_policy=NONE, persist_result=False)
-async def read_transaction(
-    unit_block: str, transaction_id: str, certificate: Certificate, items: list[SignItem]
-) -> Transaction:
-    """The transaction's normalised status; on success every signature is verified."""
-    return await fetch_transaction(unit_block, transaction_id, certificate, items)

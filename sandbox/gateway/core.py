@@ -505,7 +505,3 @@ class GatewayCore:
                     "not_after": cert.not_valid_after_utc.isoformat(),
                 },
             }
-
-    def is_known(self, dossier_id: str) -> bool:
-        with self._lock:
-            return dossier_id in self._dossiers

@@ -1,4 +1,5 @@
-"""The dossier store: deterministic ids, idempotent open, atomic journal, resume after a kill."""
+"""The dossier store: deterministic ids, idempotent open (through the pipeline, which owns
+the folder layout), atomic journal, resume after a kill."""
 
 from __future__ import annotations
 
@@ -13,11 +14,20 @@ import pytest
 
 from bhxh.errors import StoreError
 from bhxh.models import Declaration, Dossier
-from bhxh.store import JOURNAL, DossierStore, Step, dossier_id
+from bhxh.pipeline import Pipeline
+from bhxh.store import JOURNAL, DossierRecord, DossierStore, Step, dossier_id
 
 PROJECT = Path(__file__).resolve().parents[2]
 WRITER = Path(__file__).with_name("store_writer.py")
 HASHES = ["a" * 64, "b" * 64]
+
+
+def _pipeline(store: DossierStore) -> Pipeline:
+    return Pipeline(store, store.root.parent / "outbox")
+
+
+def _open(store: DossierStore, dossier: Dossier) -> DossierRecord:
+    return _pipeline(store).open(dossier).record
 
 
 def test_dossier_ids_are_deterministic_short_and_order_free() -> None:
@@ -51,7 +61,7 @@ def test_a_bad_period_is_refused() -> None:
 def test_open_creates_the_folder_the_loaded_step_and_the_source_copies(
     store_root: Path, dossier: Dossier
 ) -> None:
-    rec = DossierStore(store_root).open(dossier)
+    rec = _open(DossierStore(store_root), dossier)
     assert rec.path == store_root / "TZ9876B" / "01-2026" / rec.id
     assert (rec.path / JOURNAL).is_file()
     assert rec.state is Step.LOADED and len(rec.steps) == 1
@@ -67,9 +77,9 @@ def test_open_creates_the_folder_the_loaded_step_and_the_source_copies(
 
 def test_open_is_idempotent(store_root: Path, dossier: Dossier) -> None:
     store = DossierStore(store_root)
-    first = store.open(dossier)
+    first = _open(store, dossier)
     later = store.record(first, Step.PREPARED, files=1)
-    again = store.open(dossier)
+    again = _open(store, dossier)
     assert again == later
     assert [s.step for s in again.steps] == [Step.LOADED, Step.PREPARED]
     assert len(store.list("TZ9876B", "01/2026")) == 1
@@ -77,7 +87,7 @@ def test_open_is_idempotent(store_root: Path, dossier: Dossier) -> None:
 
 def test_other_content_opens_another_dossier(store_root: Path, dossier: Dossier) -> None:
     store = DossierStore(store_root)
-    first = store.open(dossier)
+    first = _open(store, dossier)
     changed = Dossier(
         unit=dossier.unit,
         period=dossier.period,
@@ -85,14 +95,14 @@ def test_other_content_opens_another_dossier(store_root: Path, dossier: Dossier)
         name="02-bao-giam",
         declarations=(Declaration("D02-TS", "D02-TS-595.xml", b"<D02-TS><Cky/></D02-TS>"),),
     )
-    second = store.open(changed)
+    second = _open(store, changed)
     assert second.id != first.id
     assert [r.id for r in store.list("TZ9876B", "01/2026")] == [first.id, second.id]
 
 
 def test_steps_are_journaled_in_order_and_read_back(store_root: Path, dossier: Dossier) -> None:
     store = DossierStore(store_root)
-    rec = store.open(dossier)
+    rec = _open(store, dossier)
     rec = store.record(rec, Step.PREPARED, digests={"D02-TS-595.xml": "ab"})
     rec = store.record(rec, Step.ROUND1_REQUESTED, transaction_id="tx-1", provider="misa")
     back = store.get("TZ9876B", "01/2026", rec.id)
@@ -124,7 +134,7 @@ def test_steps_are_ordered_as_documented() -> None:
 
 def test_files_are_written_and_read_inside_the_dossier(store_root: Path, dossier: Dossier) -> None:
     store = DossierStore(store_root)
-    rec = store.open(dossier)
+    rec = _open(store, dossier)
     path = store.write_file(rec, "envelope/BHXHDienTu.xml.prepared", b"<Hoso/>")
     assert path == rec.path / "envelope" / "BHXHDienTu.xml.prepared"
     assert store.has_file(rec, "envelope/BHXHDienTu.xml.prepared")
@@ -138,7 +148,7 @@ def test_paths_outside_the_dossier_are_refused(
     store_root: Path, dossier: Dossier, relpath: str
 ) -> None:
     store = DossierStore(store_root)
-    rec = store.open(dossier)
+    rec = _open(store, dossier)
     with pytest.raises(StoreError, match="not a file path inside it"):
         store.write_file(rec, relpath, b"x")
 
@@ -152,7 +162,7 @@ def test_data_that_is_not_json_leaves_the_journal_unchanged(
     store_root: Path, dossier: Dossier
 ) -> None:
     store = DossierStore(store_root)
-    rec = store.open(dossier)
+    rec = _open(store, dossier)
     before = (rec.path / JOURNAL).read_bytes()
     with pytest.raises(StoreError, match="not JSON"):
         store.record(rec, Step.PREPARED, thing=object())
@@ -163,7 +173,7 @@ def test_a_failed_rename_leaves_the_old_journal_and_no_temp_file(
     store_root: Path, dossier: Dossier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = DossierStore(store_root)
-    rec = store.open(dossier)
+    rec = _open(store, dossier)
     before = (rec.path / JOURNAL).read_bytes()
 
     def crash(src: object, dst: object) -> None:
@@ -184,15 +194,18 @@ def test_the_store_root_comes_from_settings(data_dir: Path) -> None:
 
 def test_load_dossier_rebuilds_what_was_opened(store_root: Path, dossier: Dossier) -> None:
     store = DossierStore(store_root)
-    rec = store.open(dossier)
-    assert store.load_dossier(rec, dossier.unit) == dossier
+    rec = _open(store, dossier)
+    pipeline = _pipeline(store)
+    view = pipeline.open(dossier)
+    assert view.record == rec
+    assert pipeline.dossier(view, dossier.unit) == dossier
 
 
 def test_a_killed_writer_never_leaves_a_half_written_journal_and_resumes(
     store_root: Path, dossier: Dossier
 ) -> None:
     store = DossierStore(store_root)
-    rec = store.open(dossier)
+    rec = _open(store, dossier)
     env = {**os.environ, "PYTHONPATH": str(PROJECT)}
     expected_next = 0
     for stop_after in (3, 11, 24):

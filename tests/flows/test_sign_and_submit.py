@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
 from prefect.flow_runs import aresume_flow_run
@@ -12,7 +13,7 @@ from bhxh.store import Step
 from demo.scenario import many_units
 from flows import monthly_submission, sign_and_submit
 from flows._signing import SigningStopped
-from tests.flows.conftest import PERIOD, MakeWorld, wait_for_paused
+from tests.flows.conftest import PERIOD, MakeWorld, World, wait_for_paused
 
 
 async def test_business_dossier_takes_two_approvals_and_is_acknowledged(
@@ -131,14 +132,14 @@ async def test_expiry_in_a_scheduled_run_fails_after_bounded_attempts(
     assert world.submissions() == {rec.id: 1}
 
 
-async def test_monthly_submission_runs_units_concurrently_and_reports_failures(
+async def test_monthly_submission_reports_a_failing_unit_and_completes_the_others(
     make_world: MakeWorld,
 ) -> None:
     units = many_units(3, prefix="monthly")
     world = await make_world(units, provider={"signing_deadline_seconds": 2})
     world.set_policy(units[2], "reject")
     state = await monthly_submission(
-        period=PERIOD, units=[u.block for u in units], interactive=False, return_state=True
+        period=PERIOD, units=[u.block for u in units], return_state=True
     )
     assert state.is_failed()
     with pytest.raises(RuntimeError, match=units[2].block):
@@ -146,3 +147,26 @@ async def test_monthly_submission_runs_units_concurrently_and_reports_failures(
     for unit in units[:2]:
         assert world.count("approved", user=unit.username) == 2
     assert len(world.submissions()) == 2
+
+
+def _first(world: World, event: str, user: str) -> dt.datetime:
+    return min(
+        dt.datetime.fromisoformat(e["time"])
+        for e in world.audit
+        if e.get("event") == event and e.get("user") == user
+    )
+
+
+async def test_monthly_submission_waits_for_every_units_phone_at_the_same_time(
+    make_world: MakeWorld,
+) -> None:
+    # Each phone approves 2 s after the request. Run one unit after the other and a unit's
+    # first request would come after the previous unit's approval; run concurrently and
+    # every unit's first request reaches the provider before any first approval.
+    units = many_units(4, prefix="overlap", approve_after=2.0)
+    world = await make_world(units)
+    await monthly_submission(period=PERIOD, units=[u.block for u in units])
+    requested = [_first(world, "sign_request", u.username) for u in units]
+    approved = [_first(world, "approved", u.username) for u in units]
+    assert max(requested) < min(approved), (requested, approved)
+    assert world.per_user("approved") == {u.username: 2 for u in units}

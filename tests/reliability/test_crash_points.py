@@ -89,7 +89,7 @@ async def test_a_flow_killed_at_any_step_boundary_completes_on_rerun_without_rep
 
     # Let the phone act on requests the killed runs left pending (approve after 0.3 s).
     await asyncio.sleep(1.0)
-    await monthly_submission(period=PERIOD, units=[u.block for u in units], interactive=False)
+    await monthly_submission(period=PERIOD, units=[u.block for u in units])
 
     every = {r.id for u in units for r in world.records(u)}
     assert len(every) == DOSSIERS * len(units)
@@ -101,5 +101,7 @@ async def test_a_flow_killed_at_any_step_boundary_completes_on_rerun_without_rep
         for rec in world.records(u):
             assert rec.has(Step.SUBMITTED)
             folder = outbox_path(outbox, rec.unit_code, rec.period, rec.id)
-            assert [p.name for p in folder.iterdir()] == ["BHXHDienTu.xml"]
+            # The signed envelope and, beside it, the signed declarations it embeds.
+            declarations = {f.filename for f in rec.files if f.kind == "declaration"}
+            assert {p.name for p in folder.iterdir()} == {"BHXHDienTu.xml", *declarations}
     print(f"\nCRASH points={len(results)} duplicates_at_gateway={world.count('duplicate')}")

@@ -70,7 +70,7 @@ async def test_twenty_units_through_faults_submit_each_dossier_once_with_two_app
     while runs < 3:
         runs += 1
         state = await monthly_submission(
-            period=PERIOD, units=[u.block for u in units], interactive=False, return_state=True
+            period=PERIOD, units=[u.block for u in units], return_state=True
         )
         if state.is_completed():
             break

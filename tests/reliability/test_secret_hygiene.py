@@ -137,7 +137,6 @@ async def test_no_secret_is_left_in_logs_database_results_files_or_errors(
         state = await monthly_submission(
             period=SECOND_PERIOD,
             units=[plain_unit.block, locked_unit.block],
-            interactive=False,
             return_state=True,
         )
         assert state.is_failed()

@@ -1,0 +1,843 @@
+"""The dossier pipeline: every journal-aware step of a dossier, typed, and the layout.
+
+Plain Python (no Prefect). The Prefect tasks are thin wrappers over these methods, and the
+bare benchmark baseline calls them directly, so both run the same steps. Two things live
+here and nowhere else:
+
+* **The layout** of a dossier's folder in the store (:class:`Layout`): which file each step
+  reads and writes. Nothing outside this module builds a path inside a dossier folder.
+* **The step payloads** (:class:`Prepared`, :class:`SigningRequest`, :class:`Signed`,
+  :class:`Acknowledged`, :class:`VssStatus`, :class:`Failure`): what each journal entry
+  holds, written and read through these types only. Callers read a dossier through
+  :class:`DossierView`, never through raw step data or folders.
+
+A business dossier (600, 602, 630...) goes through two signing rounds: round 1 signs every
+declaration; the envelope ``BHXHDienTu.xml`` embeds the *signed* declarations and is
+signed in round 2. A 04/05/06 form is its own envelope: round 2 only. Per round::
+
+    prepare_round -> record_request (before the call) -> [provider: request, approval]
+    -> record_request (with the provider's id) -> apply_round
+
+then ``build_envelopes`` between the rounds, and ``submit`` after round 2 (``submitting`` is
+journalled before the carrier is called, ``submitted`` after its answer). Every step reads
+the journal first and does nothing it already did, so a re-run after a crash continues
+where the last one stopped: a prepared round is not prepared again (same certificate), an
+applied round is not applied again, a submitted dossier is not submitted again.
+
+Example:
+    >>> pipeline = Pipeline(DossierStore(), Path("var/outbox"))  # doctest: +SKIP
+    >>> views = pipeline.load(unit, "01/2026", Path("var/inbox"))
+    >>> items = pipeline.prepare_round(views, 1, certificate_der)
+    >>> pipeline.record_request(views, 1, "TZ-r1-ab12", None, None)
+    >>> ...  # send the digests of ``items`` to the provider, wait for the phone
+    >>> pipeline.apply_round(views, 1, tx_id, signatures, certificate_der)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from cryptography import x509
+
+from bhxh.catalogue import ATTACHMENT_FORM, get_procedure
+from bhxh.envelope import build_envelope
+from bhxh.errors import DossierInvalid, StoreError
+from bhxh.inbox import load_dossiers
+from bhxh.models import Attachment, Declaration, Dossier, UnitInfo
+from bhxh.outbox import write_outbox
+from bhxh.signature import apply_signature, prepare_signature
+from bhxh.store import DossierRecord, DossierStore, Step, StepRecord, StoredFile
+from bhxh.validation import validate_dossier
+
+__all__ = [
+    "ROUND_STEPS",
+    "Acknowledged",
+    "DossierKey",
+    "DossierView",
+    "Failure",
+    "Layout",
+    "OpenRequest",
+    "Pipeline",
+    "Prepared",
+    "PreparedItem",
+    "Signed",
+    "SigningRequest",
+    "Submitter",
+    "VssStatus",
+    "certificate_serial",
+]
+
+Round = Literal[1, 2]
+
+#: For each round: the (prepared, requested, signed) steps of the journal.
+ROUND_STEPS: Mapping[int, tuple[Step, Step, Step]] = {
+    1: (Step.PREPARED, Step.ROUND1_REQUESTED, Step.DECLARATIONS_SIGNED),
+    2: (Step.ENVELOPE_PREPARED, Step.ROUND2_REQUESTED, Step.SIGNED),
+}
+
+ENVELOPE_FILE = "BHXHDienTu.xml"
+
+
+def _no_checkpoint(step: str) -> None:
+    """The default checkpoint: nothing (tests pass a crash hook)."""
+
+
+# ------------------------------------------------------------------------------ layout
+class Layout:
+    """Where each file of a dossier lives inside its store folder.
+
+    ::
+
+        source/<declaration>          the declarations as loaded (bytes never changed)
+        attachments/<file>            the attachments as loaded
+        prepared/r1/<declaration>     round 1 templates (empty SignatureValue)
+        signed/<declaration>          signed declarations (final bytes)
+        envelope/BHXHDienTu.xml       the envelope built from the signed declarations
+        prepared/r2/<file>            round 2 template: the envelope or the 04/05/06 form
+        final/<file>                  the signed envelope or form (final bytes, submitted)
+    """
+
+    @staticmethod
+    def source(file: StoredFile) -> str:
+        folder = "source" if file.kind == "declaration" else "attachments"
+        return f"{folder}/{file.filename}"
+
+    @staticmethod
+    def prepared(round_no: int, filename: str) -> str:
+        return f"prepared/r{round_no}/{filename}"
+
+    @staticmethod
+    def signed_declaration(filename: str) -> str:
+        return f"signed/{filename}"
+
+    ENVELOPE = f"envelope/{ENVELOPE_FILE}"
+
+    @staticmethod
+    def final(filename: str) -> str:
+        return f"final/{filename}"
+
+
+# ------------------------------------------------------------------------------ payloads
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@dataclass(frozen=True)
+class PreparedItem:
+    """One document of a round: what the provider signs and where the template is."""
+
+    document_id: str  # <= 36 characters, unique in the transaction
+    name: str  # shown on the phone, <= 100 characters
+    file: str  # the file's name; its template is at Layout.prepared(round, file)
+    digest: bytes  # SHA-256 to sign (RSA PKCS#1 v1.5)
+
+    def to_data(self) -> dict[str, str]:
+        return {
+            "document_id": self.document_id,
+            "name": self.name,
+            "file": self.file,
+            "digest": _b64(self.digest),
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> PreparedItem:
+        return cls(
+            data["document_id"], data["name"], data["file"], base64.b64decode(data["digest"])
+        )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A prepared round: the certificate the templates name, and the documents."""
+
+    certificate_serial: str
+    items: tuple[PreparedItem, ...]
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "certificate_serial": self.certificate_serial,
+            "items": [i.to_data() for i in self.items],
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Prepared:
+        return cls(
+            str(data.get("certificate_serial", "")),
+            tuple(PreparedItem.from_data(i) for i in data["items"]),
+        )
+
+
+@dataclass(frozen=True)
+class SigningRequest:
+    """A round's signing transaction as journalled (``transaction_id`` None: not sent yet)."""
+
+    client_transaction_id: str
+    transaction_id: str | None
+    expires_at: dt.datetime | None
+    dossiers: tuple[str, ...]  # every dossier the one request covers
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "client_transaction_id": self.client_transaction_id,
+            "transaction_id": self.transaction_id,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "dossiers": list(self.dossiers),
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], dossier_id: str) -> SigningRequest:
+        expires = data.get("expires_at")
+        return cls(
+            str(data.get("client_transaction_id", "")),
+            data.get("transaction_id") or None,
+            dt.datetime.fromisoformat(expires) if expires else None,
+            tuple(data.get("dossiers") or (dossier_id,)),
+        )
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A round applied: the transaction that signed it and the final files."""
+
+    transaction_id: str
+    files: tuple[str, ...]
+
+    def to_data(self) -> dict[str, Any]:
+        return {"transaction_id": self.transaction_id, "files": list(self.files)}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Signed:
+        return cls(str(data.get("transaction_id", "")), tuple(data.get("files") or ()))
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """The carrier's acknowledgement of a submission."""
+
+    gateway_transaction_id: str
+    received_at: str
+    duplicate: bool
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "gateway_transaction_id": self.gateway_transaction_id,
+            "received_at": self.received_at,
+            "duplicate": self.duplicate,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Acknowledged:
+        return cls(
+            str(data.get("gateway_transaction_id", "")),
+            str(data.get("received_at", "")),
+            bool(data.get("duplicate", False)),
+        )
+
+
+@dataclass(frozen=True)
+class VssStatus:
+    """What VSS says of a submitted dossier: receipt (``soHoSo``, ``dot``) and outcome."""
+
+    status: str
+    so_ho_so: str | None = None
+    dot: int | None = None
+    promised_date: str | None = None  # ISO date
+    outcome: str | None = None
+    messages: tuple[str, ...] = ()
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "so_ho_so": self.so_ho_so,
+            "dot": self.dot,
+            "promised_date": self.promised_date,
+            "outcome": self.outcome,
+            "messages": list(self.messages),
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> VssStatus:
+        return cls(
+            str(data.get("status", "")),
+            data.get("so_ho_so"),
+            data.get("dot"),
+            data.get("promised_date"),
+            data.get("outcome"),
+            tuple(data.get("messages") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a dossier stopped (a refusal at receipt, say): the carrier's code and words."""
+
+    message: str
+    code: str | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        return {"message": self.message, "code": self.code}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Failure:
+        return cls(str(data.get("message", "")), data.get("code"))
+
+
+# ------------------------------------------------------------------------------ views
+@dataclass(frozen=True)
+class DossierKey:
+    """Which dossier: enough to find it in the store."""
+
+    id: str
+    unit_code: str
+    period: str
+
+
+@dataclass(frozen=True)
+class DossierView:
+    """A dossier as the flows see it: identity and typed state, read from its journal."""
+
+    record: DossierRecord
+
+    @property
+    def key(self) -> DossierKey:
+        return DossierKey(self.record.id, self.record.unit_code, self.record.period)
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def unit_code(self) -> str:
+        return self.record.unit_code
+
+    @property
+    def period(self) -> str:
+        return self.record.period
+
+    @property
+    def procedure(self) -> str:
+        return self.record.procedure
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+    @property
+    def state(self) -> Step:
+        return self.record.state
+
+    @property
+    def is_registration(self) -> bool:
+        """A 04/05/06 form (the catalogue says so): its own envelope, one round."""
+        return get_procedure(self.record.procedure).kind == "registration"
+
+    @property
+    def rounds(self) -> tuple[Round, ...]:
+        """The signing rounds this dossier goes through: (2,) for a form, (1, 2) otherwise."""
+        return (2,) if self.is_registration else (1, 2)
+
+    @property
+    def approvals_needed(self) -> int:
+        """Phone approvals when signed alone: 1 for a 04/05/06 form, 2 otherwise."""
+        return len(self.rounds)
+
+    def prepared(self, round_no: int) -> Prepared | None:
+        entry = self.record.last(ROUND_STEPS[round_no][0])
+        return Prepared.from_data(entry.data) if entry else None
+
+    def request(self, round_no: int) -> SigningRequest | None:
+        entry = self.record.last(ROUND_STEPS[round_no][1])
+        return SigningRequest.from_data(entry.data, self.id) if entry else None
+
+    def signed(self, round_no: int) -> Signed | None:
+        entry = self.record.last(ROUND_STEPS[round_no][2])
+        return Signed.from_data(entry.data) if entry else None
+
+    def is_signed(self, round_no: int) -> bool:
+        return self.record.has(ROUND_STEPS[round_no][2])
+
+    @property
+    def certificate_serial(self) -> str | None:
+        """The certificate named by the latest prepared round (round 2 first)."""
+        for round_no in (2, 1):
+            prepared = self.prepared(round_no)
+            if prepared is not None:
+                return prepared.certificate_serial or None
+        return None
+
+    @property
+    def acknowledgement(self) -> Acknowledged | None:
+        entry = self.record.last(Step.SUBMITTED)
+        return Acknowledged.from_data(entry.data) if entry else None
+
+    @property
+    def submitted(self) -> bool:
+        return self.record.has(Step.SUBMITTED)
+
+    @property
+    def receipt(self) -> VssStatus | None:
+        entry = self.record.last(Step.RECEIPT)
+        return VssStatus.from_data(entry.data) if entry else None
+
+    @property
+    def result(self) -> VssStatus | None:
+        entry = self.record.last(Step.RESULT)
+        return VssStatus.from_data(entry.data) if entry else None
+
+    @property
+    def failure(self) -> Failure | None:
+        entry = self.record.last(Step.FAILED)
+        return Failure.from_data(entry.data) if entry else None
+
+    @property
+    def done(self) -> bool:
+        """Nothing left for a signing run: submitted, or stopped with a failure."""
+        return self.submitted or self.failure is not None
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    """A transaction an earlier run sent for this round and did not apply.
+
+    ``pending`` are the dossiers still waiting for it; ``items`` every document the one
+    request covered (the provider signs all of them, including documents of dossiers
+    applied before a crash), in request order.
+    """
+
+    transaction_id: str
+    expires_at: dt.datetime | None
+    pending: tuple[DossierView, ...]
+    items: tuple[PreparedItem, ...]
+
+
+class Submitter(Protocol):
+    """What submission needs of a carrier (``bhxh.gateway.GatewayClient`` is one)."""
+
+    async def submit(
+        self,
+        dossier_id: str,
+        unit_code: str,
+        kind: Literal["envelope", "registration"],
+        content: bytes,
+    ) -> Any: ...
+
+
+def certificate_serial(certificate_der: bytes) -> str:
+    """The serial as the journal records it: upper-case hex, no separators."""
+    return format(x509.load_der_x509_certificate(certificate_der).serial_number, "X")
+
+
+def _display_name(view: DossierView, filename: str) -> str:
+    return f"{view.procedure} {view.period} {view.unit_code} {filename}"[:100]
+
+
+KeyLike = DossierKey | DossierView
+
+
+def _key(item: KeyLike) -> DossierKey:
+    return item.key if isinstance(item, DossierView) else item
+
+
+# ------------------------------------------------------------------------------ pipeline
+class Pipeline:
+    """The steps of every dossier of one store, with an optional checkpoint hook.
+
+    Args:
+        store: the dossier store (the durable record).
+        outbox_dir: where final files are also written for import into other software.
+        checkpoint: called with a step name right after that step is journalled (the
+            crash-point test hook; a no-op by default).
+    """
+
+    def __init__(
+        self,
+        store: DossierStore,
+        outbox_dir: Path,
+        *,
+        checkpoint: Callable[[str], None] = _no_checkpoint,
+    ) -> None:
+        self.store = store
+        self.outbox_dir = Path(outbox_dir)
+        self.checkpoint = checkpoint
+
+    # -------------------------------------------------------------- reading
+    def view(self, key: KeyLike) -> DossierView:
+        k = _key(key)
+        return DossierView(self.store.get(k.unit_code, k.period, k.id))
+
+    def views(self, unit_code: str, period: str) -> list[DossierView]:
+        """Every dossier of a unit for a period, oldest first."""
+        return [DossierView(r) for r in self.store.list(unit_code, period)]
+
+    def unit_views(self, unit_code: str) -> list[DossierView]:
+        """Every dossier of a unit, any period (the 04/05/06 forms included), oldest first."""
+        return [DossierView(r) for r in self.store.list_unit(unit_code)]
+
+    def read_file(self, key: KeyLike, relpath: str) -> bytes:
+        view = self.view(key)
+        return self.store.read_file(view.record, relpath)
+
+    def final_file(self, key: KeyLike) -> tuple[str, bytes]:
+        """The signed envelope or form (what is submitted): file name and bytes."""
+        view = self.view(key)
+        signed = view.signed(2)
+        if signed is None or len(signed.files) != 1:
+            raise StoreError(f"dossier {view.id}: not signed yet, nothing to submit")
+        (filename,) = signed.files
+        return filename, self.store.read_file(view.record, Layout.final(filename))
+
+    def dossier(self, key: KeyLike, unit: UnitInfo) -> Dossier:
+        """The dossier rebuilt from the files it was opened with."""
+        view = self.view(key)
+        rec = view.record
+        if unit.code != rec.unit_code:
+            raise StoreError(f"dossier {rec.id} belongs to unit {rec.unit_code}, not {unit.code}")
+        files = [(f, self.store.read_file(rec, Layout.source(f))) for f in rec.files]
+        return Dossier(
+            unit=unit,
+            period=rec.period,
+            procedure=rec.procedure,
+            name=rec.name,
+            declarations=tuple(
+                Declaration(f.form, f.filename, data)
+                for f, data in files
+                if f.kind == "declaration"
+            ),
+            attachments=tuple(
+                Attachment(f.filename, data) for f, data in files if f.kind == "attachment"
+            ),
+        )
+
+    # -------------------------------------------------------------- load
+    def open(self, dossier: Dossier) -> DossierView:
+        """Put a dossier in the store (idempotent: the same files give the same dossier)."""
+        files: list[tuple[StoredFile, str, bytes]] = []
+        for d in dossier.declarations:
+            stored = StoredFile("declaration", d.form, d.filename, d.sha256)
+            files.append((stored, Layout.source(stored), d.content))
+        for a in dossier.attachments:
+            stored = StoredFile(
+                "attachment", ATTACHMENT_FORM, a.filename, hashlib.sha256(a.content).hexdigest()
+            )
+            files.append((stored, Layout.source(stored), a.content))
+        rec = self.store.create(
+            dossier.unit.code, dossier.period, dossier.procedure, dossier.name, files
+        )
+        return DossierView(rec)
+
+    def load(self, unit: UnitInfo, period: str, inbox_dir: Path) -> list[DossierView]:
+        """Read the period's dossiers from the inbox, validate them all, open them.
+
+        Nothing is written when any dossier is invalid: the error lists every problem of
+        every dossier. Dossiers of the period already in the store and not done (an earlier
+        run's, or a 05 form made by setup) are returned too, so that a re-run continues
+        them.
+
+        Raises:
+            DossierInvalid: one or more dossiers were refused (nothing was stored).
+        """
+        dossiers = load_dossiers(Path(inbox_dir), unit, period)
+        problems: list[str] = []
+        for dossier in dossiers:
+            try:
+                validate_dossier(dossier)
+            except DossierInvalid as exc:
+                problems.append(str(exc))
+        if problems:
+            raise DossierInvalid(
+                f"unit {unit.code}, period {period}: {len(problems)} dossier(s) refused, "
+                "nothing was signed:\n- " + "\n- ".join(problems)
+            )
+        opened = {self.open(d).id for d in dossiers}
+        return [v for v in self.views(unit.code, period) if v.id in opened or not v.done]
+
+    def open_form(self, unit: UnitInfo, period: str, kind: str, form_xml: bytes) -> DossierView:
+        """Put a 04/05/06 form in the store as a one-round dossier."""
+        procedure = get_procedure(kind)
+        if procedure.kind != "registration":
+            raise DossierInvalid(f"unit {unit.code}: procedure {kind} is not a 04/05/06 form")
+        form = next(iter(procedure.required_forms))
+        return self.open(
+            Dossier(
+                unit=unit,
+                period=period,
+                procedure=kind,
+                name=f"{kind}-{form}",
+                declarations=(Declaration(form=form, filename=f"{form}.xml", content=form_xml),),
+            )
+        )
+
+    # -------------------------------------------------------------- rounds
+    def _round_sources(self, view: DossierView, round_no: int) -> list[tuple[str, bytes]]:
+        rec = view.record
+        if round_no == 1 or view.is_registration:
+            return [
+                (f.filename, self.store.read_file(rec, Layout.source(f)))
+                for f in rec.files
+                if f.kind == "declaration"
+            ]
+        return [(ENVELOPE_FILE, self.store.read_file(rec, Layout.ENVELOPE))]
+
+    def prepare_dossier(
+        self, key: KeyLike, round_no: int, certificate_der: bytes, *, now: dt.datetime | None = None
+    ) -> Prepared:
+        """Phase one for one dossier and round: templates on disk, digests journalled.
+
+        Already prepared with the same certificate: the journalled digests are returned
+        (the templates on disk are the ones they were computed from).
+        """
+        view = self.view(key)
+        if round_no not in view.rounds:
+            raise StoreError(f"dossier {view.id}: has no signing round {round_no}")
+        serial = certificate_serial(certificate_der)
+        last = view.prepared(round_no)
+        if last is not None and last.certificate_serial == serial:
+            return last
+        when = now or dt.datetime.now(dt.UTC)
+        items = []
+        for index, (filename, data) in enumerate(self._round_sources(view, round_no)):
+            template = prepare_signature(data, certificate_der, signing_time=when)
+            self.store.write_file(view.record, Layout.prepared(round_no, filename), template.xml)
+            items.append(
+                PreparedItem(
+                    f"{view.id}-{round_no}{index:02d}",
+                    _display_name(view, filename),
+                    filename,
+                    template.digest,
+                )
+            )
+        prepared = Prepared(serial, tuple(items))
+        self.store.record(view.record, ROUND_STEPS[round_no][0], **prepared.to_data())
+        return prepared
+
+    def prepare_round(
+        self, keys: Sequence[KeyLike], round_no: int, certificate_der: bytes
+    ) -> dict[str, Prepared]:
+        """Phase one for every dossier of a round (one signing time for all): by dossier id."""
+        now = dt.datetime.now(dt.UTC)
+        return {
+            _key(k).id: self.prepare_dossier(k, round_no, certificate_der, now=now) for k in keys
+        }
+
+    def unsigned(self, keys: Iterable[KeyLike], round_no: int) -> list[DossierView]:
+        """The dossiers of ``keys`` whose round ``round_no`` is not applied yet."""
+        return [v for v in (self.view(k) for k in keys) if not v.is_signed(round_no)]
+
+    def record_request(
+        self,
+        keys: Sequence[KeyLike],
+        round_no: int,
+        client_transaction_id: str,
+        transaction_id: str | None,
+        expires_at: dt.datetime | None,
+    ) -> None:
+        """Journal a round's transaction in every dossier it covers.
+
+        Called twice per request: before the call (``transaction_id`` None, so a crash
+        leaves a trace) and after it (the provider's id, which a re-run resumes polling).
+        """
+        request = SigningRequest(
+            client_transaction_id,
+            transaction_id,
+            expires_at,
+            tuple(_key(k).id for k in keys),
+        )
+        for k in keys:
+            self.store.record(self.view(k).record, ROUND_STEPS[round_no][1], **request.to_data())
+
+    def open_requests(self, keys: Sequence[KeyLike], round_no: int) -> list[OpenRequest]:
+        """Transactions earlier runs sent for this round and did not apply, to continue.
+
+        A request journalled before a re-preparation (another certificate) is not open.
+        """
+        by_tx: dict[str, list[DossierView]] = {}
+        requests: dict[str, SigningRequest] = {}
+        for view in self.unsigned(keys, round_no):
+            request = view.request(round_no)
+            prepared_at = _at(view.record.last(ROUND_STEPS[round_no][0]))
+            requested_at = _at(view.record.last(ROUND_STEPS[round_no][1]))
+            if request is None or request.transaction_id is None or prepared_at is None:
+                continue
+            if requested_at is None or prepared_at > requested_at:
+                continue
+            by_tx.setdefault(request.transaction_id, []).append(view)
+            requests[request.transaction_id] = request
+        out = []
+        for tx_id, pending in by_tx.items():
+            request = requests[tx_id]
+            first = pending[0]
+            items: list[PreparedItem] = []
+            for dossier_id in request.dossiers:
+                prepared = self.view(
+                    DossierKey(dossier_id, first.unit_code, first.period)
+                ).prepared(round_no)
+                if prepared is None:
+                    raise StoreError(f"dossier {dossier_id}: round {round_no} was not prepared")
+                items.extend(prepared.items)
+            out.append(OpenRequest(tx_id, request.expires_at, tuple(pending), tuple(items)))
+        return out
+
+    def apply_dossier(
+        self,
+        key: KeyLike,
+        round_no: int,
+        transaction_id: str,
+        signatures: Mapping[str, bytes],
+        certificate_der: bytes,
+    ) -> DossierView:
+        """Phase two for one dossier and round: values inserted and checked, then journalled.
+
+        After round 2 the final files (the signed envelope or form, and the signed
+        declarations it embeds) are also written to the outbox.
+        """
+        view = self.view(key)
+        signed_step = ROUND_STEPS[round_no][2]
+        if view.is_signed(round_no):
+            return view
+        prepared = view.prepared(round_no)
+        if prepared is None:
+            raise StoreError(f"dossier {view.id}: round {round_no} was not prepared")
+        files: dict[str, bytes] = {}
+        for item in prepared.items:
+            value = signatures.get(item.document_id)
+            if value is None:
+                raise StoreError(
+                    f"dossier {view.id}: transaction {transaction_id} returned no signature "
+                    f"for document {item.document_id} ({item.file})"
+                )
+            template = self.store.read_file(view.record, Layout.prepared(round_no, item.file))
+            signed = apply_signature(template, value, certificate_der)
+            target = (
+                Layout.signed_declaration(item.file) if round_no == 1 else Layout.final(item.file)
+            )
+            self.store.write_file(view.record, target, signed)
+            files[item.file] = signed
+        if round_no == 2:
+            outbox = dict(files)
+            if not view.is_registration:
+                for f in view.record.files:
+                    if f.kind == "declaration":
+                        outbox[f.filename] = self.store.read_file(
+                            view.record, Layout.signed_declaration(f.filename)
+                        )
+            write_outbox(self.outbox_dir, view.unit_code, view.period, view.id, outbox)
+        self.store.record(
+            view.record,
+            signed_step,
+            **Signed(transaction_id, tuple(sorted(files))).to_data(),
+        )
+        return self.view(view.key)
+
+    def apply_round(
+        self,
+        keys: Sequence[KeyLike],
+        round_no: int,
+        transaction_id: str,
+        signatures: Mapping[str, bytes],
+        certificate_der: bytes,
+    ) -> list[DossierView]:
+        """Phase two for every dossier of a round, each journalled as soon as it is applied."""
+        out = []
+        for k in keys:
+            out.append(self.apply_dossier(k, round_no, transaction_id, signatures, certificate_der))
+            self.checkpoint(f"r{round_no}-applying")
+        return out
+
+    def build_envelope(self, key: KeyLike, unit: UnitInfo) -> None:
+        """``BHXHDienTu.xml`` from the signed declarations and the attachments (once)."""
+        view = self.view(key)
+        if view.is_registration or self.store.has_file(view.record, Layout.ENVELOPE):
+            return
+        if not view.is_signed(1):
+            raise StoreError(f"dossier {view.id}: declarations are not signed yet")
+        dossier = self.dossier(view, unit)
+        declarations = [
+            Declaration(
+                d.form,
+                d.filename,
+                self.store.read_file(view.record, Layout.signed_declaration(d.filename)),
+            )
+            for d in dossier.declarations
+        ]
+        envelope = build_envelope(dossier, declarations, dossier.attachments)
+        self.store.write_file(view.record, Layout.ENVELOPE, envelope)
+
+    def build_envelopes(self, keys: Sequence[KeyLike], unit: UnitInfo) -> None:
+        for k in keys:
+            self.build_envelope(k, unit)
+
+    # -------------------------------------------------------------- submission
+    async def submit_dossier(self, key: KeyLike, submitter: Submitter) -> DossierView:
+        """Submit one signed envelope or form once; ``submitting`` is journalled first.
+
+        Journal writes (fsync) run in a worker thread: they must not stall an event loop
+        that other units share.
+        """
+        view = await asyncio.to_thread(self.view, key)
+        if view.submitted:
+            return view
+        filename, content = await asyncio.to_thread(self.final_file, view)
+        kind: Literal["envelope", "registration"] = (
+            "registration" if view.is_registration else "envelope"
+        )
+        await asyncio.to_thread(self.store.record, view.record, Step.SUBMITTING, file=filename)
+        self.checkpoint("submitting")
+        ack = await submitter.submit(view.id, view.unit_code, kind, content)
+        self.checkpoint("submit-acknowledged")
+        acknowledged = Acknowledged(
+            str(ack.transaction_id), str(ack.received_at), bool(ack.duplicate)
+        )
+        await asyncio.to_thread(
+            self.store.record, view.record, Step.SUBMITTED, **acknowledged.to_data()
+        )
+        return await asyncio.to_thread(self.view, view.key)
+
+    async def submit(
+        self,
+        keys: Sequence[KeyLike],
+        submitter: Submitter,
+        *,
+        refused: type[Exception] | tuple[type[Exception], ...] = (),
+    ) -> list[str]:
+        """Submit every signed dossier of ``keys`` not submitted (or failed) yet.
+
+        An exception of a ``refused`` type (the carrier refused the dossier at receipt) is
+        journalled as ``failed`` with its code and words and does not stop the others;
+        returns one problem line per refused dossier.
+        """
+        problems: list[str] = []
+        for k in keys:
+            view = await asyncio.to_thread(self.view, k)
+            if not view.is_signed(2) or view.done:
+                continue
+            try:
+                await self.submit_dossier(view, submitter)
+            except refused as exc:
+                failure = Failure(str(exc), getattr(exc, "code", None))
+                await asyncio.to_thread(self.record_failure, view, failure)
+                problems.append(f"dossier {view.id} ({view.procedure}) refused: {exc}")
+        return problems
+
+    def record_failure(self, key: KeyLike, failure: Failure) -> None:
+        self.store.record(self.view(key).record, Step.FAILED, **failure.to_data())
+
+    def record_status(self, key: KeyLike, status: VssStatus) -> DossierView:
+        """Journal a receipt (a new ``soHoSo``) and a result (a new outcome), once each."""
+        view = self.view(key)
+        receipt, result = view.receipt, view.result
+        if status.so_ho_so and (receipt is None or receipt.so_ho_so != status.so_ho_so):
+            self.store.record(view.record, Step.RECEIPT, **status.to_data())
+        if status.outcome and (result is None or result.outcome != status.outcome):
+            self.store.record(self.view(view.key).record, Step.RESULT, **status.to_data())
+        return self.view(view.key)
+
+
+def _at(entry: StepRecord | None) -> dt.datetime | None:
+    return entry.at if entry else None

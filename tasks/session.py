@@ -1,0 +1,133 @@
+"""A unit's signing session: the state one unit's run holds, owned by one ``async with``.
+
+Where state lives, and why:
+
+* **The logged-in provider client** (and so the provider's tokens) and **the gateway
+  client** live in a :class:`UnitSession`, opened by the run of that unit and closed when
+  the ``async with`` ends, whatever happens: one owner, one place that closes them. Tokens
+  therefore never become a task parameter, a result or a database row; a task receives
+  the session object itself (Prefect keeps task parameters in memory and does not
+  persist them).
+* **The dossiers' state** lives in the dossier store, through the session's
+  ``bhxh.pipeline.Pipeline``: the journal on disk is the truth, re-read by every step.
+* **A one-time code** a person typed is handed to the login task as a ``SecretStr``
+  argument, used once and dropped: there is no process-wide box to keep it in.
+
+Nothing here is global: two runs in one process (the units of a monthly run) each have
+their own session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from types import TracebackType
+from typing import Self
+
+from bhxh.gateway import GatewayClient
+from bhxh.pipeline import Pipeline
+from bhxh.settings import Settings
+from bhxh.store import DossierStore
+from blocks.unit import BhxhUnit
+from esign.base import RemoteSigningClient
+from tasks.crash import crash_point
+
+__all__ = ["UnitSession", "open_unit_session"]
+
+
+class UnitSession:
+    """One unit's open clients and its dossier pipeline, for the length of one run.
+
+    Attributes:
+        unit_block: the name of the unit's ``BhxhUnit`` block.
+        unit: the unit block as loaded when the session opened.
+        settings: the process settings.
+        pipeline: the unit's dossier pipeline (store and outbox).
+        account: the signer's provider account (which phone to look at); not secret.
+        logged_in: whether the provider client has logged in during this session.
+    """
+
+    def __init__(
+        self,
+        unit_block: str,
+        unit: BhxhUnit,
+        settings: Settings,
+        *,
+        client: RemoteSigningClient | None,
+        account: str,
+        gateway: GatewayClient | None,
+    ) -> None:
+        self.unit_block = unit_block
+        self.unit = unit
+        self.settings = settings
+        self.account = account
+        self.logged_in = False
+        self._client = client
+        self._gateway = gateway
+        self._stack = AsyncExitStack()
+        self.pipeline = Pipeline(
+            DossierStore(settings.store_dir), unit.outbox_path(settings), checkpoint=crash_point
+        )
+
+    def __repr__(self) -> str:
+        return f"UnitSession({self.unit.unit_code}, account={self.account!r})"
+
+    @property
+    def client(self) -> RemoteSigningClient:
+        """The provider client (opened with ``signing=True``)."""
+        if self._client is None:
+            raise RuntimeError(f"unit {self.unit.unit_code}: session opened without signing")
+        return self._client
+
+    @property
+    def gateway(self) -> GatewayClient:
+        """The submission gateway client."""
+        if self._gateway is None:
+            raise RuntimeError(f"unit {self.unit.unit_code}: session opened without a gateway")
+        return self._gateway
+
+    async def __aenter__(self) -> Self:
+        for resource in (self._client, self._gateway):
+            if resource is not None:
+                await self._stack.enter_async_context(resource)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stack.aclose()
+
+
+@asynccontextmanager
+async def open_unit_session(
+    unit_block: str,
+    unit: BhxhUnit | None = None,
+    *,
+    settings: Settings | None = None,
+    signing: bool = True,
+    gateway: bool = True,
+) -> AsyncIterator[UnitSession]:
+    """Open a unit's session: load what is needed, create the clients, close them at the end.
+
+    Args:
+        unit_block: the ``BhxhUnit`` block name.
+        unit: the block, when the caller has loaded it already (saves an API call).
+        settings: process settings (default: read now).
+        signing: open the provider client (not needed to follow receipts).
+        gateway: open the gateway client.
+    """
+    unit = unit or await BhxhUnit.aload_unit(unit_block)
+    settings = settings or Settings()
+    # Every block is loaded before any client exists, so a failed load leaves nothing open.
+    credentials = await unit.aload_credentials() if signing else None
+    gateway_block = await unit.aload_gateway() if gateway else None
+    client = credentials.get_client() if credentials else None
+    gateway_client = gateway_block.get_client() if gateway_block else None
+    account = credentials.account if credentials else ""
+    async with UnitSession(
+        unit_block, unit, settings, client=client, account=account, gateway=gateway_client
+    ) as session:
+        yield session
