@@ -1,7 +1,10 @@
 """Prefect flows: orchestration only (setup_remote_signing, sign_and_submit,
 monthly_submission, track_results).
 
-May import Prefect, ``tasks``, ``blocks`` and the value types of ``esign`` / ``bhxh``.
+``_signing`` holds what they share: run inputs for every pause, log-in with a one-time
+code, the wait for the phone and one signing round with resume. Flows read dossiers as
+``bhxh.pipeline.DossierView``s, never as store folders or raw step data. May import
+Prefect, ``tasks``, ``blocks`` and the value types of ``esign`` / ``bhxh``.
 """
 
 from flows.monthly import monthly_submission, track_results

@@ -1,4 +1,8 @@
-"""Thin Prefect tasks (verb_noun) over ``esign`` and ``bhxh``.
+"""Thin Prefect tasks (verb_noun) over ``esign`` and ``bhxh.pipeline``.
 
-May import Prefect, ``blocks``, ``esign`` and ``bhxh``. No secret in a parameter or result.
+``session``: a unit's signing session (provider and gateway clients, its pipeline), owned
+by one ``async with``; ``signing``: log in, certificates, signing requests; ``dossiers``:
+the pipeline's steps as task runs (one per unit and step); ``crash``: the test hook of the
+crash-point suite. May import Prefect, ``blocks``, ``esign`` and ``bhxh``. No secret in a
+parameter or result, except the one-time code handed to ``login_esign`` as a SecretStr.
 """

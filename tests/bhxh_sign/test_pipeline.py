@@ -1,0 +1,160 @@
+"""bhxh.pipeline without Prefect: the steps of a dossier, journal-aware and typed.
+
+The provider is played by the test PKI key (``sign_digest``), the carrier by a small
+in-memory submitter that records what it was sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bhxh.models import Dossier, UnitInfo
+from bhxh.pipeline import (
+    DossierView,
+    Layout,
+    Pipeline,
+    Prepared,
+    SigningRequest,
+    VssStatus,
+)
+from bhxh.signature import verify_signature
+from bhxh.store import DossierStore, Step
+from sandbox.pki import IssuedCertificate, sign_digest
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Ack:
+    transaction_id: str
+    received_at: str
+    duplicate: bool
+
+
+@dataclass
+class RecordingSubmitter:
+    sent: list[tuple[str, str, str, bytes]] = field(default_factory=list)
+
+    async def submit(self, dossier_id: str, unit_code: str, kind: str, content: bytes) -> Ack:
+        self.sent.append((dossier_id, unit_code, kind, content))
+        return Ack(f"GW-{len(self.sent)}", "2026-01-10T08:00:00+07:00", False)
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path) -> Pipeline:
+    return Pipeline(DossierStore(tmp_path / "store"), tmp_path / "outbox")
+
+
+def _sign_round(
+    pipeline: Pipeline, views: list[DossierView], round_no: int, issued: IssuedCertificate
+) -> None:
+    prepared = pipeline.prepare_round(views, round_no, issued.der)
+    pipeline.record_request(views, round_no, f"c-{round_no}", None, None)
+    pipeline.record_request(views, round_no, f"c-{round_no}", f"tx-{round_no}", None)
+    key = issued.private_key
+    signatures = {
+        i.document_id: sign_digest(key, i.digest) for v in views for i in prepared[v.id].items
+    }
+    pipeline.apply_round(views, round_no, f"tx-{round_no}", signatures, issued.der)
+
+
+async def test_a_business_dossier_goes_through_both_rounds_and_is_submitted_once(
+    pipeline: Pipeline, dossier: Dossier, unit: UnitInfo, issued: IssuedCertificate
+) -> None:
+    view = pipeline.open(dossier)
+    assert view.rounds == (1, 2) and view.approvals_needed == 2 and not view.is_registration
+    _sign_round(pipeline, [view], 1, issued)
+    pipeline.build_envelopes([view], unit)
+    _sign_round(pipeline, [view], 2, issued)
+    submitter = RecordingSubmitter()
+    assert await pipeline.submit([view], submitter) == []
+    assert await pipeline.submit([view], submitter) == []  # done: not sent again
+
+    (sent,) = submitter.sent
+    assert sent[:3] == (view.id, unit.code, "envelope")
+    assert verify_signature(sent[3]).root_tag == "Hoso"
+    done = pipeline.view(view)
+    assert done.submitted and done.state is Step.SUBMITTED
+    ack = done.acknowledgement
+    assert ack is not None and ack.gateway_transaction_id == "GW-1"
+    signed = done.signed(2)
+    assert signed is not None and signed.files == ("BHXHDienTu.xml",)
+    assert done.certificate_serial == format(issued.certificate.serial_number, "X")
+    # The outbox holds the signed envelope and the signed declarations it embeds.
+    folder = pipeline.outbox_dir / unit.code / "01-2026" / view.id
+    assert sorted(p.name for p in folder.iterdir()) == ["BHXHDienTu.xml", "D02-TS-595.xml"]
+
+
+def test_a_prepared_round_is_not_prepared_again_with_the_same_certificate(
+    pipeline: Pipeline, dossier: Dossier, issued: IssuedCertificate, other_issued: IssuedCertificate
+) -> None:
+    view = pipeline.open(dossier)
+    first = pipeline.prepare_round([view], 1, issued.der)[view.id]
+    again = pipeline.prepare_round([view], 1, issued.der)[view.id]
+    assert isinstance(first, Prepared) and again == first
+    template = pipeline.read_file(view, Layout.prepared(1, "D02-TS-595.xml"))
+    other = pipeline.prepare_round([view], 1, other_issued.der)[view.id]
+    assert other.certificate_serial != first.certificate_serial
+    assert pipeline.read_file(view, Layout.prepared(1, "D02-TS-595.xml")) != template
+
+
+def test_open_requests_give_back_the_journalled_transaction_and_every_document(
+    pipeline: Pipeline, dossier: Dossier, issued: IssuedCertificate
+) -> None:
+    view = pipeline.open(dossier)
+    prepared = pipeline.prepare_round([view], 1, issued.der)[view.id]
+    pipeline.record_request([view], 1, "c-1", None, None)
+    assert pipeline.open_requests([view], 1) == []  # journalled, not sent: nothing to resume
+    expires = dt.datetime(2026, 1, 10, 1, 5, tzinfo=dt.UTC)
+    pipeline.record_request([view], 1, "c-1", "tx-1", expires)
+    (request,) = pipeline.open_requests([view], 1)
+    assert request.transaction_id == "tx-1" and request.expires_at == expires
+    assert request.items == prepared.items
+    assert pipeline.view(view).request(1) == SigningRequest("c-1", "tx-1", expires, (view.id,))
+    # Prepared again (another certificate, say) after the request: it is no longer open.
+    pipeline.store.record(pipeline.view(view).record, Step.PREPARED, **prepared.to_data())
+    assert pipeline.open_requests([view], 1) == []
+
+
+def test_a_missing_signature_leaves_the_round_unapplied(
+    pipeline: Pipeline, dossier: Dossier, issued: IssuedCertificate
+) -> None:
+    from bhxh.errors import StoreError
+
+    view = pipeline.open(dossier)
+    pipeline.prepare_round([view], 1, issued.der)
+    with pytest.raises(StoreError, match="returned no signature"):
+        pipeline.apply_round([view], 1, "tx-1", {}, issued.der)
+    assert not pipeline.view(view).is_signed(1)
+
+
+def test_a_receipt_and_a_result_are_journalled_once_each(
+    pipeline: Pipeline, dossier: Dossier
+) -> None:
+    view = pipeline.open(dossier)
+    numbered = VssStatus("numbered", so_ho_so="00012/2026/07906", dot=1)
+    pipeline.record_status(view, numbered)
+    pipeline.record_status(view, numbered)
+    accepted = VssStatus("accepted", so_ho_so="00012/2026/07906", dot=1, outcome="accepted")
+    done = pipeline.record_status(view, accepted)
+    steps = [s.step for s in done.record.steps]
+    assert steps.count(Step.RECEIPT) == 1 and steps.count(Step.RESULT) == 1
+    assert done.receipt == numbered and done.result == accepted
+
+
+def test_a_registration_form_is_one_round_by_the_catalogue(
+    pipeline: Pipeline, unit: UnitInfo
+) -> None:
+    view = pipeline.open_form(unit, "01/2026", "05", b"<Hoso><CKy_Dvi/></Hoso>")
+    assert view.is_registration and view.rounds == (2,) and view.approvals_needed == 1
+
+
+def test_the_pipeline_imports_no_prefect() -> None:
+    code = "import sys, bhxh.pipeline; sys.exit('prefect' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=PROJECT, check=False).returncode == 0
