@@ -34,7 +34,7 @@ from lxml import etree
 
 from bhxh.catalogue import form_description, get_procedure
 from bhxh.errors import DossierInvalid
-from bhxh.models import IVAN_CODE, IVAN_NAME, Attachment, Declaration, Dossier
+from bhxh.models import Attachment, Declaration, Dossier
 from bhxh.signature import parse_document
 
 __all__ = [
@@ -142,8 +142,8 @@ def build_envelope(
     root = etree.Element("Hoso")
     content = etree.SubElement(root, "NoiDung")
     ivan = etree.SubElement(content, "ThongTinIVAN")
-    _text(ivan, "MaIVAN", IVAN_CODE)
-    _text(ivan, "TenIVAN", IVAN_NAME)
+    _text(ivan, "MaIVAN", unit.ivan_code)
+    _text(ivan, "TenIVAN", unit.ivan_name)
     info = etree.SubElement(content, "ThongTinDonVi")
     _text(info, "TenDoiTuong", unit.name)
     _text(info, "MaSoBHXH", unit.code)

@@ -31,7 +31,7 @@ from cryptography import x509
 from lxml import etree
 
 from bhxh.errors import DossierInvalid
-from bhxh.models import IVAN_CODE, IVAN_NAME, CertificateInfo, UnitInfo
+from bhxh.models import CertificateInfo, UnitInfo
 
 __all__ = [
     "FORM_CODES",
@@ -133,8 +133,8 @@ def build_registration_form(
     _text(info, "DienThoai", unit.phone)
     _text(info, "NguoiKy", unit.signer)
     ivan = etree.SubElement(content, "ThongTinIVAN")
-    _text(ivan, "MaIVAN", IVAN_CODE)
-    _text(ivan, "TenIVAN", IVAN_NAME)
+    _text(ivan, "MaIVAN", unit.ivan_code)
+    _text(ivan, "TenIVAN", unit.ivan_name)
     cert = etree.SubElement(content, "ChungThuSo")
     _text(cert, "SERIAL", certificate.serial.upper())
     _text(cert, "SUBJECT", certificate.subject)

@@ -18,7 +18,9 @@ import asyncio
 import base64
 import contextlib
 import datetime as dt
+import hashlib
 import ssl
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -33,6 +35,7 @@ __all__ = [
     "DossierNotFound",
     "DossierStatus",
     "GatewayAuthFailed",
+    "GatewayCapabilities",
     "GatewayClient",
     "GatewayProtocolError",
     "GatewayUnavailable",
@@ -134,6 +137,20 @@ class DossierStatus:
 
 
 @dataclass(frozen=True)
+class GatewayCapabilities:
+    """What the gateway says it offers (``GET /api/v1/capabilities``).
+
+    A gateway that does not publish them (404) is taken to offer the contract's defaults:
+    the dossier id as idempotency key, a registration read, receipts through status reads.
+    """
+
+    idempotency_key: bool = True
+    registration_read: bool = True
+    numbers_receipts: bool = True
+    ivan_code: str | None = None
+
+
+@dataclass(frozen=True)
 class RegisteredCertificate:
     """The certificate VSS has on file for a unit."""
 
@@ -145,12 +162,24 @@ class RegisteredCertificate:
 
 @dataclass(frozen=True)
 class Registration:
-    """A unit's e-transaction registration: registered / change_pending / stopped / unknown."""
+    """A unit's e-transaction registration: registered / change_pending / stopped / unknown.
+
+    ``source`` says who knows: ``carrier`` (read from the carrier) or ``local`` (tracked
+    from the unit's own 04/05/06 dossiers, see ``bhxh.registration``); ``pending_serial``
+    is the certificate a 04/05 not yet answered names (local tracking only).
+    """
 
     unit_code: str
     state: str
     tax_code: str | None
     certificate: RegisteredCertificate | None
+    source: str = "carrier"
+    pending_serial: str | None = None
+
+    @property
+    def serial(self) -> str | None:
+        """The registered certificate's serial, upper-case hex, if known."""
+        return self.certificate.serial.upper() if self.certificate else None
 
 
 def _date(value: Any) -> dt.date | None:
@@ -296,6 +325,39 @@ class GatewayClient:
         except (KeyError, TypeError, ValueError) as exc:
             raise GatewayProtocolError(f"{what}: malformed answer ({exc!r})") from None
 
+    async def capabilities(self) -> GatewayCapabilities:
+        """What the gateway offers; the contract's defaults when it does not say."""
+        data = await self._get("/api/v1/capabilities", "capabilities of the gateway")
+        if data is None:
+            return GatewayCapabilities()
+        return GatewayCapabilities(
+            idempotency_key=bool(data.get("idempotency_key", True)),
+            registration_read=bool(data.get("registration_read", True)),
+            numbers_receipts=bool(data.get("numbers_receipts", True)),
+            ivan_code=data.get("ivan_code"),
+        )
+
+    async def find(
+        self, unit_code: str, procedure: str, period: str, sha256: str
+    ) -> DossierStatus | None:
+        """Look a dossier up by its natural key (unit, procedure, period, content hash).
+
+        What a carrier without idempotency keys offers to learn, after a lost answer,
+        whether it received a dossier; None when it did not.
+        """
+        what = f"lookup of unit {unit_code}'s {procedure} dossier for {period}"
+        params = {"unit_code": unit_code, "procedure": procedure, "period": period}
+        data = await self._get(
+            "/api/v1/dossiers?" + urllib.parse.urlencode({**params, "sha256": sha256}), what
+        )
+        if data is None:
+            return None
+        try:
+            found = [_status(d) for d in data.get("dossiers") or ()]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GatewayProtocolError(f"{what}: malformed answer ({exc!r})") from None
+        return found[0] if found else None
+
     async def registration(self, unit_code: str) -> Registration:
         """The unit's e-transaction registration as the gateway (VSS) knows it."""
         what = f"registration of unit {unit_code}"
@@ -324,9 +386,19 @@ class GatewayClient:
 
     # --------------------------------------------------------------------- submit
     async def submit(
-        self, dossier_id: str, unit_code: str, kind: DossierKind, content: bytes
+        self,
+        dossier_id: str,
+        unit_code: str,
+        kind: DossierKind,
+        content: bytes,
+        *,
+        natural_key: tuple[str, str] | None = None,
     ) -> Acknowledgement:
         """Submit a signed envelope (``kind="envelope"``) or 04/05/06 form (``"registration"``).
+
+        With ``natural_key`` (procedure, period), for a carrier that takes no idempotency
+        key: after a lost answer the dossier is looked up by unit, procedure, period and
+        content hash, and sent again only if the carrier does not have it.
 
         Raises:
             SubmissionRefused: refused at receipt (code and exact message).
@@ -350,7 +422,7 @@ class GatewayClient:
                 last = type(exc).__name__  # never left: sending again is plainly safe
             except httpx.TransportError as exc:
                 last = type(exc).__name__
-                ack = await self._recover(dossier_id, what, last)
+                ack = await self._recover(dossier_id, unit_code, content, natural_key, what, last)
                 if ack is not None:
                     return ack
             else:
@@ -362,7 +434,9 @@ class GatewayClient:
                     retry_after = response
                 elif code in _UNKNOWN_STATUSES:
                     last = f"HTTP {code}"
-                    ack = await self._recover(dossier_id, what, last)
+                    ack = await self._recover(
+                        dossier_id, unit_code, content, natural_key, what, last
+                    )
                     if ack is not None:
                         return ack
                 else:
@@ -383,11 +457,28 @@ class GatewayClient:
         except (KeyError, TypeError, ValueError) as exc:
             raise GatewayProtocolError(f"{what}: malformed acknowledgement ({exc!r})") from None
 
-    async def _recover(self, dossier_id: str, what: str, cause: str) -> Acknowledgement | None:
+    async def _recover(
+        self,
+        dossier_id: str,
+        unit_code: str,
+        content: bytes,
+        natural_key: tuple[str, str] | None,
+        what: str,
+        cause: str,
+    ) -> Acknowledgement | None:
         """After an unknown outcome: the receipt if the gateway has the dossier, else None
-        (never received: the caller submits again)."""
+        (never received: the caller submits again). By dossier id, or by natural key for a
+        carrier that takes no idempotency key."""
         try:
-            status = await self.status(dossier_id)
+            if natural_key is None:
+                status = await self.status(dossier_id)
+            else:
+                procedure, period = natural_key
+                sha256 = hashlib.sha256(content).hexdigest()
+                found = await self.find(unit_code, procedure, period, sha256)
+                if found is None:
+                    return None
+                status = found
         except DossierNotFound:
             return None
         except GatewayUnavailable:

@@ -2,7 +2,8 @@
 
 Vietnamese wire terms, once: ``MaSoBHXH`` unit code at VSS, ``MaSoThue`` tax code,
 ``CoQuanQuanLy`` managing agency code (5 digits), ``KyKeKhai`` declaration period MM/yyyy,
-``MaThuTuc`` procedure code, ``MaToKhai`` form code, ``NguoiKy`` signer.
+``MaThuTuc`` procedure code, ``MaToKhai`` form code, ``NguoiKy`` signer, ``MaIVAN`` /
+``TenIVAN`` the carrier (see ``bhxh.ivan``).
 """
 
 from __future__ import annotations
@@ -12,18 +13,12 @@ import hashlib
 from dataclasses import dataclass, field
 
 __all__ = [
-    "IVAN_CODE",
-    "IVAN_NAME",
     "Attachment",
     "CertificateInfo",
     "Declaration",
     "Dossier",
     "UnitInfo",
 ]
-
-#: The I-VAN this project speaks as (MISA's code, as AMIS BHXH does).
-IVAN_CODE = "00110"
-IVAN_NAME = "Công ty Cổ phần MISA"
 
 
 @dataclass(frozen=True)
@@ -44,6 +39,8 @@ class UnitInfo:
     phone: str = ""
     address: str = ""
     email: str = ""
+    ivan_code: str = "00110"  # MaIVAN: the I-VAN that carries the unit's dossiers (MISA)
+    ivan_name: str = "Công ty Cổ phần MISA"  # TenIVAN
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from cryptography import x509
 
@@ -54,6 +54,7 @@ from bhxh.models import Attachment, Declaration, Dossier, UnitInfo
 from bhxh.outbox import write_outbox
 from bhxh.signature import apply_signature, prepare_signature
 from bhxh.store import DossierRecord, DossierStore, Step, StepRecord, StoredFile
+from bhxh.submission import Handover, Submission, SubmissionPort, UnknownOutcome
 from bhxh.validation import validate_dossier
 
 __all__ = [
@@ -69,7 +70,6 @@ __all__ = [
     "PreparedItem",
     "Signed",
     "SigningRequest",
-    "Submitter",
     "VssStatus",
     "certificate_serial",
 ]
@@ -219,17 +219,26 @@ class Signed:
 
 @dataclass(frozen=True)
 class Acknowledged:
-    """The carrier's acknowledgement of a submission."""
+    """How the dossier was handed over: the carrier's acknowledgement, or the export.
+
+    ``route`` is ``gateway`` (a carrier took it: journal step ``submitted``) or ``export``
+    (written out for the I-VAN's software: ``exported``); ``gateway_transaction_id`` is
+    the carrier's id, or the export manifest's path.
+    """
 
     gateway_transaction_id: str
     received_at: str
     duplicate: bool
+    route: str = "gateway"
+    location: str = ""
 
     def to_data(self) -> dict[str, Any]:
         return {
             "gateway_transaction_id": self.gateway_transaction_id,
             "received_at": self.received_at,
             "duplicate": self.duplicate,
+            "route": self.route,
+            "location": self.location,
         }
 
     @classmethod
@@ -238,6 +247,8 @@ class Acknowledged:
             str(data.get("gateway_transaction_id", "")),
             str(data.get("received_at", "")),
             bool(data.get("duplicate", False)),
+            str(data.get("route", "gateway")),
+            str(data.get("location", "")),
         )
 
 
@@ -374,12 +385,29 @@ class DossierView:
 
     @property
     def acknowledgement(self) -> Acknowledged | None:
-        entry = self.record.last(Step.SUBMITTED)
+        """The hand-over: a carrier's acknowledgement, or the export."""
+        entry = self.record.last(Step.SUBMITTED) or self.record.last(Step.EXPORTED)
         return Acknowledged.from_data(entry.data) if entry else None
 
     @property
     def submitted(self) -> bool:
+        """A carrier acknowledged it (the gateway route)."""
         return self.record.has(Step.SUBMITTED)
+
+    @property
+    def exported(self) -> bool:
+        """Written out for the unit's I-VAN software (the export route)."""
+        return self.record.has(Step.EXPORTED)
+
+    @property
+    def handed_over(self) -> bool:
+        """Submitted or exported: nothing more for a signing run to send."""
+        return self.submitted or self.exported
+
+    @property
+    def route(self) -> str | None:
+        ack = self.acknowledgement
+        return ack.route if ack else None
 
     @property
     def receipt(self) -> VssStatus | None:
@@ -398,8 +426,8 @@ class DossierView:
 
     @property
     def done(self) -> bool:
-        """Nothing left for a signing run: submitted, or stopped with a failure."""
-        return self.submitted or self.failure is not None
+        """Nothing left for a signing run: handed over, or stopped with a failure."""
+        return self.handed_over or self.failure is not None
 
 
 @dataclass(frozen=True)
@@ -415,18 +443,6 @@ class OpenRequest:
     expires_at: dt.datetime | None
     pending: tuple[DossierView, ...]
     items: tuple[PreparedItem, ...]
-
-
-class Submitter(Protocol):
-    """What submission needs of a carrier (``bhxh.gateway.GatewayClient`` is one)."""
-
-    async def submit(
-        self,
-        dossier_id: str,
-        unit_code: str,
-        kind: Literal["envelope", "registration"],
-        content: bytes,
-    ) -> Any: ...
 
 
 def certificate_serial(certificate_der: bytes) -> str:
@@ -774,39 +790,92 @@ class Pipeline:
             self.build_envelope(k, unit)
 
     # -------------------------------------------------------------- submission
-    async def submit_dossier(self, key: KeyLike, submitter: Submitter) -> DossierView:
-        """Submit one signed envelope or form once; ``submitting`` is journalled first.
+    def submission(self, key: KeyLike) -> Submission:
+        """What is handed to the carrier: the signed envelope or form, the signed
+        declarations it embeds, and the approvals that signed them."""
+        view = self.view(key)
+        filename, content = self.final_file(view)
+        declarations = (
+            {}
+            if view.is_registration
+            else {
+                f.filename: self.store.read_file(view.record, Layout.signed_declaration(f.filename))
+                for f in view.record.files
+                if f.kind == "declaration"
+            }
+        )
+        approvals = tuple(s.transaction_id for r in view.rounds if (s := view.signed(r)))
+        return Submission(
+            dossier_id=view.id,
+            unit_code=view.unit_code,
+            procedure=view.procedure,
+            period=view.period,
+            kind="registration" if view.is_registration else "envelope",
+            filename=filename,
+            content=content,
+            declarations=declarations,
+            approvals=approvals,
+        )
 
-        Journal writes (fsync) run in a worker thread: they must not stall an event loop
-        that other units share.
+    def _record_handover(self, view: DossierView, handover: Handover) -> DossierView:
+        step = Step.EXPORTED if handover.state == "exported" else Step.SUBMITTED
+        ack = Acknowledged(
+            handover.transaction_id,
+            handover.received_at,
+            handover.duplicate,
+            handover.route,
+            handover.location,
+        )
+        self.store.record(view.record, step, **ack.to_data())
+        return self.view(view.key)
+
+    async def submit_dossier(self, key: KeyLike, port: SubmissionPort) -> DossierView:
+        """Hand one signed envelope or form to the carrier once.
+
+        ``submitting`` is journalled before the carrier is called. With a carrier that
+        takes no idempotency key, a dossier whose earlier attempt may have reached it (a
+        ``submitting`` without an answer, or an answer lost now) is looked up by its natural
+        key before anything is sent again. Journal writes (fsync) run in a worker thread:
+        they must not stall an event loop that other units share.
+
+        Raises:
+            SubmissionRefused: the carrier refused the dossier (its code and words).
+            UnknownOutcome: the answer was lost and the carrier cannot tell yet; the next
+                attempt looks it up first.
         """
         view = await asyncio.to_thread(self.view, key)
-        if view.submitted:
+        if view.handed_over:
             return view
-        filename, content = await asyncio.to_thread(self.final_file, view)
-        kind: Literal["envelope", "registration"] = (
-            "registration" if view.is_registration else "envelope"
-        )
-        await asyncio.to_thread(self.store.record, view.record, Step.SUBMITTING, file=filename)
-        self.checkpoint("submitting")
-        ack = await submitter.submit(view.id, view.unit_code, kind, content)
-        self.checkpoint("submit-acknowledged")
-        acknowledged = Acknowledged(
-            str(ack.transaction_id), str(ack.received_at), bool(ack.duplicate)
-        )
+        submission = await asyncio.to_thread(self.submission, view)
+        idempotent = port.capabilities.idempotency_key
+        if not idempotent and view.record.has(Step.SUBMITTING):
+            found = await port.find(submission.natural_key, view.id)
+            if found is not None:
+                return await asyncio.to_thread(self._record_handover, view, found)
         await asyncio.to_thread(
-            self.store.record, view.record, Step.SUBMITTED, **acknowledged.to_data()
+            self.store.record, view.record, Step.SUBMITTING, file=submission.filename
         )
-        return await asyncio.to_thread(self.view, view.key)
+        self.checkpoint("submitting")
+        try:
+            handover = await port.submit(submission)
+        except UnknownOutcome:
+            if idempotent:
+                raise
+            found = await port.find(submission.natural_key, view.id)
+            if found is None:
+                raise
+            handover = found
+        self.checkpoint("submit-acknowledged")
+        return await asyncio.to_thread(self._record_handover, view, handover)
 
     async def submit(
         self,
         keys: Sequence[KeyLike],
-        submitter: Submitter,
+        port: SubmissionPort,
         *,
         refused: type[Exception] | tuple[type[Exception], ...] = (),
     ) -> list[str]:
-        """Submit every signed dossier of ``keys`` not submitted (or failed) yet.
+        """Hand over every signed dossier of ``keys`` not handed over (or failed) yet.
 
         An exception of a ``refused`` type (the carrier refused the dossier at receipt) is
         journalled as ``failed`` with its code and words and does not stop the others;
@@ -818,7 +887,7 @@ class Pipeline:
             if not view.is_signed(2) or view.done:
                 continue
             try:
-                await self.submit_dossier(view, submitter)
+                await self.submit_dossier(view, port)
             except refused as exc:
                 failure = Failure(str(exc), getattr(exc, "code", None))
                 await asyncio.to_thread(self.record_failure, view, failure)

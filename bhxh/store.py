@@ -68,7 +68,9 @@ class Step(StrEnum):
     - ``round2_requested``: the signing transaction for round 2.
     - ``signed``: round 2 applied: the signed envelope or form is final.
     - ``submitting``: about to submit (written before the call, for a safe retry).
-    - ``submitted``: the carrier acknowledged the dossier.
+    - ``submitted``: the carrier (an I-VAN's gateway) acknowledged the dossier.
+    - ``exported``: the dossier was written out for the unit's I-VAN software (the export
+      route); a person submits it there and enters the receipt.
     - ``receipt``: VSS numbered the dossier (``soHoSo``).
     - ``result``: VSS's final outcome.
     - ``failed``: stopped with an error a person must look at (reason in data).
@@ -85,6 +87,7 @@ class Step(StrEnum):
     SIGNED = "signed"
     SUBMITTING = "submitting"
     SUBMITTED = "submitted"
+    EXPORTED = "exported"
     RECEIPT = "receipt"
     RESULT = "result"
     FAILED = "failed"

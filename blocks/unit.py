@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from prefect.blocks.core import Block
 from pydantic import Field, field_validator
 
+from bhxh.ivan import DEFAULT_IVAN, get_ivan
 from bhxh.models import UnitInfo
 from bhxh.settings import Settings
 from blocks.credentials import _DOCS, _LOGO, BhxhGatewayCredentials
@@ -64,7 +65,27 @@ class BhxhUnit(Block):
         description="Name of the provider credentials block (MISA eSign or VNPT SmartCA)."
     )
     gateway_block: str = Field(
-        default="default", description="Name of the BHXH gateway credentials block."
+        default="default",
+        description="Name of the BHXH gateway credentials block (route gateway).",
+    )
+    route: Literal["gateway", "export"] = Field(
+        default="gateway",
+        description="How signed dossiers reach the unit's I-VAN: gateway (an adapter to the "
+        "I-VAN's API) or export (files and a manifest for the I-VAN's own software).",
+    )
+    export_block: str | None = Field(
+        default=None,
+        description="Route export: name of a Prefect file-system block to export to "
+        "(default: the unit's outbox folder).",
+    )
+    ivan_code: str = Field(
+        default=DEFAULT_IVAN.code,
+        description="MaIVAN: the I-VAN the unit is registered with (00110 MISA, 00040 "
+        "Thái Sơn, 00020 VNPT, 00050 Viettel, 00060 Bkav, 00001 TS24...).",
+    )
+    ivan_name: str | None = Field(
+        default=None,
+        description="TenIVAN; default: the name the I-VAN list gives for ivan_code.",
     )
 
     certificate_alias: str | None = Field(
@@ -99,6 +120,12 @@ class BhxhUnit(Block):
         default=None, description="Where signed files are written for other software."
     )
 
+    @field_validator("ivan_code")
+    @classmethod
+    def _known_ivan(cls, value: str) -> str:
+        get_ivan(value)  # raises, listing the known I-VANs
+        return value
+
     @field_validator("provider")
     @classmethod
     def _known_provider(cls, value: str) -> str:
@@ -115,6 +142,8 @@ class BhxhUnit(Block):
             phone=self.phone,
             address=self.address,
             email=self.email,
+            ivan_code=self.ivan_code,
+            ivan_name=self.ivan_name or get_ivan(self.ivan_code).name,
         )
 
     def inbox_path(self, settings: Settings | None = None) -> Path:

@@ -1,9 +1,15 @@
 """``make demo``: the main job, end to end, on this machine.
 
 Starts the sandbox (MISA eSign stand-in with a phone that approves after about a second,
-and the gateway playing VSS) on free loopback ports; saves blocks for three demo units;
-drops 600 dossiers built from CSV into the inbox; runs setup_remote_signing for each unit
-then monthly_submission and track_results on the local Prefect API; prints a summary.
+and the gateway playing an I-VAN's API and VSS) on free loopback ports; saves blocks for
+four demo units; drops 600 dossiers built from CSV into the inbox; runs
+setup_remote_signing for each unit, then monthly_submission and track_results on the
+local Prefect API; prints where each dossier went and its receipt.
+
+Three units go through the reference gateway adapter; the fourth (Đông Á, carried by Thái
+Sơn) takes the export route: its files are written out for the I-VAN's own software, and
+the demo plays the accountant who submits there and writes the receipt into the receipts
+file, which track_results reads.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from collections import Counter
 from bhxh.pipeline import Pipeline
 from bhxh.settings import Settings
 from bhxh.store import DossierStore
-from demo.scenario import Scenario, demo_units
+from bhxh.submission import RECEIPTS_FILE
+from demo.scenario import Scenario, demo_units, export_demo_unit
 from flows import monthly_submission, setup_remote_signing, track_results
 from flows.sign_and_submit import previous_period
 from sandbox.audit import read_audit
@@ -37,10 +44,31 @@ async def _run(scenario: Scenario, misa_url: str, gateway_url: str, period: str)
             )
         )
     await monthly_submission(period=period, units=[u.block for u in scenario.units])
+    _write_export_receipts(scenario)
     # Every open dossier: the business dossiers of the period and the 05 form of this month.
     await track_results(
         units=[u.block for u in scenario.units], max_wait_seconds=15, poll_seconds=1
     )
+
+
+def _write_export_receipts(scenario: Scenario) -> None:
+    """Play the accountant of the export route: after submitting the exported files in the
+    I-VAN's software, write the soHoSo it showed into the receipts file. No I-VAN software
+    runs here, so the numbers are the demo's own."""
+    pipeline = Pipeline(DossierStore(scenario.data_dir / "store"), scenario.data_dir / "outbox")
+    rows = [
+        f"{view.id},{n:05d}/2026/{unit.unit.agency_code},1,numbered"
+        for unit in scenario.units
+        if unit.route == "export"
+        for n, view in enumerate(pipeline.unit_views(unit.unit.code), start=901)
+        if view.exported
+    ]
+    if rows:
+        receipts = scenario.data_dir / "outbox" / RECEIPTS_FILE
+        receipts.write_text(
+            "\ufeffdossier_id,so_ho_so,dot,status\n" + "\n".join(rows) + "\n", encoding="utf-8"
+        )
+        print(f"  export: {len(rows)} exported dossier(s); receipts typed into {receipts}")
 
 
 def main() -> int:
@@ -50,7 +78,9 @@ def main() -> int:
     for sub in ("inbox", "store", "outbox", "sandbox", "csv"):
         shutil.rmtree(data / sub, ignore_errors=True)
     print(f"prefect-bhxh demo: period {period}, data under {data}/ (inbox, store, outbox reset)")
-    scenario = Scenario(demo_units(), data_dir=data, pki_dir=settings.pki_dir)
+    scenario = Scenario(
+        [*demo_units(), export_demo_unit()], data_dir=data, pki_dir=settings.pki_dir
+    )
     scenario.issue_registered_certificates()
     folders = scenario.fill_inbox(period, dossiers=1, workers=8)
     print(f"  inbox: {len(folders)} dossier(s) of procedure 600 built from CSV under {data}/inbox")
@@ -64,15 +94,24 @@ def main() -> int:
     users = {u.unit.code: u.username for u in scenario.units}
     pipeline = Pipeline(DossierStore(settings.store_dir), settings.outbox_dir)
     print()
-    print(f"{'unit':9} {'dossier':28} {'proc':4} {'soHoSo':17} status")
+    print(f"{'unit':9} {'dossier':28} {'proc':4} {'went to':22} {'soHoSo':17} status")
     ok = True
     for unit in scenario.units:
         for view in pipeline.unit_views(unit.unit.code):
             receipt, result = view.receipt, view.result
             so = receipt.so_ho_so if receipt and receipt.so_ho_so else "-"
-            status = result.outcome if result and result.outcome else str(view.state)
-            ok = ok and view.submitted
-            print(f"{view.unit_code:9} {view.id:28} {view.procedure:4} {so:17} {status}")
+            status = (
+                result.outcome
+                if result and result.outcome
+                else (receipt.status if receipt else str(view.state))
+            )
+            ok = ok and view.handed_over and receipt is not None
+            where = (
+                f"export for I-VAN {unit.unit.ivan_code}"
+                if view.exported
+                else f"gateway (I-VAN {unit.unit.ivan_code})"
+            )
+            print(f"{view.unit_code:9} {view.id:28} {view.procedure:4} {where:22} {so:17} {status}")
     print()
     for unit in scenario.units:
         code = unit.unit.code
@@ -92,9 +131,12 @@ def main() -> int:
         "(/phone/<account> on the sandbox provider), as described in the README."
     )
     if not ok:
-        print("Some dossiers were not acknowledged: see the table above.", file=sys.stderr)
+        print(
+            "Some dossiers were not handed over or have no receipt: see the table above.",
+            file=sys.stderr,
+        )
         return 1
-    print("Every demo dossier was signed, submitted and acknowledged.")
+    print("Every demo dossier was signed, handed to its I-VAN and has its receipt.")
     return 0
 
 

@@ -6,11 +6,12 @@ same thing. Everything is invented test material (test PKI, throwaway passwords)
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import SecretStr
 
@@ -26,6 +27,7 @@ __all__ = [
     "DemoUnit",
     "Scenario",
     "demo_units",
+    "export_demo_unit",
     "many_units",
 ]
 
@@ -58,6 +60,7 @@ class DemoUnit:
     two_factor: bool = False
     phone_action: str = "approve"
     approve_after: float = 1.0
+    route: Literal["gateway", "export"] = "gateway"
 
     @property
     def remote_cert(self) -> CertSpec:
@@ -137,6 +140,24 @@ def demo_units() -> list[DemoUnit]:
             registered_cert="demo-cuulong-remote",
         ),
     ]
+
+
+def export_demo_unit() -> DemoUnit:
+    """The demo's fourth unit: ``dong-a``, carried by Thái Sơn (I-VAN 00040), whose
+    accountant submits through the I-VAN's own software: the export route."""
+    dong_a = dataclasses.replace(
+        _unit("TD0004D", "0401234567", "Công ty TNHH Đông Á", agency="07906"),
+        ivan_code="00040",
+        ivan_name="Công ty Cổ phần Thái Sơn",
+    )
+    return DemoUnit(
+        block="dong-a",
+        unit=dong_a,
+        username="donga.ketoan",
+        certificates=(CertSpec("demo-donga-remote", dong_a.tax_code, dong_a.name, "DA-RS"),),
+        registered_cert="demo-donga-remote",
+        route="export",
+    )
 
 
 def many_units(n: int, *, prefix: str = "u", approve_after: float = 1.0) -> list[DemoUnit]:
@@ -221,6 +242,7 @@ class Scenario:
                     "agency_code": u.unit.agency_code,
                     "certificate": u.registered_cert,
                     "state": "registered",
+                    "ivan_code": u.unit.ivan_code,
                 }
                 for u in self.units
                 if u.registered_cert
@@ -252,7 +274,16 @@ class Scenario:
         await BhxhGatewayCredentials(
             base_url=gateway_url, api_key=SecretStr(self.gateway_key)
         ).asave(GATEWAY_BLOCK, overwrite=True)
+        from sandbox.pki import TestPKI
+
+        pki = TestPKI.load_or_create(self.pki_dir or self.data_dir / "pki")
         for u in self.units:
+            # An export route has no carrier that reads the registration: what VSS has on
+            # file is recorded in the block, as an accountant would.
+            recorded: dict[str, Any] = {}
+            if u.route == "export" and u.registered_cert:
+                serial = format(pki.get(u.registered_cert).certificate.serial_number, "X")
+                recorded = {"registration_state": "registered", "registered_serial": serial}
             await MisaESignCredentials(
                 base_url=misa_url,
                 client_id=CLIENT_ID,
@@ -273,8 +304,12 @@ class Scenario:
                 provider="misa",
                 credentials_block=f"{u.block}-misa",
                 gateway_block=GATEWAY_BLOCK,
+                route=u.route,
+                ivan_code=info.ivan_code,
+                ivan_name=info.ivan_name,
                 inbox_dir=str(self.data_dir / "inbox"),
                 outbox_dir=str(self.data_dir / "outbox"),
+                **recorded,
             ).asave(u.block, overwrite=True)
 
     # ------------------------------------------------------------------ inbox

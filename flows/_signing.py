@@ -27,7 +27,7 @@ from prefect.logging import get_run_logger
 from prefect.runtime import deployment, flow_run
 from pydantic import Field, SecretStr
 
-from bhxh.pipeline import DossierView, PreparedItem
+from bhxh.pipeline import DossierView, PreparedItem, VssStatus
 from bhxh.settings import Settings
 from blocks.unit import BhxhUnit
 from esign.errors import TransportError, TwoFactorRequired
@@ -41,10 +41,12 @@ from tasks.signing import fetch_transaction, login_esign, request_signatures
 __all__ = [
     "UNKNOWN_SENDS",
     "AskAgain",
+    "ExportReceipt",
     "OneTimeCode",
     "SigningStopped",
     "UnitRun",
     "artifact_key",
+    "ask_for_receipts",
     "is_interactive",
     "login",
     "sign_round",
@@ -419,3 +421,52 @@ async def sign_round(run: UnitRun, views: list[DossierView], round_no: int) -> N
             return
         await _decide_after_failure(run, round_no, tx, attempt)
         attempt += 1
+
+
+class ExportReceipt(RunInput):
+    """The receipt the I-VAN's software gave for an exported dossier."""
+
+    so_ho_so: str = Field(
+        default="",
+        pattern=r"^(\d{5}/\d{4}/\d{5})?$",
+        description="Số hồ sơ (soHoSo) the I-VAN software showed after submitting, e.g. "
+        "03706/2026/07906. Leave empty to enter it later in receipts.csv.",
+    )
+    dot: int | None = Field(
+        default=None, ge=1, description="Đợt (dot), if the I-VAN software showed one."
+    )
+
+
+async def ask_for_receipts(run: UnitRun, views: Sequence[DossierView]) -> None:
+    """In a manual run, ask a person for the receipt of every exported dossier.
+
+    The export route ends at the I-VAN's software: the person imports the files there,
+    submits, and types the soHoSo it shows. Left empty, the receipt can come later from
+    the export location's receipts file (``track_results`` reads it).
+    """
+    from tasks.dossiers import record_receipt
+
+    pipeline = run.session.pipeline
+    for view in views:
+        current = await asyncio.to_thread(pipeline.view, view)
+        ack = current.acknowledgement
+        if not current.exported or current.receipt is not None or ack is None:
+            continue
+        answer = await apause_flow_run(
+            wait_for_input=ExportReceipt.with_initial_data(
+                description=f"**{run.unit.name}** ({run.unit.unit_code}), hồ sơ / dossier "
+                f"`{current.id}` (thủ tục {current.procedure}, kỳ {current.period}) đã được "
+                f"xuất ra / was exported to `{ack.location}`.\n\nNhập tệp vào phần mềm I-VAN, "
+                "nộp, rồi gõ số hồ sơ (soHoSo) mà phần mềm trả về / import the files into the "
+                "I-VAN software, submit, and type the soHoSo it gives.",
+            ),
+            timeout=run.settings.pause_timeout_seconds,
+            poll_interval=run.settings.pause_poll_seconds,
+            key=artifact_key("receipt", current.id),
+        )
+        if answer.so_ho_so:
+            await record_receipt(
+                run.session,
+                current,
+                VssStatus("numbered", so_ho_so=answer.so_ho_so, dot=answer.dot),
+            )

@@ -11,7 +11,7 @@ from prefect.artifacts import acreate_table_artifact
 from prefect.logging import get_run_logger
 
 from bhxh.gateway import FINAL_STATUSES
-from bhxh.pipeline import DossierView
+from bhxh.pipeline import DossierView, VssStatus
 from bhxh.settings import Settings
 from blocks.unit import BhxhUnit
 from flows._signing import artifact_key
@@ -91,14 +91,14 @@ async def monthly_submission(
 
 
 def _to_follow(session: UnitSession, period: str | None) -> list[DossierView]:
-    """Submitted dossiers without a final outcome yet (of one period, or of every period)."""
+    """Handed-over dossiers without a final outcome yet (of one period, or of every one)."""
     pipeline = session.pipeline
     unit_code = session.unit.unit_code
     views = pipeline.views(unit_code, period) if period else pipeline.unit_views(unit_code)
     return [
         v
         for v in views
-        if v.submitted and (v.result is None or v.result.status not in FINAL_STATUSES)
+        if v.handed_over and (v.result is None or v.result.status not in FINAL_STATUSES)
     ]
 
 
@@ -109,11 +109,13 @@ async def track_results(
     max_wait_seconds: float = 60,
     poll_seconds: float = 5,
 ) -> list[dict[str, Any]]:
-    """Follow submitted dossiers until VSS gives a final outcome (or the wait ends).
+    """Follow handed-over dossiers until VSS gives a final outcome (or the wait ends).
 
-    Reads the gateway for every submitted dossier without a final outcome yet (of one
-    period, or of every period and the 04/05/06 forms when ``period`` is empty), records
-    receipts (``soHoSo``, ``dot``) and results in the dossier store, and publishes them.
+    Reads the unit's carrier for every dossier submitted or exported without a final
+    outcome yet (of one period, or of every period and the 04/05/06 forms when ``period``
+    is empty): the gateway's status, or for the export route the receipts file in the
+    export location. Records receipts (``soHoSo``, ``dot``) and results in the dossier
+    store, and publishes them.
 
     Example:
         ```python
@@ -141,7 +143,10 @@ async def track_results(
                 known = latest.get(view.id)
                 if known is not None and known[1].status in FINAL_STATUSES:
                     continue
-                status = await read_dossier_status(session, view)
+                # None: no news yet (an export whose receipt nobody entered).
+                status = await read_dossier_status(session, view) or VssStatus(
+                    known[1].status if known else str(view.state)
+                )
                 if known is None or known[1] != status:
                     changes += 1
                 latest[view.id] = (view, status)

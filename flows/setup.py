@@ -16,12 +16,18 @@ from pydantic import Field, create_model
 
 from bhxh.errors import GatewayError
 from bhxh.forms import build_registration_form, certificate_info
+from bhxh.pipeline import DossierView
 from bhxh.settings import Settings
 from blocks.unit import BhxhUnit
 from esign.errors import CertificateNotFound
 from esign.models import Certificate
 from flows._signing import UnitRun, artifact_key, is_interactive, login, sign_round
-from tasks.dossiers import open_registration_dossier, read_registration, submit_dossiers
+from tasks.dossiers import (
+    open_registration_dossier,
+    read_dossier_status,
+    read_registration,
+    submit_dossiers,
+)
 from tasks.session import open_unit_session
 from tasks.signing import list_certificates, resolve_certificate
 
@@ -88,29 +94,77 @@ async def _choose(
     return next(c for c in fitting if c.serial == chosen)
 
 
-def _already_submitted(run: UnitRun, serial: str) -> bool:
-    """Whether a 04/05 naming this certificate was submitted by an earlier run."""
-    return any(
-        view.procedure in {"04", "05"}
-        and view.submitted
-        and (view.certificate_serial or "").upper() == serial.upper()
+def _form_for(run: UnitRun, serial: str) -> DossierView | None:
+    """The latest 04/05 naming this certificate handed over by an earlier run, if any."""
+    found = [
+        view
         for view in run.session.pipeline.unit_views(run.unit.unit_code)
-    )
+        if view.procedure in {"04", "05"}
+        and view.handed_over
+        and (view.certificate_serial or "").upper() == serial.upper()
+    ]
+    return found[-1] if found else None
 
 
-async def _wait_for_registration(run: UnitRun, serial: str, seconds: float) -> str:
-    """Read the gateway until the new certificate is registered or ``seconds`` pass."""
+async def _wait_for_registration(
+    run: UnitRun, serial: str, seconds: float, form: DossierView | None
+) -> str:
+    """Read the registration until the new certificate is registered or ``seconds`` pass.
+
+    When the carrier cannot read registrations, the form's own status is read instead
+    (the result it journals is what local tracking goes by).
+    """
     deadline = asyncio.get_running_loop().time() + seconds
     delay = 0.5
+    local = not run.session.port.capabilities.registration_read
     while True:
+        if local and form is not None:
+            await read_dossier_status(run.session, form)
         registration = await read_registration(run.session)
-        registered = registration.certificate.serial.upper() if registration.certificate else ""
-        if registration.state == "registered" and registered == serial.upper():
+        if registration.state == "registered" and registration.serial == serial.upper():
             return "registered"
         if asyncio.get_running_loop().time() >= deadline:
             return "change_pending"
         await asyncio.sleep(delay)
         delay = min(delay * 2, 10)
+
+
+class RegistrationAnswer(RunInput):
+    """Whether the unit is already registered with VSS for e-transactions."""
+
+    form: Literal["05", "04", "registered"] = Field(
+        description="05: registered before with another certificate (a USB token): submit "
+        "the change form. 04: never registered: submit the registration form. registered: "
+        "already registered with this very certificate: submit nothing."
+    )
+
+
+async def _form_when_unknown(run: UnitRun, cert: Certificate) -> str:
+    """04 or 05 (or nothing) when neither the carrier nor the dossiers tell: ask a person."""
+    unit = run.unit
+    question = (
+        f"Không biết {unit.name} ({unit.unit_code}) đã đăng ký giao dịch điện tử với BHXH "
+        "bằng chứng thư nào: I-VAN của đơn vị không cho đọc thông tin này / the unit's I-VAN "
+        "cannot tell which certificate VSS has on file"
+    )
+    if not run.interactive:
+        raise GatewayError(
+            f"{question}. Ghi registration_state (registered, stopped) và registered_serial "
+            "vào khối BhxhUnit, hoặc chạy setup bằng tay để chọn tờ khai 04/05 / record "
+            "registration_state and registered_serial in the unit block, or run setup by "
+            "hand to choose the 04 or 05 form."
+        )
+    answer = await apause_flow_run(
+        wait_for_input=RegistrationAnswer.with_initial_data(
+            description=f"**{question}.**\n\nChứng thư mới / new certificate: "
+            f"{cert.describe()}\n\nChọn tờ khai cần nộp / choose the form to submit.",
+            form="05",
+        ),
+        timeout=run.settings.pause_timeout_seconds,
+        poll_interval=run.settings.pause_poll_seconds,
+        key="registration-form",
+    )
+    return answer.form
 
 
 @flow(name="setup_remote_signing")
@@ -165,23 +219,32 @@ async def _setup(
     logger.info("Unit %s will sign with %s", unit.unit_code, cert.describe())
 
     registration = await read_registration(session)
-    registered = registration.certificate.serial.upper() if registration.certificate else None
+    registered = registration.serial
     if registered == cert.serial.upper() and registration.state == "registered":
         unit.registered_serial = registered
         unit.registration_state = "registered"
         await unit.asave(unit_block, overwrite=True)
         return SetupResult(unit.unit_code, cert.serial, cert.alias, "registered")
 
-    if registration.state == "change_pending" and _already_submitted(run, cert.serial):
+    earlier = _form_for(run, cert.serial)
+    if registration.state == "change_pending" and earlier is not None:
         # A change for this very certificate is with VSS: wait for it, never send twice.
-        state = await _wait_for_registration(run, cert.serial, confirm_wait_seconds)
+        state = await _wait_for_registration(run, cert.serial, confirm_wait_seconds, earlier)
         unit.registration_state = state
         if state == "registered":
             unit.registered_serial = cert.serial
         await unit.asave(unit_block, overwrite=True)
         return SetupResult(unit.unit_code, cert.serial, cert.alias, state)
 
-    kind = "05" if registration.state in {"registered", "change_pending"} else "04"
+    if registration.state == "unknown" and registration.source == "local":
+        kind = await _form_when_unknown(run, cert)
+        if kind == "registered":
+            unit.registered_serial = cert.serial.upper()
+            unit.registration_state = "registered"
+            await unit.asave(unit_block, overwrite=True)
+            return SetupResult(unit.unit_code, cert.serial, cert.alias, "registered")
+    else:
+        kind = "05" if registration.state in {"registered", "change_pending"} else "04"
     logger.info(
         "VSS has %s on file for %s (%s): submitting a %s form for the new certificate",
         registered or "no certificate",
@@ -202,10 +265,11 @@ async def _setup(
     problems = await submit_dossiers(session, [view])
     if problems:
         raise GatewayError(f"unit {unit.unit_code}: " + "; ".join(problems))
-    assert session.pipeline.view(view).submitted
+    view = session.pipeline.view(view)
+    assert view.handed_over
     unit.registration_state = "change_pending"
     await unit.asave(unit_block, overwrite=True)
-    state = await _wait_for_registration(run, cert.serial, confirm_wait_seconds)
+    state = await _wait_for_registration(run, cert.serial, confirm_wait_seconds, view)
     unit.registration_state = state
     if state == "registered":
         unit.registered_serial = cert.serial

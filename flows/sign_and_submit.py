@@ -15,13 +15,20 @@ from bhxh.pipeline import DossierView
 from bhxh.settings import Settings
 from blocks.unit import BhxhUnit
 from esign.errors import CertificateNotFound
-from flows._signing import UnitRun, artifact_key, is_interactive, login, sign_round
+from flows._signing import (
+    UnitRun,
+    artifact_key,
+    ask_for_receipts,
+    is_interactive,
+    login,
+    sign_round,
+)
 from tasks.crash import crash_point
 from tasks.dossiers import build_envelopes, load_dossiers, read_registration, submit_dossiers
 from tasks.session import open_unit_session
 from tasks.signing import list_certificates
 
-__all__ = ["DossierSummary", "previous_period", "run_unit", "sign_and_submit", "submit_signed"]
+__all__ = ["DossierSummary", "previous_period", "run_unit", "sign_and_submit"]
 
 Batching = Literal["per_unit", "per_dossier"]
 
@@ -44,6 +51,8 @@ class DossierSummary:
     acknowledgement: str
     status: str
     message: str = ""
+    route: str = ""  # gateway (submitted through the I-VAN's API) or export (files)
+    where: str = ""  # export: where the files are
 
 
 async def find_certificate(run: UnitRun) -> None:
@@ -77,7 +86,19 @@ async def check_registration(run: UnitRun, views: list[DossierView]) -> None:
     registration = await read_registration(run.session)
     if registration.state == "stopped":
         raise GatewayError(f"unit {unit.unit_code}: stopped (06) at VSS; nothing can be submitted")
-    registered = registration.certificate.serial.upper() if registration.certificate else None
+    if registration.state == "unknown" and registration.source == "local":
+        # Nothing to decide here: VSS itself refuses a dossier signed by a certificate it
+        # does not have on file, and the refusal is journalled with its words.
+        get_run_logger().warning(
+            "Không biết chứng thư đăng ký của %s tại BHXH (I-VAN không cho đọc) / the "
+            "registration of %s at VSS is unknown (its I-VAN cannot read it): signing with "
+            "%s; record registration_state in the unit block to check it before signing",
+            unit.unit_code,
+            unit.unit_code,
+            unit.certificate_serial,
+        )
+        return
+    registered = registration.serial
     chosen = (unit.certificate_serial or "").upper()
     if registered != chosen and not any(v.procedure in {"04", "05"} for v in views):
         state = registration.state
@@ -105,15 +126,11 @@ def summarise(run: UnitRun, views: list[DossierView]) -> list[DossierSummary]:
                 acknowledgement=ack.gateway_transaction_id if ack else "",
                 status=str(current.state),
                 message=failure.message if failure else "",
+                route=ack.route if ack else "",
+                where=ack.location if ack else "",
             )
         )
     return rows
-
-
-async def submit_signed(run: UnitRun, views: list[DossierView]) -> list[str]:
-    """Submit every signed dossier (one task run); a refusal is journalled and does not stop
-    the others. Returns one problem line per refused dossier."""
-    return await submit_dossiers(run.session, views)
 
 
 async def run_unit(
@@ -168,7 +185,9 @@ async def run_unit(
                 await build_envelopes(session, business)
                 crash_point("envelopes-built")
             await sign_round(run, batch, 2)
-            problems += await submit_signed(run, batch)
+            problems += await submit_dossiers(session, batch)
+        if run.interactive:
+            await ask_for_receipts(run, views)
         summary = summarise(run, views)
     await acreate_table_artifact(
         table=[s.__dict__ for s in summary],

@@ -21,8 +21,9 @@ from prefect import task
 from prefect.cache_policies import NONE
 from prefect.logging import get_run_logger
 
-from bhxh.gateway import Registration, SubmissionRefused
+from bhxh.gateway import DossierStatus, Registration, SubmissionRefused
 from bhxh.pipeline import DossierView, Prepared, VssStatus
+from bhxh.registration import local_registration
 from tasks.session import UnitSession
 
 __all__ = [
@@ -33,8 +34,10 @@ __all__ = [
     "prepare_round",
     "read_dossier_status",
     "read_registration",
+    "record_receipt",
     "record_signing_request",
     "submit_dossiers",
+    "to_vss_status",
 ]
 
 
@@ -112,17 +115,27 @@ async def build_envelopes(session: UnitSession, views: list[DossierView]) -> Non
 
 @task(name="submit_dossiers", cache_policy=NONE, persist_result=False)
 async def submit_dossiers(session: UnitSession, views: list[DossierView]) -> list[str]:
-    """Submit every signed dossier not submitted (or refused) yet, in one task run.
+    """Hand every signed dossier not handed over (or refused) yet to the unit's I-VAN, in
+    one task run: through its gateway, or exported for its software.
 
-    A refusal is journalled (``failed``, with the gateway's code and words) and does not
+    A refusal is journalled (``failed``, with the carrier's code and words) and does not
     stop the others; returns one problem line per refused dossier.
     """
-    problems = await session.pipeline.submit(views, session.gateway, refused=SubmissionRefused)
+    problems = await session.pipeline.submit(views, session.port, refused=SubmissionRefused)
     logger = get_run_logger()
     for view in views:
         current = await asyncio.to_thread(session.pipeline.view, view)
         ack = current.acknowledgement
-        if ack is not None and not view.submitted:
+        if ack is None or view.handed_over:
+            continue
+        if current.exported:
+            logger.info(
+                "Đã xuất hồ sơ %s để nộp qua phần mềm I-VAN / dossier exported for the "
+                "I-VAN's software: %s",
+                current.id,
+                ack.location,
+            )
+        else:
             logger.info(
                 "Đã nộp hồ sơ %s / dossier submitted (gateway %s)",
                 current.id,
@@ -131,11 +144,9 @@ async def submit_dossiers(session: UnitSession, views: list[DossierView]) -> lis
     return problems
 
 
-@task(name="read_dossier_status", cache_policy=NONE, persist_result=False)
-async def read_dossier_status(session: UnitSession, view: DossierView) -> VssStatus:
-    """The gateway's status of a submitted dossier; receipts and results are journalled."""
-    status = await session.gateway.status(view.id)
-    vss = VssStatus(
+def to_vss_status(status: DossierStatus) -> VssStatus:
+    """The carrier's status as the journal keeps it."""
+    return VssStatus(
         status=status.status,
         so_ho_so=status.so_ho_so,
         dot=status.dot,
@@ -143,11 +154,39 @@ async def read_dossier_status(session: UnitSession, view: DossierView) -> VssSta
         outcome=status.outcome,
         messages=tuple(status.messages),
     )
+
+
+@task(name="read_dossier_status", cache_policy=NONE, persist_result=False)
+async def read_dossier_status(session: UnitSession, view: DossierView) -> VssStatus | None:
+    """The carrier's status of a handed-over dossier (None: no news yet, e.g. an export
+    whose receipt nobody entered); receipts and results are journalled."""
+    key = (await asyncio.to_thread(session.pipeline.submission, view)).natural_key
+    status = await session.port.status(key, view.id)
+    if status is None:
+        return None
+    vss = to_vss_status(status)
     await asyncio.to_thread(session.pipeline.record_status, view, vss)
     return vss
 
 
+@task(name="record_receipt", cache_policy=NONE, persist_result=False)
+async def record_receipt(session: UnitSession, view: DossierView, receipt: VssStatus) -> None:
+    """Journal a receipt a person typed (the export route: the soHoSo the I-VAN gave)."""
+    await asyncio.to_thread(session.pipeline.record_status, view, receipt)
+
+
 @task(name="read_registration", cache_policy=NONE, persist_result=False)
 async def read_registration(session: UnitSession) -> Registration:
-    """What VSS has on file for the unit: state and registered certificate."""
-    return await session.gateway.registration(session.unit.unit_code)
+    """What VSS has on file for the unit: from the carrier when it can read it, else
+    tracked locally from the unit's 04/05/06 dossiers (``bhxh.registration``)."""
+    unit = session.unit
+    if session.port.capabilities.registration_read:
+        return await session.port.registration(unit.unit_code)
+    views = await asyncio.to_thread(session.pipeline.unit_views, unit.unit_code)
+    return local_registration(
+        unit.unit_code,
+        views,
+        recorded_state=unit.registration_state,
+        recorded_serial=unit.registered_serial,
+        tax_code=unit.tax_code,
+    )

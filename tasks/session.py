@@ -2,12 +2,12 @@
 
 Where state lives, and why:
 
-* **The logged-in provider client** (and so the provider's tokens) and **the gateway
-  client** live in a :class:`UnitSession`, opened by the run of that unit and closed when
-  the ``async with`` ends, whatever happens: one owner, one place that closes them. Tokens
-  therefore never become a task parameter, a result or a database row; a task receives
-  the session object itself (Prefect keeps task parameters in memory and does not
-  persist them).
+* **The logged-in provider client** (and so the provider's tokens) and **the submission
+  port** (the adapter to the unit's I-VAN: gateway or export) live in a
+  :class:`UnitSession`, opened by the run of that unit and closed when the ``async with``
+  ends, whatever happens: one owner, one place that closes them. Tokens therefore never
+  become a task parameter, a result or a database row; a task receives the session
+  object itself (Prefect keeps task parameters in memory and does not persist them).
 * **The dossiers' state** lives in the dossier store, through the session's
   ``bhxh.pipeline.Pipeline``: the journal on disk is the truth, re-read by every step.
 * **A one-time code** a person typed is handed to the login task as a ``SecretStr``
@@ -24,10 +24,17 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
 from typing import Self
 
-from bhxh.gateway import GatewayClient
 from bhxh.pipeline import Pipeline
 from bhxh.settings import Settings
 from bhxh.store import DossierStore
+from bhxh.submission import (
+    ExportAdapter,
+    ExportSink,
+    GatewayAdapter,
+    LocalFolderSink,
+    SubmissionPort,
+)
+from blocks.export import aload_sink
 from blocks.unit import BhxhUnit
 from esign.base import RemoteSigningClient
 from tasks.crash import crash_point
@@ -55,7 +62,7 @@ class UnitSession:
         *,
         client: RemoteSigningClient | None,
         account: str,
-        gateway: GatewayClient | None,
+        port: SubmissionPort | None,
     ) -> None:
         self.unit_block = unit_block
         self.unit = unit
@@ -63,7 +70,7 @@ class UnitSession:
         self.account = account
         self.logged_in = False
         self._client = client
-        self._gateway = gateway
+        self._port = port
         self._stack = AsyncExitStack()
         self.pipeline = Pipeline(
             DossierStore(settings.store_dir), unit.outbox_path(settings), checkpoint=crash_point
@@ -80,16 +87,17 @@ class UnitSession:
         return self._client
 
     @property
-    def gateway(self) -> GatewayClient:
-        """The submission gateway client."""
-        if self._gateway is None:
-            raise RuntimeError(f"unit {self.unit.unit_code}: session opened without a gateway")
-        return self._gateway
+    def port(self) -> SubmissionPort:
+        """The submission port: the adapter to the unit's I-VAN (gateway or export)."""
+        if self._port is None:
+            raise RuntimeError(f"unit {self.unit.unit_code}: session opened without a port")
+        return self._port
 
     async def __aenter__(self) -> Self:
-        for resource in (self._client, self._gateway):
-            if resource is not None:
-                await self._stack.enter_async_context(resource)
+        if self._client is not None:
+            await self._stack.enter_async_context(self._client)
+        if self._port is not None:
+            self._stack.push_async_callback(self._port.aclose)
         return self
 
     async def __aexit__(
@@ -108,7 +116,7 @@ async def open_unit_session(
     *,
     settings: Settings | None = None,
     signing: bool = True,
-    gateway: bool = True,
+    submission: bool = True,
 ) -> AsyncIterator[UnitSession]:
     """Open a unit's session: load what is needed, create the clients, close them at the end.
 
@@ -117,17 +125,31 @@ async def open_unit_session(
         unit: the block, when the caller has loaded it already (saves an API call).
         settings: process settings (default: read now).
         signing: open the provider client (not needed to follow receipts).
-        gateway: open the gateway client.
+        submission: open the submission port (the unit's route: gateway or export).
     """
     unit = unit or await BhxhUnit.aload_unit(unit_block)
     settings = settings or Settings()
     # Every block is loaded before any client exists, so a failed load leaves nothing open.
     credentials = await unit.aload_credentials() if signing else None
-    gateway_block = await unit.aload_gateway() if gateway else None
+    port: SubmissionPort | None = None
+    if submission and unit.route == "gateway":
+        gateway_client = (await unit.aload_gateway()).get_client()
+        try:
+            port = await GatewayAdapter.connect(gateway_client)
+        except BaseException:
+            await gateway_client.aclose()
+            raise
+    elif submission:
+        sink: ExportSink = (
+            await aload_sink(unit.export_block)
+            if unit.export_block
+            else LocalFolderSink(unit.outbox_path(settings))
+        )
+        info = unit.unit_info()
+        port = ExportAdapter(sink, ivan_code=info.ivan_code, ivan_name=info.ivan_name)
     client = credentials.get_client() if credentials else None
-    gateway_client = gateway_block.get_client() if gateway_block else None
     account = credentials.account if credentials else ""
     async with UnitSession(
-        unit_block, unit, settings, client=client, account=account, gateway=gateway_client
+        unit_block, unit, settings, client=client, account=account, port=port
     ) as session:
         yield session

@@ -7,7 +7,12 @@ Operations (all under ``/api/v1``, ``Authorization: Bearer <api key>``):
   the same id with other bytes -> 409; refused at receipt -> 422 ``{error, message,
   dossier_id}`` and nothing recorded.
 * ``GET /dossiers/{dossier_id}`` status, ``soHoSo``, ``dot``, dates, outcome, messages.
-* ``GET /units/{unit_code}/registration`` registration state and certificate.
+* ``GET /dossiers?unit_code=&procedure=&period=&sha256=`` every receipt of a dossier by
+  natural key (what a carrier without idempotency keys offers after a lost answer).
+* ``GET /units/{unit_code}/registration`` registration state and certificate (unless
+  configured off: the known carriers do not offer it).
+* ``GET /capabilities`` what this carrier offers: idempotency keys, registration read,
+  receipts through status reads.
 
 ``GET /openapi.json`` publishes the contract; ``GET /health`` needs no key.
 """
@@ -92,6 +97,9 @@ class DossierStatusOut(BaseModel):
     completed_date: dt.date | None = Field(description="Ngayxulyxong.")
     outcome: Literal["accepted", "rejected_at_receipt", "rejected", "supplement"] | None
     messages: list[str]
+    procedure: str | None = Field(None, description="MaThuTuc.")
+    period: str | None = Field(None, description="KyKeKhai (MM/yyyy); empty for a form.")
+    sha256: str | None = Field(None, description="SHA-256 of the bytes received.")
 
 
 class CertificateOut(BaseModel):
@@ -105,7 +113,18 @@ class RegistrationOut(BaseModel):
     unit_code: str
     tax_code: str | None
     state: Literal["registered", "change_pending", "stopped", "unknown"]
+    ivan_code: str | None = Field(None, description="The I-VAN the unit is registered with.")
     certificate: CertificateOut | None
+
+
+class LookupOut(BaseModel):
+    dossiers: list[DossierStatusOut]
+
+
+class CapabilitiesOut(BaseModel):
+    idempotency_key: bool = Field(description="The dossier id is an idempotency key.")
+    registration_read: bool = Field(description="GET /units/{unit}/registration is offered.")
+    numbers_receipts: bool = Field(description="soHoSo, dot and outcome come by status reads.")
 
 
 class ErrorOut(BaseModel):
@@ -161,6 +180,11 @@ class _Faults:
             self.audit.write(SERVICE, "fault", fault="503", path=path)
         return hit
 
+    def lose_next(self, count: int = 1) -> None:
+        """Lose the answers of the next ``count`` first-time submissions (tests)."""
+        with self._lock:
+            self._lose_left += count
+
     def lose(self, dossier_id: str) -> bool:
         with self._lock:
             if dossier_id in self._lose_ids:
@@ -207,12 +231,12 @@ def create_gateway_app(
 
     app = FastAPI(
         title="BHXH submission gateway (sandbox)",
-        version="1.0.0",
         description="The submission contract between prefect-bhxh and a gateway playing VSS.",
         docs_url=None,
         redoc_url=None,
     )
     app.state.gateway = core
+    app.state.faults = faults
 
     @app.exception_handler(_ApiError)
     async def _api_error(_: Request, exc: _ApiError) -> JSONResponse:
@@ -299,6 +323,34 @@ def create_gateway_app(
         responses=_ERRORS,
     )
     async def registration(unit_code: str) -> dict[str, Any]:
+        if not config.registration_read:
+            raise _ApiError(
+                501,
+                "not_offered",
+                "I-VAN không cung cấp tra cứu đăng ký giao dịch điện tử của đơn vị",
+            )
         return core.registration(unit_code)
+
+    @app.get(
+        "/api/v1/dossiers",
+        operation_id="findDossier",
+        summary="Find a dossier by natural key (unit, procedure, period, content hash)",
+        response_model=LookupOut,
+        dependencies=[Depends(guard)],
+        responses=_ERRORS,
+    )
+    async def lookup(unit_code: str, procedure: str, period: str, sha256: str) -> dict[str, Any]:
+        return {"dossiers": core.lookup(unit_code, procedure, period, sha256)}
+
+    @app.get(
+        "/api/v1/capabilities",
+        operation_id="getCapabilities",
+        summary="What this carrier offers",
+        response_model=CapabilitiesOut,
+        dependencies=[Depends(guard)],
+        responses=_ERRORS,
+    )
+    async def capabilities() -> dict[str, Any]:
+        return core.capabilities()
 
     return app

@@ -67,6 +67,9 @@ class UnitConfig(_Model):
         "(default: a USB-token certificate, as before remote signing).",
     )
     state: RegistrationState = "registered"
+    ivan_code: str = Field(
+        "00110", description="The I-VAN the unit is registered with (MaIVAN); MISA by default."
+    )
 
 
 class OutcomesConfig(_Model):
@@ -120,3 +123,14 @@ class GatewayConfig(_Model):
     faults: FaultsConfig = Field(default_factory=FaultsConfig)
     max_bytes: int = Field(20 * 1024 * 1024, gt=0, description="Largest document accepted.")
     max_depth: int = Field(64, gt=0)
+    idempotency_keys: bool = Field(
+        True,
+        description="Take the dossier id as an idempotency key (the contract's default). "
+        "False plays a carrier that takes none: the same dossier sent twice is received "
+        "twice, and a lost answer can only be resolved by a lookup by natural key.",
+    )
+    registration_read: bool = Field(
+        True,
+        description="Offer GET /units/{unit}/registration. False plays the known carriers, "
+        "which do not tell a unit's software what VSS has on file.",
+    )

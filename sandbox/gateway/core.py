@@ -28,6 +28,7 @@ from typing import Any, Literal
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from bhxh.ivan import IVANS
 from sandbox.audit import AuditLog
 from sandbox.gateway import messages as m
 from sandbox.gateway.config import GatewayConfig, Outcome, RegistrationState, UnitConfig
@@ -74,6 +75,7 @@ class UnitRecord:
     certificate: x509.Certificate | None = None
     pending_certificate: x509.Certificate | None = None
     pending_until: dt.datetime | None = None
+    ivan_code: str = "00110"
 
 
 @dataclass
@@ -122,6 +124,9 @@ class DossierRecord:
             "completed_date": self.completed_date.isoformat() if self.completed_date else None,
             "outcome": self.final_outcome,
             "messages": list(self.messages),
+            "procedure": self.procedure,
+            "period": self.period,
+            "sha256": self.sha256,
         }
 
 
@@ -168,6 +173,7 @@ class GatewayCore:
         self._lock = threading.RLock()
         self._units: dict[str, UnitRecord] = {}
         self._dossiers: dict[str, DossierRecord] = {}
+        self._received: list[DossierRecord] = []  # every receipt (twice, without idempotency)
         self._sequence: dict[tuple[str, int], int] = {}
         self._dots: dict[tuple[str, str, str], int] = {}
         for unit in config.units:
@@ -179,6 +185,7 @@ class GatewayCore:
                 agency_code=unit.agency_code,
                 state=unit.state,
                 certificate=cert,
+                ivan_code=unit.ivan_code,
             )
 
     @staticmethod
@@ -254,6 +261,8 @@ class GatewayCore:
             raise
 
     def _idempotent(self, dossier_id: str, unit_code: str, digest: str) -> DossierRecord | None:
+        if not self.config.idempotency_keys:
+            return None  # a carrier without idempotency keys receives it again
         record = self._dossiers.get(dossier_id)
         if record is None:
             return None
@@ -280,6 +289,24 @@ class GatewayCore:
         self._check_tax_code(unit, inspected)
         return unit
 
+    @staticmethod
+    def _document(inspected: Inspected) -> str:
+        return "BHXHDienTu.xml" if inspected.kind == "envelope" else f"{inspected.form}.xml"
+
+    def _check_ivan(self, unit: UnitRecord | None, inspected: Inspected) -> None:
+        """The document names a known I-VAN, and (but for a 04/05) the unit's own."""
+        if inspected.ivan_code not in IVANS:
+            raise m.IVAN_UNKNOWN(code=inspected.ivan_code, document=self._document(inspected))
+        if unit is None or inspected.procedure in {"04", "05"}:
+            return  # a 04 registers through an I-VAN, a 05 may change it
+        if inspected.ivan_code != unit.ivan_code:
+            raise m.IVAN_MISMATCH(
+                unit=unit.unit_code,
+                registered=unit.ivan_code,
+                declared=inspected.ivan_code,
+                document=self._document(inspected),
+            )
+
     def _check_tax_code(self, unit: UnitRecord, inspected: Inspected) -> None:
         if unit.tax_code and unit.tax_code != inspected.tax_code:
             raise m.TAX_CODE_MISMATCH(
@@ -300,6 +327,7 @@ class GatewayCore:
 
     def _check_business(self, inspected: Inspected) -> UnitRecord:
         unit = self._ruling_unit(inspected)
+        self._check_ivan(unit, inspected)
         self._require_registered_certificate(unit, inspected)
         return unit
 
@@ -311,6 +339,7 @@ class GatewayCore:
                 raise m.ALREADY_REGISTERED(unit=inspected.unit_code)
             if unit is not None:
                 self._check_tax_code(unit, inspected)
+            self._check_ivan(unit, inspected)
             return unit or UnitRecord(
                 unit_code=inspected.unit_code,
                 tax_code=None,
@@ -319,6 +348,7 @@ class GatewayCore:
                 state="unknown",
             )
         unit = self._ruling_unit(inspected)
+        self._check_ivan(unit, inspected)
         if code == "06":
             # Stopping is the registered certificate's business; a 05 is signed by the
             # new certificate it names (checked against ChungThuSo already).
@@ -359,6 +389,7 @@ class GatewayCore:
             messages=["Đã tiếp nhận hồ sơ"],
         )
         self._dossiers[dossier_id] = record
+        self._received.append(record)
         self.audit.write(
             SERVICE,
             "submitted",
@@ -377,6 +408,8 @@ class GatewayCore:
     def _register(self, inspected: Inspected, unit: UnitRecord, now: dt.datetime) -> None:
         cert = inspected.signers[0].certificate
         code = inspected.procedure
+        if code in {"04", "05"}:
+            unit.ivan_code = inspected.ivan_code
         if code == "04":
             unit.state = "registered"
             unit.certificate = cert
@@ -479,6 +512,37 @@ class GatewayCore:
         )
         return view
 
+    def lookup(
+        self, unit_code: str, procedure: str, period: str, sha256: str
+    ) -> list[dict[str, Any]]:
+        """Every receipt of a dossier by natural key (unit, procedure, period, content hash)."""
+        with self._lock:
+            self._settle(self._clock())
+            views = [
+                r.view()
+                for r in self._received
+                if (r.unit_code, r.procedure, r.period, r.sha256)
+                == (unit_code, procedure, period, sha256.lower())
+            ]
+        self.audit.write(
+            SERVICE,
+            "lookup",
+            unit_code=unit_code,
+            procedure=procedure,
+            period=period,
+            sha256=sha256,
+            found=len(views),
+        )
+        return views
+
+    def capabilities(self) -> dict[str, Any]:
+        """What this carrier offers (``GET /api/v1/capabilities``)."""
+        return {
+            "idempotency_key": self.config.idempotency_keys,
+            "registration_read": self.config.registration_read,
+            "numbers_receipts": True,
+        }
+
     def registration(self, unit_code: str) -> dict[str, Any]:
         """The unit's registration view (state ``unknown`` when never registered)."""
         with self._lock:
@@ -496,6 +560,7 @@ class GatewayCore:
                 "unit_code": unit_code,
                 "tax_code": unit.tax_code,
                 "state": unit.state,
+                "ivan_code": unit.ivan_code,
                 "certificate": None
                 if cert is None
                 else {

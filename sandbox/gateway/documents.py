@@ -127,6 +127,7 @@ class Inspected:
     period: str  # KyKeKhai (envelopes); "" for registration forms
     signers: tuple[Signer, ...]
     declared_serial: int | None = None  # ChungThuSo/SERIAL of a registration form
+    ivan_code: str = ""  # ThongTinIVAN/MaIVAN: the carrier the document names
 
 
 class Trust:
@@ -302,6 +303,7 @@ def inspect_envelope(
         unit_name=_text(root, "NoiDung/ThongTinDonVi/TenDoiTuong"),
         period=_text(root, "NoiDung/ThongTinHoSo/KyKeKhai"),
         signers=tuple(signers),
+        ivan_code=_text(root, "NoiDung/ThongTinIVAN/MaIVAN"),
     )
 
 
@@ -382,4 +384,5 @@ def inspect_registration(
         period="",
         signers=(signer,),
         declared_serial=declared_serial,
+        ivan_code=_text(root, "NoiDung/ThongTinIVAN/MaIVAN"),
     )

@@ -29,6 +29,8 @@ __all__ = [
     "FORM_CODE",
     "FORM_MISSING",
     "FORM_NOT_ALLOWED",
+    "IVAN_MISMATCH",
+    "IVAN_UNKNOWN",
     "ROOT",
     "SIGNATURE_INVALID",
     "SIGNING_TIME",
@@ -107,6 +109,12 @@ ALREADY_REGISTERED = Message("already_registered", "Đơn vị {unit} đã đăn
 
 # --- the unit -------------------------------------------------------------------------
 UNIT_UNKNOWN = Message("unit_unknown", "Đơn vị {unit} chưa đăng ký giao dịch điện tử")
+IVAN_MISMATCH = Message(
+    "ivan_mismatch",
+    "Đơn vị {unit} đăng ký giao dịch điện tử qua I-VAN {registered}, không phải I-VAN "
+    "{declared} ghi trong {document}",
+)
+IVAN_UNKNOWN = Message("ivan_unknown", "Mã I-VAN {code} trong {document} không có trong danh mục")
 UNIT_STOPPED = Message("unit_stopped", "Đơn vị {unit} đã ngừng giao dịch điện tử")
 TAX_CODE_MISMATCH = Message(
     "tax_code_mismatch",

@@ -126,6 +126,7 @@ def test_steps_are_ordered_as_documented() -> None:
         "signed",
         "submitting",
         "submitted",
+        "exported",
         "receipt",
         "result",
         "failed",

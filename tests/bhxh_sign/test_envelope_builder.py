@@ -11,7 +11,8 @@ from lxml import etree
 from bhxh.catalogue import get_procedure
 from bhxh.envelope import ENVELOPE_FILENAME, build_envelope, read_envelope
 from bhxh.errors import DossierInvalid
-from bhxh.models import IVAN_CODE, IVAN_NAME, Attachment, Declaration, Dossier
+from bhxh.ivan import DEFAULT_IVAN
+from bhxh.models import Attachment, Declaration, Dossier
 
 
 @pytest.fixture
@@ -37,8 +38,8 @@ def test_envelope_layout_follows_the_domain(
     assert root.tag == "Hoso"
     assert [c.tag for c in root] == ["NoiDung", "CKy_Dvi"]
     assert len(root[1]) == 0 and not root[1].text
-    assert root.findtext("NoiDung/ThongTinIVAN/MaIVAN") == IVAN_CODE
-    assert root.findtext("NoiDung/ThongTinIVAN/TenIVAN") == IVAN_NAME
+    assert root.findtext("NoiDung/ThongTinIVAN/MaIVAN") == DEFAULT_IVAN.code
+    assert root.findtext("NoiDung/ThongTinIVAN/TenIVAN") == DEFAULT_IVAN.name
     unit = root.find("NoiDung/ThongTinDonVi")
     assert unit is not None
     assert [c.tag for c in unit] == [
@@ -119,7 +120,7 @@ def test_read_envelope_reads_back_what_was_built(
     info = read_envelope(signed)
     assert (info.unit_code, info.tax_code, info.agency_code) == ("TZ9876B", "0109876543", "07906")
     assert (info.procedure, info.period, info.created) == ("600", "01/2026", dt.date(2026, 2, 5))
-    assert info.ivan_code == IVAN_CODE
+    assert info.ivan_code == DEFAULT_IVAN.code
     assert [f.form for f in info.files] == ["D02-TS", "TK1-TS", "CT-DK"]
 
 

@@ -25,25 +25,47 @@ from bhxh.pipeline import (
 )
 from bhxh.signature import verify_signature
 from bhxh.store import DossierStore, Step
+from bhxh.submission import Capabilities, Handover, NaturalKey, Submission, UnknownOutcome
 from sandbox.pki import IssuedCertificate, sign_digest
 
 PROJECT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
-class Ack:
-    transaction_id: str
-    received_at: str
-    duplicate: bool
+class RecordingPort:
+    """A carrier without idempotency keys that records what it receives."""
 
+    name = "recording"
+    capabilities = Capabilities(
+        idempotency_key=False, registration_read=False, numbers_receipts=False
+    )
+    sent: list[Submission] = field(default_factory=list)
+    lose_next_answer: bool = False
 
-@dataclass
-class RecordingSubmitter:
-    sent: list[tuple[str, str, str, bytes]] = field(default_factory=list)
+    def _handover(self, n: int, duplicate: bool) -> Handover:
+        return Handover("gateway", "submitted", f"GW-{n}", "2026-01-10T08:00:00+07:00", duplicate)
 
-    async def submit(self, dossier_id: str, unit_code: str, kind: str, content: bytes) -> Ack:
-        self.sent.append((dossier_id, unit_code, kind, content))
-        return Ack(f"GW-{len(self.sent)}", "2026-01-10T08:00:00+07:00", False)
+    async def submit(self, submission: Submission) -> Handover:
+        self.sent.append(submission)
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            raise UnknownOutcome("the answer was lost", submission.dossier_id)
+        return self._handover(len(self.sent), False)
+
+    async def find(self, key: NaturalKey, dossier_id: str) -> Handover | None:
+        for n, s in enumerate(self.sent, start=1):
+            if s.natural_key == key:
+                return self._handover(n, True)
+        return None
+
+    async def status(self, key: NaturalKey, dossier_id: str) -> None:
+        return None
+
+    async def registration(self, unit_code: str) -> None:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        return None
 
 
 @pytest.fixture
@@ -72,13 +94,15 @@ async def test_a_business_dossier_goes_through_both_rounds_and_is_submitted_once
     _sign_round(pipeline, [view], 1, issued)
     pipeline.build_envelopes([view], unit)
     _sign_round(pipeline, [view], 2, issued)
-    submitter = RecordingSubmitter()
-    assert await pipeline.submit([view], submitter) == []
-    assert await pipeline.submit([view], submitter) == []  # done: not sent again
+    port = RecordingPort()
+    assert await pipeline.submit([view], port) == []
+    assert await pipeline.submit([view], port) == []  # done: not sent again
 
-    (sent,) = submitter.sent
-    assert sent[:3] == (view.id, unit.code, "envelope")
-    assert verify_signature(sent[3]).root_tag == "Hoso"
+    (sent,) = port.sent
+    assert (sent.dossier_id, sent.unit_code, sent.kind) == (view.id, unit.code, "envelope")
+    assert verify_signature(sent.content).root_tag == "Hoso"
+    assert set(sent.declarations) == {"D02-TS-595.xml"}
+    assert sent.approvals == ("tx-1", "tx-2")
     done = pipeline.view(view)
     assert done.submitted and done.state is Step.SUBMITTED
     ack = done.acknowledgement
@@ -89,6 +113,39 @@ async def test_a_business_dossier_goes_through_both_rounds_and_is_submitted_once
     # The outbox holds the signed envelope and the signed declarations it embeds.
     folder = pipeline.outbox_dir / unit.code / "01-2026" / view.id
     assert sorted(p.name for p in folder.iterdir()) == ["BHXHDienTu.xml", "D02-TS-595.xml"]
+
+
+async def _signed(
+    pipeline: Pipeline, dossier: Dossier, unit: UnitInfo, issued: IssuedCertificate
+) -> DossierView:
+    view = pipeline.open(dossier)
+    _sign_round(pipeline, [view], 1, issued)
+    pipeline.build_envelopes([view], unit)
+    _sign_round(pipeline, [view], 2, issued)
+    return view
+
+
+async def test_a_lost_answer_without_idempotency_is_looked_up_not_sent_again(
+    pipeline: Pipeline, dossier: Dossier, unit: UnitInfo, issued: IssuedCertificate
+) -> None:
+    view = await _signed(pipeline, dossier, unit, issued)
+    port = RecordingPort(lose_next_answer=True)
+    done = await pipeline.submit_dossier(view, port)
+    assert len(port.sent) == 1
+    ack = done.acknowledgement
+    assert done.submitted and ack is not None and ack.duplicate
+
+
+async def test_a_crash_after_submitting_is_looked_up_before_any_second_send(
+    pipeline: Pipeline, dossier: Dossier, unit: UnitInfo, issued: IssuedCertificate
+) -> None:
+    view = await _signed(pipeline, dossier, unit, issued)
+    port = RecordingPort()
+    # The earlier run journalled ``submitting``, sent, and died before the answer.
+    pipeline.store.record(pipeline.view(view).record, Step.SUBMITTING, file="BHXHDienTu.xml")
+    await port.submit(pipeline.submission(view))
+    done = await pipeline.submit_dossier(view, port)
+    assert len(port.sent) == 1 and done.submitted
 
 
 def test_a_prepared_round_is_not_prepared_again_with_the_same_certificate(

@@ -9,7 +9,8 @@ from lxml import etree
 
 from bhxh.errors import DossierInvalid
 from bhxh.forms import build_registration_form, certificate_info
-from bhxh.models import IVAN_CODE, IVAN_NAME, UnitInfo
+from bhxh.ivan import DEFAULT_IVAN
+from bhxh.models import UnitInfo
 from sandbox.pki import IssuedCertificate
 
 NOI_DUNG = [
@@ -56,8 +57,8 @@ def test_register_and_change_forms_have_the_documented_structure(
     ]
     assert content.findtext("ThongTinDonVi/MaSoBHXH") == "TZ9876B"
     assert content.findtext("ThongTinDonVi/Email") == "hr@hoasen.example"
-    assert content.findtext("ThongTinIVAN/MaIVAN") == IVAN_CODE
-    assert content.findtext("ThongTinIVAN/TenIVAN") == IVAN_NAME
+    assert content.findtext("ThongTinIVAN/MaIVAN") == DEFAULT_IVAN.code
+    assert content.findtext("ThongTinIVAN/TenIVAN") == DEFAULT_IVAN.name
     assert content.findtext("NoiLap") == "Hà Nội"
     assert content.findtext("NgayLap") == "20/01/2026"
 

@@ -1,4 +1,4 @@
-"""The published contract: /openapi.json lists the three operations; /health answers."""
+"""The published contract: /openapi.json lists the five operations; /health answers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from gateway_support import Gateway
 Start = Callable[..., Gateway]
 
 
-async def test_openapi_lists_the_three_operations(start_gateway: Start) -> None:
+async def test_openapi_lists_the_five_operations(start_gateway: Start) -> None:
     gateway = start_gateway()
     async with httpx.AsyncClient(base_url=gateway.url) as http:
         spec = (await http.get("/openapi.json")).json()
@@ -22,8 +22,10 @@ async def test_openapi_lists_the_three_operations(start_gateway: Start) -> None:
     }
     assert operations == {
         ("POST", "/api/v1/dossiers"): "submitDossier",
+        ("GET", "/api/v1/dossiers"): "findDossier",
         ("GET", "/api/v1/dossiers/{dossier_id}"): "getDossierStatus",
         ("GET", "/api/v1/units/{unit_code}/registration"): "getUnitRegistration",
+        ("GET", "/api/v1/capabilities"): "getCapabilities",
         ("GET", "/health"): "health_health_get",
     }
     submit = spec["paths"]["/api/v1/dossiers"]["post"]
