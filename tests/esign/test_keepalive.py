@@ -91,10 +91,12 @@ async def test_reads_do_not_reuse_a_connection_idle_longer_than_keepalive_expiry
     assert server.connections == 2
 
 
-async def test_brisk_reads_share_one_connection(server: IdleCloseServer) -> None:
-    async with _client(server) as client:
-        for _ in range(3):
-            await client.list_certificates()
+async def test_brisk_reads_share_one_connection(pki: TestPKI) -> None:
+    issued = pki.issue("keepalive-unit", tax_code="0316000111", unit_name="Công ty Giữ Kết Nối")
+    with IdleCloseServer(_vnpt_handler(issued), window=30) as server:
+        async with _client(server) as client:
+            for _ in range(3):
+                await client.list_certificates()
     assert server.connections == 1  # the pool still works for back-to-back calls
 
 
