@@ -1,9 +1,17 @@
 """The HTTP core shared by the provider clients: timeouts, bounded retries with backoff.
 
 Reads and polls are retried on timeouts, connection errors, 429 (honouring Retry-After)
-and 500/502/503/504. A request that must not be repeated blindly (a sign request) is
-retried only when the provider certainly did not process it: connection refused before
-sending, or 429.
+and 500/502/503/504. A request that must not be repeated blindly (a sign request, a
+one-time code) is retried only when the provider certainly did not process it: connection
+refused before sending, or 429.
+
+Connections: a server closes an idle keep-alive connection after its own window (uvicorn
+5 s, gunicorn 2 s, Apache 5 s, nginx 75 s). A request sent on a pooled connection at the
+moment the server closes it fails with ``ReadError`` / ``RemoteProtocolError`` after it
+left: for a read that costs a retry, for a sign request an unknown outcome. So pooled
+connections are dropped after :data:`KEEPALIVE_EXPIRY` seconds idle (below every common
+server window; httpx's own default of 5 s races uvicorn's 5 s), and a request that must
+not be repeated goes on a connection of its own, opened for it and closed after it.
 """
 
 from __future__ import annotations
@@ -22,13 +30,17 @@ import httpx
 
 from esign.errors import InvalidResponse, TransportError
 
-__all__ = ["HttpCore", "RetryPolicy", "parse_json"]
+__all__ = ["KEEPALIVE_EXPIRY", "HttpCore", "RetryPolicy", "parse_json"]
 
 log = logging.getLogger("esign.http")
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: Failures after which the request certainly never reached the provider.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+#: Seconds an idle pooled connection is kept: shorter than the servers' keep-alive windows.
+KEEPALIVE_EXPIRY = 1.0
+_MAX_CONNECTIONS = 100
+_MAX_KEEPALIVE = 20
 
 
 @dataclass(frozen=True)
@@ -67,7 +79,12 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 class HttpCore:
-    """An ``httpx.AsyncClient`` with the retry rules above."""
+    """An ``httpx.AsyncClient`` with the retry rules above.
+
+    ``client`` is the pooled client (reads, polls, logins). Requests sent with
+    ``repeatable=False`` use a second client that keeps no connection alive, so each one
+    travels on a connection opened for it. With a ``transport`` given (tests), both use it.
+    """
 
     def __init__(
         self,
@@ -78,21 +95,54 @@ class HttpCore:
         verify: bool | str | ssl.SSLContext,
         transport: httpx.AsyncBaseTransport | None,
         retry: RetryPolicy | None,
+        keepalive_expiry: float = KEEPALIVE_EXPIRY,
     ) -> None:
+        if keepalive_expiry < 0:
+            raise ValueError(f"{provider}: keepalive_expiry must be >= 0 seconds")
         self.provider = provider
         self.retry = retry or RetryPolicy()
-        base = base_url if base_url.endswith("/") else base_url + "/"
-        self.client = httpx.AsyncClient(
-            base_url=base,
-            timeout=timeout,
-            verify=verify,
+        self._base = base_url if base_url.endswith("/") else base_url + "/"
+        self._timeout = timeout
+        self._verify = verify
+        self._custom_transport = transport is not None
+        self.client = self._make_client(
+            transport,
+            httpx.Limits(
+                max_connections=_MAX_CONNECTIONS,
+                max_keepalive_connections=_MAX_KEEPALIVE,
+                keepalive_expiry=keepalive_expiry,
+            ),
+        )
+        self._single: httpx.AsyncClient | None = None
+
+    def _make_client(
+        self, transport: httpx.AsyncBaseTransport | None, limits: httpx.Limits
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self._base,
+            timeout=self._timeout,
+            verify=self._verify,
             transport=transport,
+            limits=limits,
             follow_redirects=False,
             headers={"accept": "application/json"},
         )
 
+    def _single_use(self) -> httpx.AsyncClient:
+        """The client whose connections serve one request each (none kept alive)."""
+        if self._custom_transport:
+            return self.client
+        if self._single is None:
+            self._single = self._make_client(
+                None,
+                httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=0),
+            )
+        return self._single
+
     async def aclose(self) -> None:
         await self.client.aclose()
+        if self._single is not None:
+            await self._single.aclose()
 
     async def request(
         self,
@@ -110,6 +160,7 @@ class HttpCore:
                 non-repeatable request also any failure after the request may have been sent.
         """
         policy = self.retry
+        client = self.client if repeatable else self._single_use()
         last: str = ""
         delay = 0.0
         maybe_sent = False
@@ -117,7 +168,7 @@ class HttpCore:
             if attempt:
                 await asyncio.sleep(delay)
             try:
-                response = await self.client.request(method, url, json=json_body, headers=headers)
+                response = await client.request(method, url, json=json_body, headers=headers)
             except _NOT_SENT as exc:
                 last = f"could not connect ({type(exc).__name__})"
                 delay = policy.backoff(attempt)

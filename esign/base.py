@@ -91,8 +91,11 @@ class SigningClientBase:
         Raises:
             ValueError: empty batch, duplicate document ids, empty text, foreign certificate.
             CertificateNotFound: the certificate is not active or not currently valid.
-            TransportError: the request failed; when it may have reached the provider,
-                repeating with the same id raises again (use a new id after checking).
+            TransportError: the request failed. MISA: when it may have reached the provider,
+                repeating with the same id raises again (its id comes only in the lost
+                answer; send a new request with a new id). VNPT: the client has already
+                looked the request up under its own transaction id; a repeat call with the
+                same id looks again before sending a new request under a new wire id.
         """
         self._check_request(certificate, items, display_text, client_transaction_id)
         lock = self._send_locks.setdefault(client_transaction_id, asyncio.Lock())

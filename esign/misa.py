@@ -1,8 +1,14 @@
 """MISA eSign RemoteSigning V2 client.
 
-Auth lives under ``/webdev/`` (login, two-factor, refresh); the signing service ("ESRM")
-at the root, authenticated by ``x-clientid`` / ``x-clientkey`` and
-``AuthorizationRM: Bearer <remoteSigningAccessToken>``.
+The auth endpoints (login, two-factor, refresh) are at ``api/auth/api/v1/auth/...`` in the
+guide (sections 1.3, 3.1.1, 3.2.1); MISA's test host serves them under ``webdev/`` (and
+the guide's own 3.1.2 and 3.2.2 print ``/webdev/`` for refresh and resend). From one base
+URL the client tries the guide's path first and falls back to ``webdev/`` when the answer
+is not the API (the web app's ``200 text/html``, a 404 / 405 or a redirect), then keeps
+the prefix that answered. ``auth_prefix`` pins one instead.
+
+The signing service ("ESRM") is at the root, authenticated by ``x-clientid`` /
+``x-clientkey`` and ``AuthorizationRM: Bearer <remoteSigningAccessToken>``.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
-from esign._http import HttpCore, RetryPolicy, parse_json
+from esign._http import KEEPALIVE_EXPIRY, HttpCore, RetryPolicy, parse_json
 from esign._verify import verify_signatures
 from esign.base import OtpCallback, SigningClientBase
 from esign.errors import (
@@ -32,11 +38,14 @@ from esign.errors import (
 )
 from esign.models import Certificate, SignItem, Transaction, TxStatus, certificate_from_der
 
-__all__ = ["MISA_FAILED_CODES", "MisaESignClient"]
+__all__ = ["GUIDE_AUTH_PREFIX", "MISA_FAILED_CODES", "TEST_HOST_AUTH_PREFIX", "MisaESignClient"]
 
 log = logging.getLogger("esign.misa")
 
-_AUTH = "webdev/api/auth/api/v1/auth/"
+#: The guide's auth prefix (sections 1.3, 3.1.1, 3.2.1), then the one MISA's test host serves.
+GUIDE_AUTH_PREFIX = "api/auth/api/v1/auth/"
+TEST_HOST_AUTH_PREFIX = "webdev/api/auth/api/v1/auth/"
+_AUTH_PREFIXES = (GUIDE_AUTH_PREFIX, TEST_HOST_AUTH_PREFIX)
 _CERTS = "external/esrm/service/general/api/v1/Certificates/by-userId"
 _SIGN = "external/esrm/service/signing/api/v1/Signing/hash"
 _STATUS = "external/esrm/service/signing/api/v1/Signing/status/"
@@ -64,14 +73,34 @@ def _b64decode(value: Any, what: str) -> bytes:
 
 
 def _error_of(body: Any) -> tuple[str, str]:
-    """(code, user message) from either error shape MISA uses."""
+    """(code, user message) from either error shape MISA uses.
+
+    The login object's ``status`` (guide 4.10: ``errorCode`` an integer, ``error`` a
+    boolean flag) or a ResponseError (guide 4.13: ``errorCode`` and ``error`` strings).
+    """
     if not isinstance(body, dict):
         return "", ""
     src = body.get("status") if isinstance(body.get("status"), dict) else body
     assert isinstance(src, dict)
-    code = src.get("errorCode") or src.get("error") or src.get("code") or ""
-    msg = src.get("userMsg") or src.get("message") or src.get("error") or ""
+    code: Any = src.get("errorCode")
+    if code is None or code == "":
+        error = src.get("error")
+        code = error if isinstance(error, str) else ""
+    msg: Any = ""
+    for key in ("userMsg", "devMsg", "message", "error"):
+        value = src.get(key)
+        if isinstance(value, str) and value:
+            msg = value
+            break
     return str(code), str(msg)
+
+
+def _is_not_the_api(response: httpx.Response) -> bool:
+    """The answer of something other than the auth API: the web app, a 404, a redirect."""
+    if response.status_code in (404, 405) or 300 <= response.status_code < 400:
+        return True
+    ctype = response.headers.get("content-type", "").lower()
+    return response.status_code == 200 and "json" not in ctype
 
 
 class MisaESignClient(SigningClientBase):
@@ -89,6 +118,9 @@ class MisaESignClient(SigningClientBase):
         retry: backoff policy for reads and polls.
         otp_type: 0 for SMS / e-mail codes, 1 for an authenticator app.
         approval_window: seconds the phone has to approve (MISA does not say; about 300).
+        auth_prefix: where the auth endpoints are, relative to ``base_url``
+            (``GUIDE_AUTH_PREFIX`` or ``TEST_HOST_AUTH_PREFIX``); None (default) detects it.
+        keepalive_expiry: seconds an idle pooled connection is reused (see ``esign._http``).
 
     Example:
         >>> async with MisaESignClient(url, cid, ckey, "acme", pw) as client:  # doctest: +SKIP
@@ -112,11 +144,24 @@ class MisaESignClient(SigningClientBase):
         retry: RetryPolicy | None = None,
         otp_type: int = 0,
         approval_window: float = 300,
+        auth_prefix: str | None = None,
+        keepalive_expiry: float = KEEPALIVE_EXPIRY,
     ) -> None:
         super().__init__(approval_window)
         self._http = HttpCore(
-            "misa", base_url, timeout=timeout, verify=verify, transport=transport, retry=retry
+            "misa",
+            base_url,
+            timeout=timeout,
+            verify=verify,
+            transport=transport,
+            retry=retry,
+            keepalive_expiry=keepalive_expiry,
         )
+        if auth_prefix is not None and not auth_prefix.endswith("/"):
+            auth_prefix += "/"
+        self._auth_prefix = auth_prefix.lstrip("/") if auth_prefix is not None else None
+        self._pinned_prefix = auth_prefix is not None
+        self._refresh_prefix: str | None = None
         self._client_id = client_id
         self._client_key = client_key
         self._username = username
@@ -143,6 +188,47 @@ class MisaESignClient(SigningClientBase):
         """The MISA user id learnt at login (sent as ``UserId`` in sign requests)."""
         return self._user_id
 
+    @property
+    def auth_prefix(self) -> str | None:
+        """The auth prefix in use (pinned, or detected at the first login); None before."""
+        return self._auth_prefix
+
+    def _prefixes(self, preferred: str | None) -> list[str]:
+        if self._pinned_prefix:
+            assert self._auth_prefix is not None
+            return [self._auth_prefix]
+        first = preferred or self._auth_prefix
+        if first is None:
+            return list(_AUTH_PREFIXES)
+        return [first, *(p for p in _AUTH_PREFIXES if p != first)]
+
+    async def _auth_post(
+        self,
+        endpoint: str,
+        body: dict[str, Any],
+        *,
+        repeatable: bool = True,
+        headers: dict[str, str] | None = None,
+        preferred: str | None = None,
+    ) -> tuple[httpx.Response, str]:
+        """POST to an auth endpoint, trying the known prefixes; (answer, prefix used).
+
+        A non-repeatable call (a one-time code) is sent once, at the prefix already known.
+        """
+        prefixes = self._prefixes(preferred)
+        if not repeatable:
+            prefixes = prefixes[:1]
+        response: httpx.Response | None = None
+        for prefix in prefixes:
+            response = await self._http.request(
+                "POST", prefix + endpoint, json_body=body, repeatable=repeatable, headers=headers
+            )
+            if not _is_not_the_api(response):
+                return response, prefix
+            log.debug("misa: %s%s is not the auth API here", prefix, endpoint)
+        assert response is not None
+        return response, prefixes[-1]
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -157,12 +243,13 @@ class MisaESignClient(SigningClientBase):
         """
         if otp is not None:
             self._otp = otp
-        response = await self._http.request(
-            "POST",
-            _AUTH + "login-api",
-            json_body={"userName": self._username, "password": self._password},
+        response, prefix = await self._auth_post(
+            "login-api", {"userName": self._username, "password": self._password}
         )
         body = parse_json("misa", response)
+        if not self._pinned_prefix and self._auth_prefix != prefix:
+            self._auth_prefix = prefix
+            log.info("misa: auth endpoints under /%s", prefix)
         code, msg = _error_of(body)
         if code == _TWO_FACTOR_REQUIRED:
             callback = otp or self._otp
@@ -173,16 +260,17 @@ class MisaESignClient(SigningClientBase):
                     code=code,
                 )
             one_time = await callback()
-            response = await self._http.request(
-                "POST",
-                _AUTH + "two-factor-auth",
-                repeatable=False,
-                json_body={
+            response, _ = await self._auth_post(
+                "two-factor-auth",
+                {
                     "userName": self._username,
                     "code": one_time,
                     "otpType": self._otp_type,
                     "remember": False,
                 },
+                repeatable=False,
+                # guide 3.2.1 names these headers (not the x- ones of the signing service)
+                headers={"clientId": self._client_id, "clientKey": self._client_key},
             )
             body = parse_json("misa", response)
             if not self._store_tokens(body):
@@ -203,7 +291,17 @@ class MisaESignClient(SigningClientBase):
         log.info("misa: %s logged in", self._username)
 
     def _store_tokens(self, body: Any) -> bool:
-        data = body.get("data") if isinstance(body, dict) else None
+        """Keep the tokens of a login, two-factor or refresh answer; False when it has none.
+
+        Login and two-factor answer the ``{status, data}`` object (guide 3.1.1, 3.2.1); the
+        guide's refresh example (3.1.2) is the token object itself, flat, while its text
+        names the login object: both are read.
+        """
+        if not isinstance(body, dict):
+            return False
+        data = body.get("data")
+        if not isinstance(data, dict) and "remoteSigningAccessToken" in body:
+            data = body
         if not isinstance(data, dict):
             return False
         token = data.get("remoteSigningAccessToken")
@@ -230,14 +328,16 @@ class MisaESignClient(SigningClientBase):
             if self._generation != seen_generation:
                 return  # another coroutine refreshed while we waited
             if self._refresh_token:
-                response = await self._http.request(
-                    "POST", _AUTH + "refreshtoken", json_body={"refreshToken": self._refresh_token}
+                # the guide prints refresh under both prefixes (1.3 and 3.1.2): the one that
+                # answered last time first, then the login's, then the other
+                response, prefix = await self._auth_post(
+                    "refreshtoken",
+                    {"refreshToken": self._refresh_token},
+                    preferred=self._refresh_prefix,
                 )
-                try:
-                    body = parse_json("misa", response)
-                except InvalidResponse:
-                    body = None
+                body = _maybe_json(response)
                 if response.status_code == 200 and self._store_tokens(body):
+                    self._refresh_prefix = prefix
                     log.info("misa: token refreshed for %s", self._username)
                     return
                 log.info("misa: refresh refused for %s, logging in again", self._username)
@@ -309,6 +409,9 @@ class MisaESignClient(SigningClientBase):
                 raise InvalidResponse(f"misa: chain of certificate {alias} is not an array")
             chain = [_b64decode(c, f"chain of certificate {alias}") for c in raw_chain]
             chain = [c for c in chain if c != der]
+            user = entry.get("userId")
+            if self._user_id is None and isinstance(user, str) and user:
+                self._user_id = user  # guide 4.4: UserId is also Cert.userId
             active = str(entry.get("keyStatus", "")).upper() == "ACTIVE"
             try:
                 cert = certificate_from_der(
@@ -377,15 +480,7 @@ class MisaESignClient(SigningClientBase):
         if wire == "PENDING":
             return Transaction(transaction_id, "misa", TxStatus.PENDING, expires_at=expires)
         if wire == "SUCCESS":
-            raw = body.get("signatures")
-            if not isinstance(raw, list):
-                raise InvalidResponse(f"misa: {transaction_id} succeeded without signatures")
-            pairs: list[tuple[str, bytes]] = []
-            for entry in raw:
-                if not isinstance(entry, dict) or not isinstance(entry.get("documentId"), str):
-                    raise InvalidResponse(f"misa: {transaction_id}: malformed signature entry")
-                doc = entry["documentId"]
-                pairs.append((doc, _b64decode(entry.get("signature"), f"signature of {doc}")))
+            pairs = _signature_pairs(transaction_id, body.get("signatures"), items)
             signatures = verify_signatures("misa", certificate, items, pairs)
             return Transaction(
                 transaction_id, "misa", TxStatus.SUCCEEDED, signatures, expires_at=expires
@@ -399,6 +494,38 @@ class MisaESignClient(SigningClientBase):
         return Transaction(
             transaction_id, "misa", status, error_code=code_s, message=desc_s, expires_at=expires
         )
+
+
+def _signature_pairs(
+    transaction_id: str, raw: Any, items: Sequence[SignItem]
+) -> list[tuple[str, bytes]]:
+    """(document id, signature) pairs of a SUCCESS answer.
+
+    Guide 4.17 gives each entry a ``documentId``; the sample of 3.6 has ``signature`` only
+    and says the list follows the order of the request: entries without an id are taken
+    in request order (then there must be exactly one per document).
+    """
+    if not isinstance(raw, list) or not raw:
+        raise InvalidResponse(f"misa: {transaction_id} succeeded without signatures")
+    if not all(isinstance(e, dict) for e in raw):
+        raise InvalidResponse(f"misa: {transaction_id}: malformed signature entry")
+    ids = [e.get("documentId") for e in raw]
+    if all(isinstance(i, str) for i in ids):
+        return [
+            (e["documentId"], _b64decode(e.get("signature"), f"signature of {e['documentId']}"))
+            for e in raw
+        ]
+    if any(i is not None for i in ids):
+        raise InvalidResponse(f"misa: {transaction_id}: some signatures name no documentId")
+    if len(raw) != len(items):
+        raise InvalidResponse(
+            f"misa: {transaction_id}: {len(raw)} signatures without documentId "
+            f"for {len(items)} documents"
+        )
+    return [
+        (item.document_id, _b64decode(e.get("signature"), f"signature of {item.document_id}"))
+        for item, e in zip(items, raw, strict=True)
+    ]
 
 
 def _failed_status(code: str | None, description: str | None) -> TxStatus:

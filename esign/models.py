@@ -20,9 +20,13 @@ _MAX_NAME = 100
 class Certificate:
     """A signing certificate as listed by a provider, normalised.
 
-    ``serial`` is upper-case hex without separators; ``subject`` is RFC 4514; ``mst`` is
-    the tax code from the subject's ``UID=MST:...`` attribute; ``chain`` holds the DER of
-    the issuing CA(s) above ``der``.
+    ``serial`` is upper-case hex without separators, from the DER (the flows compare it);
+    ``subject`` is RFC 4514; ``mst`` is the tax code from the subject's ``UID=MST:...``
+    attribute; ``chain`` holds the DER of the issuing CA(s) above ``der``. ``alias`` and
+    ``wire_serial`` are the provider's own identifiers exactly as it listed them (MISA
+    ``keyAlias``; VNPT ``cert_id`` and ``serial_number``, lower-case hex in every VNPT
+    sample): a request that names the certificate sends them back byte for byte.
+    ``wire_serial`` is empty when the provider listed no serial.
     """
 
     provider: str
@@ -35,6 +39,7 @@ class Certificate:
     status: str
     der: bytes = field(repr=False)
     chain: tuple[bytes, ...] = field(default=(), repr=False)
+    wire_serial: str = ""
 
     def is_usable(self, at: dt.datetime | None = None) -> bool:
         """Active and within its validity at ``at`` (default now)."""
@@ -60,9 +65,18 @@ class Certificate:
 
 
 def certificate_from_der(
-    provider: str, alias: str, der: bytes, status: str, chain: Sequence[bytes] = ()
+    provider: str,
+    alias: str,
+    der: bytes,
+    status: str,
+    chain: Sequence[bytes] = (),
+    *,
+    wire_serial: str = "",
 ) -> Certificate:
-    """Build a :class:`Certificate` from DER; identity and validity come from the DER itself."""
+    """Build a :class:`Certificate` from DER; identity and validity come from the DER itself.
+
+    ``wire_serial`` is the serial as the provider wrote it (kept as is, never normalised).
+    """
     cert = x509.load_der_x509_certificate(der)
     mst: str | None = None
     for attr in cert.subject.get_attributes_for_oid(NameOID.USER_ID):
@@ -80,6 +94,7 @@ def certificate_from_der(
         status=status,
         der=der,
         chain=tuple(chain),
+        wire_serial=wire_serial,
     )
 
 

@@ -87,7 +87,7 @@ class Sandbox:
 
     @property
     def misa_url(self) -> str:
-        """Base URL for a MISA client (auth under /webdev, signing at the root)."""
+        """Base URL for a MISA client (auth at /api/auth/ and /webdev/api/auth/, ESRM at /)."""
         return self.provider_url + "/"
 
     @property
@@ -205,7 +205,7 @@ retry_after_seconds = 1
 slow_seconds = 0.0           # delay before each API answer
 rate_timeout = 0.0           # share of API calls that hang timeout_seconds, then 504 (unprocessed)
 timeout_seconds = 5.0
-lose_sign_response = 0       # the next N MISA sign requests are processed but answer 502
+lose_sign_response = 0       # the next N sign requests (MISA or VNPT) are processed but answer 502
 wrong_key_signatures = false # sign with a key that is not the certificate's
 token_expires_early = false  # a password login's token dies after its first use
 refresh_fails = false        # refresh tokens are refused (client must log in again)

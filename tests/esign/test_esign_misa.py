@@ -362,3 +362,22 @@ class _Intercept(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+async def test_a_flat_refresh_answer_is_accepted_without_a_second_one_time_code(
+    provider: ProviderFactory,
+) -> None:
+    sb = provider(faults={"token_expires_early": True})
+    asked: list[str] = []
+
+    async def otp() -> str:
+        asked.append("asked")
+        return "246810"
+
+    async with misa(sb, "acme2fa", "pw-2fa") as client:
+        await client.login(otp=otp)
+        await client.list_certificates()
+        await client.list_certificates()  # 401 -> refresh (the guide's flat answer)
+    assert asked == ["asked"]
+    assert [r["ok"] for r in sb.events("token_refresh", "acme2fa")] == [True]
+    assert len(sb.events("login", "acme2fa")) == 1

@@ -117,7 +117,7 @@ async def test_esrm_calls_carry_client_headers_and_the_remote_signing_token() ->
     assert esrm.headers["x-clientid"] == "cid"
     assert esrm.headers["x-clientkey"] == "ckey"
     assert esrm.headers["AuthorizationRM"] == "Bearer rm-token"
-    assert seen[0].url.path == "/webdev/api/auth/api/v1/auth/login-api"
+    assert seen[0].url.path == "/api/auth/api/v1/auth/login-api"  # guide 3.1.1 first
 
 
 async def test_retry_after_is_honoured_on_reads() -> None:
@@ -267,3 +267,78 @@ def test_usability_needs_active_status_and_validity(pki: TestPKI) -> None:
 def _cert(pki: TestPKI) -> Certificate:
     issued = pki.issue("esign-acme", tax_code="0101234567", unit_name="Công ty TNHH ACME")
     return certificate_from_der("misa", "ALIAS", issued.der, "active")
+
+
+def _web_app_or_login(prefix: str, seen: list[str]) -> Any:
+    """A host whose auth API is under ``prefix``; elsewhere the web app answers HTML."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if request.url.path.startswith(prefix + "api/auth/"):
+            if request.url.path.endswith("refreshtoken"):
+                return httpx.Response(
+                    200,
+                    json={
+                        "remoteSigningAccessToken": "t2",
+                        "accessToken": "a2",
+                        "refreshToken": "r2",
+                        "expiresIn": 3600,
+                    },
+                )
+            return httpx.Response(200, json=_login_body("t"))
+        if request.url.path.startswith("/external/"):
+            if request.headers["AuthorizationRM"] == "Bearer t":
+                return httpx.Response(401, json={"error": "Unauthorized", "errorCode": "e2001"})
+            return httpx.Response(200, json=[])
+        return httpx.Response(200, text="<!doctype html>", headers={"content-type": "text/html"})
+
+    return handler
+
+
+@pytest.mark.parametrize("prefix", ["/", "/webdev/"], ids=["guide", "test-host"])
+async def test_the_auth_prefix_is_detected_from_one_base_url_and_kept(prefix: str) -> None:
+    seen: list[str] = []
+    async with _client(_web_app_or_login(prefix, seen)) as client:
+        await client.login()
+        assert await client.list_certificates() == []  # 401 -> refresh at the same prefix
+    auth = [p for p in seen if "/auth/" in p]
+    if prefix == "/":
+        assert auth == ["/api/auth/api/v1/auth/login-api", "/api/auth/api/v1/auth/refreshtoken"]
+    else:  # the guide's path answered the web app: once, then /webdev/ only
+        assert auth == [
+            "/api/auth/api/v1/auth/login-api",
+            "/webdev/api/auth/api/v1/auth/login-api",
+            "/webdev/api/auth/api/v1/auth/refreshtoken",
+        ]
+    assert client.auth_prefix == prefix.lstrip("/") + "api/auth/api/v1/auth/"
+
+
+async def test_a_pinned_auth_prefix_is_the_only_one_tried() -> None:
+    seen: list[str] = []
+    handler = _web_app_or_login("/webdev/", seen)
+    async with MisaESignClient(
+        "https://misa.test/",
+        "cid",
+        "ckey",
+        "acme",
+        "pw",
+        retry=FAST,
+        transport=httpx.MockTransport(handler),
+        auth_prefix="webdev/api/auth/api/v1/auth/",
+    ) as client:
+        await client.login()
+    assert seen == ["/webdev/api/auth/api/v1/auth/login-api"]
+
+
+async def test_a_404_at_the_guide_path_falls_back_to_the_test_host_prefix() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if request.url.path.startswith("/webdev/"):
+            return httpx.Response(200, json=_login_body("t"))
+        return httpx.Response(404, text="Not Found")
+
+    async with _client(handler) as client:
+        await client.login()
+    assert seen == ["/api/auth/api/v1/auth/login-api", "/webdev/api/auth/api/v1/auth/login-api"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -128,35 +129,93 @@ async def test_a_wrong_key_signature_is_caught(provider: ProviderFactory) -> Non
 
 
 class _LoseFirstSignAnswer(httpx.AsyncBaseTransport):
-    """Delivers the first sign request, then loses its answer (a read timeout)."""
+    """Loses the answer to the first sign request: after VNPT got it, or on the way in."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, delivered: bool) -> None:
         self.inner = httpx.AsyncHTTPTransport()
-        self.sign_posts = 0
+        self.delivered = delivered
+        self.sign_ids: list[str] = []
+        self.status_bodies: list[bytes] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
+        if request.url.path.endswith("/status"):
+            self.status_bodies.append(request.content)
         if request.url.path.endswith("/v1/signatures/sign"):
-            self.sign_posts += 1
-            if self.sign_posts == 1:
-                await response.aread()
-                raise httpx.ReadTimeout("answer lost", request=request)
-        return response
+            self.sign_ids.append(json.loads(request.content)["transaction_id"])
+            if len(self.sign_ids) == 1:
+                if self.delivered:
+                    response = await self.inner.handle_async_request(request)
+                    await response.aread()
+                    raise httpx.ReadTimeout("answer lost", request=request)
+                raise httpx.ReadError("connection reset while sending", request=request)
+        return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
 
 
-async def test_a_lost_sign_answer_is_retried_with_the_same_transaction_id(
+async def test_a_lost_sign_answer_is_found_under_its_transaction_id_and_waited_on(
     provider: ProviderFactory,
 ) -> None:
     sb = provider(policies={BETA_TAX: {"action": "approve"}})
-    transport = _LoseFirstSignAnswer()
+    transport = _LoseFirstSignAnswer(delivered=True)
     async with vnpt(sb, transport=transport) as client:
         cert = await usable(client)
         batch = items(2)
         tx = await client.request_signatures(cert, batch, "Ký", "vnpt-lost")
         done = await wait_terminal(lambda: client.get_transaction(tx.id, cert, batch))
-    assert transport.sign_posts == 2
-    assert done.status is TxStatus.SUCCEEDED
-    assert len(sb.events("sign_request", BETA_TAX)) == 1  # the provider saw one transaction
+    assert transport.sign_ids == ["vnpt-lost"]  # never sent again under the same id
+    assert tx.id == "vnpt-lost" and done.status is TxStatus.SUCCEEDED
+    assert len(sb.events("sign_request", BETA_TAX)) == 1  # the phone saw one request
+    assert set(transport.status_bodies) == {b"{}"}
+
+
+async def test_a_sign_request_lost_on_the_way_in_goes_again_under_a_new_transaction_id(
+    provider: ProviderFactory,
+) -> None:
+    sb = provider(policies={BETA_TAX: {"action": "approve"}})
+    transport = _LoseFirstSignAnswer(delivered=False)
+    async with vnpt(sb, transport=transport) as client:
+        cert = await usable(client)
+        batch = items(2)
+        tx = await client.request_signatures(cert, batch, "Ký", "vnpt-in")
+        done = await wait_terminal(lambda: client.get_transaction(tx.id, cert, batch))
+    first, second = transport.sign_ids
+    assert first == "vnpt-in" and second != first and second.startswith("vnpt-in-")
+    assert tx.id == second and done.status is TxStatus.SUCCEEDED
+    assert len(sb.events("sign_request", BETA_TAX)) == 1
+
+
+async def test_a_sign_answer_lost_by_the_provider_is_waited_on(provider: ProviderFactory) -> None:
+    sb = provider(policies={BETA_TAX: {"action": "approve"}}, faults={"lose_sign_response": 1})
+    async with vnpt(sb) as client:
+        cert = await usable(client)
+        batch = items(1)
+        tx = await client.request_signatures(cert, batch, "Ký", "vnpt-502")
+        done = await wait_terminal(lambda: client.get_transaction(tx.id, cert, batch))
+    assert tx.id == "vnpt-502" and done.status is TxStatus.SUCCEEDED
+    assert len(sb.events("sign_request", BETA_TAX)) == 1
+
+
+async def test_the_sign_request_echoes_the_listed_serial_byte_for_byte(
+    provider: ProviderFactory,
+) -> None:
+    sb = provider(policies={BETA_TAX: {"action": "approve"}})
+    issued = sb.pki.get("esign-beta-vnpt").certificate
+    async with vnpt(sb) as client:
+        cert = await usable(client)
+        assert cert.wire_serial == format(issued.serial_number, "x")  # lower case, as listed
+        assert cert.serial == format(issued.serial_number, "X")  # the flows' normal form
+        tx = await client.request_signatures(cert, items(1), "Ký", "vnpt-serial")
+    assert tx.status is TxStatus.PENDING  # a server comparing serials as written took it
+
+
+async def test_an_unknown_user_id_raises_authentication_failed(provider: ProviderFactory) -> None:
+    sb = provider()
+    async with VnptSmartCAClient(
+        sb.vnpt_url, VNPT_CLIENT["sp_id"], VNPT_CLIENT["sp_password"], "000000000000", retry=FAST
+    ) as client:
+        with pytest.raises(AuthenticationFailed) as err:
+            await client.login()
+    assert err.value.code == "SP_CREDENTIAL_INVALID"
+    assert "000000000000" in str(err.value)
