@@ -1,6 +1,8 @@
-"""The BHXH dossier domain: procedures, safe XML, the signature profile, envelopes,
-registration forms, the submission gateway client and the crash-safe dossier store.
+"""The BHXH dossier domain: procedures, safe XML, the signature profile, signed PDF
+attachments, envelopes, registration forms, the submission gateway client and the
+crash-safe dossier store.
 
 Plain Python. May import: the standard library, lxml, signxml, cryptography, httpx,
-pydantic(-settings). Never imports Prefect, ``esign`` or ``sandbox``.
+pydantic(-settings), pyHanko (``bhxh.pdfsign``). Never imports Prefect, ``esign`` or
+``sandbox``.
 """
