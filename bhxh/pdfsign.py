@@ -123,6 +123,17 @@ _HEADER = b"%PDF-"
 _TAIL_WINDOW = 2048
 # Cross-checks against a PDF whose object graph is large enough to be a denial of service.
 _MAX_OBJECTS = 200_000
+#: What reading a hostile PDF can raise besides pyHanko's PdfError (added where used):
+#: a malformed number, a missing key, an object of the wrong type, nesting deep enough to
+#: exhaust Python's recursion limit.
+_READ_ERRORS_BASE: tuple[type[BaseException], ...] = (
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    RecursionError,
+)
 
 _T = TypeVar("_T")
 
@@ -192,9 +203,11 @@ def _open_strict(pdf: bytes, ctx: dict[str, str]) -> Any:
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
+    read_errors: tuple[type[BaseException], ...] = (PdfError, *_READ_ERRORS_BASE)
+
     try:
         reader: Any = PdfFileReader(io.BytesIO(pdf), strict=True)
-    except (PdfError, ValueError, KeyError, IndexError, TypeError) as exc:
+    except read_errors as exc:
         raise _damaged(ctx, _short(exc)) from None
     if reader.encrypted:
         raise _refuse(
@@ -222,7 +235,7 @@ def _open_strict(pdf: bytes, ctx: dict[str, str]) -> Any:
         page_ref.get_object()
     except AttachmentInvalid:
         raise
-    except (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+    except read_errors as exc:
         raise _damaged(ctx, _short(exc)) from None
     _check_not_locked(reader, ctx)
     return reader
@@ -687,6 +700,8 @@ async def _prepare(
     from pyhanko.sign.general import SigningError
     from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
+    read_errors: tuple[type[BaseException], ...] = (PdfError, *_READ_ERRORS_BASE)
+
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=True)
     name = _unique_field_name(writer.prev, field_name)
     lines = stamp.text(signing_time) if stamp is not None else ""
@@ -733,7 +748,7 @@ async def _prepare(
             f"this PDF cannot take another signature: {_short(exc)}",
             ctx,
         ) from None
-    except (PdfError, ValueError, KeyError, IndexError, TypeError) as exc:
+    except read_errors as exc:
         raise _damaged(ctx, _short(exc)) from None
     output.seek(0)
     prepared = output.read()

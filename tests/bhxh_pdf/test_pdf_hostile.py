@@ -48,6 +48,18 @@ def _xref_stream_damaged() -> bytes:
     return pdf[: len(pdf) - 300] + bytes(250) + pdf[-50:]
 
 
+def _deeply_nested() -> bytes:
+    """An incremental update whose catalogue holds 50 000 nested arrays."""
+    pdf = _classic()
+    previous = int(pdf[pdf.rindex(b"startxref") + len(b"startxref") :].split()[0])
+    body = b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R /X " + b"[" * 50_000 + b"]" * 50_000
+    update = pdf + body + b" >>\nendobj\n"
+    return update + (
+        b"xref\n1 1\n%010d 00000 n \ntrailer\n<< /Size 15 /Root 1 0 R /Prev %d >>\n"
+        b"startxref\n%d\n%%%%EOF\n" % (len(pdf), previous, len(update))
+    )
+
+
 #: case -> (bytes, expected code). The README's hostile-input table lists the same cases.
 HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
     "a ZIP named .pdf": (lambda: OOXML, "not_pdf"),
@@ -62,6 +74,7 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
     "startxref pointing nowhere": (_startxref_wrong, "damaged"),
     "cross-reference stream damaged": (_xref_stream_damaged, "damaged"),
     "no page": (lambda: _classic().replace(b"/Count 1", b"/Count 0"), "damaged"),
+    "50 000 nested arrays": (_deeply_nested, "damaged"),
 }
 
 
