@@ -269,8 +269,11 @@ def _signed_data(der: bytes, name: str) -> cms.SignedData:
         if encap["content_type"].native != "data" or encap["content"].native is not None:
             raise ValueError("not a detached signature over data")
         signed.native  # noqa: B018 -- parse every field now, so damage shows here
-    except (ValueError, TypeError, KeyError) as exc:
-        raise _invalid(name, f"CMS không đọc được ({exc})", f"unreadable CMS ({exc})") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+        detail = str(exc)[:120]
+        raise _invalid(
+            name, f"CMS không đọc được ({detail})", f"unreadable CMS ({detail})"
+        ) from None
     assert isinstance(signed, cms.SignedData)
     return signed
 

@@ -209,3 +209,15 @@ def test_the_gateway_and_pdfsig_agree_on_good_and_bad_files(
         assert not pdfsig.all_valid(bad)
         with pytest.raises(m.Refusal):
             check(bad, trust)
+
+
+def test_contents_that_are_not_a_cms_are_refused_as_an_invalid_signature(
+    certs: Certs, pki: TestPKI, contract: bytes, trust: Trust
+) -> None:
+    signed = signed_by(certs.token, contract, pki)
+    start = signed.rindex(b"/Contents <") + len(b"/Contents <")
+    end = signed.index(b">", start)
+    for junk in (b"30" + b"8" * (end - start - 2), b"A0" * ((end - start) // 2)):
+        with pytest.raises(m.Refusal) as info:
+            check(signed[:start] + junk + signed[end:], trust)
+        assert info.value.code == p.PDF_SIGNATURE_INVALID.code
