@@ -17,7 +17,7 @@ export PREFECT_LOGGING_LEVEL ?= INFO
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help demo test bench lint typecheck pytest sandbox pki install system-packages clean \
-	server test-e2e
+	server test-e2e run-packages
 
 help:
 	@echo "make demo    run the main job end to end against the local sandbox"
@@ -43,10 +43,18 @@ install: $(STAMP)
 # Debian packages, installed when missing by the targets that need them:
 # xmlsec1, the independent verifier the tests use for every signature we make;
 # chromium, the browser of the UI tests (Playwright drives /usr/bin/chromium, no download);
-# postgresql, the database of the scale-out tests (a throwaway cluster they start themselves).
-TEST_DEBIAN_PACKAGES := xmlsec1 chromium postgresql
+# postgresql, the database of the scale-out tests (a throwaway cluster they start themselves);
+# poppler-utils (pdfsig, the independent PDF signature verifier; pdftotext, pdftoppm) and
+# libnss3-tools (certutil: the NSS database in which pdfsig trusts the test root).
+# fonts-dejavu-core, the font of the Vietnamese signature stamp on PDF attachments, is also
+# needed at run time (RUN_DEBIAN_PACKAGES: demo, server, bench).
+RUN_DEBIAN_PACKAGES := fonts-dejavu-core
+TEST_DEBIAN_PACKAGES := xmlsec1 chromium postgresql poppler-utils libnss3-tools $(RUN_DEBIAN_PACKAGES)
 system-packages:
 	@scripts/ensure-debian-packages $(TEST_DEBIAN_PACKAGES)
+
+run-packages:
+	@scripts/ensure-debian-packages $(RUN_DEBIAN_PACKAGES)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
@@ -60,10 +68,10 @@ pytest: install system-packages
 
 test: lint typecheck pytest
 
-demo: install
+demo: install run-packages
 	$(PY) -m demo
 
-bench: install
+bench: install run-packages
 	$(PY) -m benchmarks
 
 sandbox: install
@@ -74,7 +82,7 @@ pki: install
 
 # A real `prefect server start` on 127.0.0.1 (SQLite under var/server/), a process worker,
 # the deployments of deployments/prefect.yaml and the sandbox with the demo units.
-server: install
+server: install run-packages
 	@$(if $(POSTGRES),scripts/ensure-debian-packages postgresql,true)
 	$(PY) -m deployments.server $(if $(PORT),--port $(PORT),) \
 	  $(if $(WORKERS),--workers $(WORKERS),) $(if $(POSTGRES),--postgres,)

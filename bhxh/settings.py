@@ -57,6 +57,20 @@ class Settings(BaseSettings):
     # Hostile input limits.
     max_xml_bytes: int = Field(20 * 1024 * 1024, gt=0)
     max_xml_depth: int = Field(64, gt=0)
+    max_pdf_bytes: int = Field(
+        10 * 1024 * 1024,
+        gt=0,
+        description="Largest attachment (PDF or other) accepted. An envelope embeds it in "
+        "base64 (4/3 larger) and the gateway takes envelopes up to 20 MiB, so 10 MiB leaves "
+        "room for the declarations and a second attachment.",
+    )
+
+    # Signed attachments.
+    stamp_font: Path = Field(
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+        description="TrueType font with Vietnamese diacritics for the visible signature "
+        "stamp (Debian package fonts-dejavu-core).",
+    )
 
     @cached_property
     def pki_dir(self) -> Path:

@@ -49,6 +49,12 @@ class TrustConfig(_Model):
         description="A SigningTime older than this (or in the future) is refused: it is "
         "not covered by the signature, so it is only believed within this window.",
     )
+    require_signed_pdf: bool = Field(
+        False,
+        description="Refuse an envelope whose .pdf attachment (CT-DK) is not signed by the "
+        "unit over the whole file (sandbox/gateway/pdf_check.py). Off until the flows sign "
+        "PDF attachments in round 1.",
+    )
 
 
 class UnitConfig(_Model):

@@ -22,6 +22,7 @@ from bhxh.catalogue import ATTACHMENT_FORM, PROCEDURES
 from sandbox import pki as test_pki
 from sandbox.gateway import messages as m
 from sandbox.gateway.config import TrustConfig
+from sandbox.gateway.pdf_check import check_attachment
 from sandbox.xmldsig_check import (
     SignatureCheckFailed,
     UnsafeDocument,
@@ -136,6 +137,10 @@ class Trust:
     def __init__(self, pki: test_pki.TestPKI, config: TrustConfig) -> None:
         self._pki = pki
         self._config = config
+
+    @property
+    def config(self) -> TrustConfig:
+        return self._config
 
     def problems(self, cert: x509.Certificate, at: dt.datetime) -> list[str]:
         names = self._config.intermediates
@@ -287,7 +292,9 @@ def inspect_envelope(
     signers = [_verify(tree, ENVELOPE_NAME, ("Hoso", "CKy_Dvi"), trust, now, tax_code)]
     for form, filename, content in contents:
         if form == ATTACHMENT_FORM:
-            continue  # attachments are opaque bytes, included unsigned
+            # PDFs signed by the unit when trust.require_signed_pdf; others opaque bytes
+            signers.extend(check_attachment(content, filename, tax_code, trust, now))
+            continue
         signers.append(
             _inspect_declaration(
                 content, form, filename, tax_code, trust, now, max_bytes, max_depth
