@@ -39,6 +39,7 @@ import asyncio
 import base64
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,9 +85,16 @@ ROUND_STEPS: Mapping[int, tuple[Step, Step, Step]] = {
 
 ENVELOPE_FILE = "BHXHDienTu.xml"
 
+log = logging.getLogger("bhxh.pipeline")
+
 
 def _no_checkpoint(step: str) -> None:
     """The default checkpoint: nothing (tests pass a crash hook)."""
+
+
+#: Told of every journal step written: (the dossier as it is now, the step). The Prefect
+#: layer turns these into events; an observer's failure never stops the pipeline.
+Observer = Callable[["DossierView", Step], None]
 
 
 # ------------------------------------------------------------------------------ layout
@@ -470,6 +478,7 @@ class Pipeline:
         outbox_dir: where final files are also written for import into other software.
         checkpoint: called with a step name right after that step is journalled (the
             crash-point test hook; a no-op by default).
+        observe: told of every journal step written (the dossier after it, the step).
     """
 
     def __init__(
@@ -478,10 +487,22 @@ class Pipeline:
         outbox_dir: Path,
         *,
         checkpoint: Callable[[str], None] = _no_checkpoint,
+        observe: Observer | None = None,
     ) -> None:
         self.store = store
         self.outbox_dir = Path(outbox_dir)
         self.checkpoint = checkpoint
+        self.observe = observe
+
+    def _journal(self, record: DossierRecord, step: Step, **data: Any) -> DossierRecord:
+        """Append a step to a dossier's journal, then tell the observer."""
+        new = self.store.record(record, step, **data)
+        if self.observe is not None:
+            try:
+                self.observe(DossierView(new), step)
+            except Exception:  # an observer never stops the pipeline
+                log.warning("observer failed for dossier %s, step %s", new.id, step, exc_info=True)
+        return new
 
     # -------------------------------------------------------------- reading
     def view(self, key: KeyLike) -> DossierView:
@@ -630,7 +651,7 @@ class Pipeline:
                 )
             )
         prepared = Prepared(serial, tuple(items))
-        self.store.record(view.record, ROUND_STEPS[round_no][0], **prepared.to_data())
+        self._journal(view.record, ROUND_STEPS[round_no][0], **prepared.to_data())
         return prepared
 
     def prepare_round(
@@ -666,7 +687,7 @@ class Pipeline:
             tuple(_key(k).id for k in keys),
         )
         for k in keys:
-            self.store.record(self.view(k).record, ROUND_STEPS[round_no][1], **request.to_data())
+            self._journal(self.view(k).record, ROUND_STEPS[round_no][1], **request.to_data())
 
     def open_requests(self, keys: Sequence[KeyLike], round_no: int) -> list[OpenRequest]:
         """Transactions earlier runs sent for this round and did not apply, to continue.
@@ -744,7 +765,7 @@ class Pipeline:
                             view.record, Layout.signed_declaration(f.filename)
                         )
             write_outbox(self.outbox_dir, view.unit_code, view.period, view.id, outbox)
-        self.store.record(
+        self._journal(
             view.record,
             signed_step,
             **Signed(transaction_id, tuple(sorted(files))).to_data(),
@@ -826,7 +847,7 @@ class Pipeline:
             handover.route,
             handover.location,
         )
-        self.store.record(view.record, step, **ack.to_data())
+        self._journal(view.record, step, **ack.to_data())
         return self.view(view.key)
 
     async def submit_dossier(self, key: KeyLike, port: SubmissionPort) -> DossierView:
@@ -853,7 +874,7 @@ class Pipeline:
             if found is not None:
                 return await asyncio.to_thread(self._record_handover, view, found)
         await asyncio.to_thread(
-            self.store.record, view.record, Step.SUBMITTING, file=submission.filename
+            self._journal, view.record, Step.SUBMITTING, file=submission.filename
         )
         self.checkpoint("submitting")
         try:
@@ -895,16 +916,16 @@ class Pipeline:
         return problems
 
     def record_failure(self, key: KeyLike, failure: Failure) -> None:
-        self.store.record(self.view(key).record, Step.FAILED, **failure.to_data())
+        self._journal(self.view(key).record, Step.FAILED, **failure.to_data())
 
     def record_status(self, key: KeyLike, status: VssStatus) -> DossierView:
         """Journal a receipt (a new ``soHoSo``) and a result (a new outcome), once each."""
         view = self.view(key)
         receipt, result = view.receipt, view.result
         if status.so_ho_so and (receipt is None or receipt.so_ho_so != status.so_ho_so):
-            self.store.record(view.record, Step.RECEIPT, **status.to_data())
+            self._journal(view.record, Step.RECEIPT, **status.to_data())
         if status.outcome and (result is None or result.outcome != status.outcome):
-            self.store.record(self.view(view.key).record, Step.RESULT, **status.to_data())
+            self._journal(self.view(view.key).record, Step.RESULT, **status.to_data())
         return self.view(view.key)
 
 
