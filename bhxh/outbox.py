@@ -40,6 +40,22 @@ def _component(value: str, what: str) -> str:
     return value
 
 
+def _file_name(value: str) -> str:
+    """A file's name (Vietnamese letters welcome: "Hợp đồng lao động.pdf"), never a path."""
+    if (
+        not value
+        or value.startswith(".")
+        or any(c in value for c in "/\\")
+        or any(ord(c) < 32 or ord(c) == 127 for c in value)
+        or len(value.encode()) > 200
+    ):
+        raise ValueError(
+            f"outbox file name {value!r} is not a safe file name (no path separators, no "
+            "control characters, not hidden, at most 200 bytes)"
+        )
+    return value
+
+
 def outbox_path(outbox_dir: Path, unit_code: str, period: str, dossier_id: str) -> Path:
     """Where a dossier's files go: ``<outbox>/<unit>/<MM-YYYY>/<dossier id>``.
 
@@ -109,7 +125,7 @@ def write_outbox(
     directory = outbox_path(outbox_dir, unit_code, period, dossier_id)
     pending: list[tuple[Path, bytes]] = []
     for name, data in files.items():
-        path = directory / _component(name, "file name")
+        path = directory / _file_name(name)
         if path.exists():
             if _same(path, data):
                 continue

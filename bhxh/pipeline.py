@@ -41,7 +41,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,6 +53,13 @@ from bhxh.errors import DossierInvalid, StoreError
 from bhxh.inbox import load_dossiers
 from bhxh.models import Attachment, Declaration, Dossier, UnitInfo
 from bhxh.outbox import write_outbox
+from bhxh.pdfsign import (
+    PreparedPdf,
+    StampSpec,
+    attachment_policy,
+    finish_pdf_signature,
+    prepare_pdf_signature,
+)
 from bhxh.signature import apply_signature, prepare_signature
 from bhxh.store import DossierRecord, DossierStore, Step, StepRecord, StoredFile
 from bhxh.submission import Handover, Submission, SubmissionPort, UnknownOutcome
@@ -106,7 +113,9 @@ class Layout:
         source/<declaration>          the declarations as loaded (bytes never changed)
         attachments/<file>            the attachments as loaded
         prepared/r1/<declaration>     round 1 templates (empty SignatureValue)
+        prepared/r1/<attachment>.pdf  round 1 PDFs with their reserved signature region
         signed/<declaration>          signed declarations (final bytes)
+        signed/<attachment>.pdf       signed PDF attachments (final bytes)
         envelope/BHXHDienTu.xml       the envelope built from the signed declarations
         prepared/r2/<file>            round 2 template: the envelope or the 04/05/06 form
         final/<file>                  the signed envelope or form (final bytes, submitted)
@@ -125,6 +134,12 @@ class Layout:
     def signed_declaration(filename: str) -> str:
         return f"signed/{filename}"
 
+    @staticmethod
+    def signed_attachment(filename: str) -> str:
+        """A PDF attachment signed in round 1 (beside the signed declarations: the
+        envelope refuses two files of one name, so they never collide)."""
+        return f"signed/{filename}"
+
     ENVELOPE = f"envelope/{ENVELOPE_FILE}"
 
     @staticmethod
@@ -139,25 +154,41 @@ def _b64(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class PreparedItem:
-    """One document of a round: what the provider signs and where the template is."""
+    """One document of a round: what the provider signs and where the template is.
+
+    ``kind`` is ``xml`` (a declaration, envelope or form: an XMLDSig template) or ``pdf``
+    (a PDF attachment signed in round 1; ``pdf_state`` is what ``bhxh.pdfsign`` needs to
+    finish it after the approval, the prepared PDF itself is the template file).
+    """
 
     document_id: str  # <= 36 characters, unique in the transaction
     name: str  # shown on the phone, <= 100 characters
     file: str  # the file's name; its template is at Layout.prepared(round, file)
     digest: bytes  # SHA-256 to sign (RSA PKCS#1 v1.5)
+    kind: str = "xml"
+    pdf_state: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
-    def to_data(self) -> dict[str, str]:
-        return {
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "document_id": self.document_id,
             "name": self.name,
             "file": self.file,
             "digest": _b64(self.digest),
         }
+        if self.kind != "xml":
+            data["kind"] = self.kind
+            data["pdf_state"] = dict(self.pdf_state or {})
+        return data
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> PreparedItem:
         return cls(
-            data["document_id"], data["name"], data["file"], base64.b64decode(data["digest"])
+            data["document_id"],
+            data["name"],
+            data["file"],
+            base64.b64decode(data["digest"]),
+            str(data.get("kind", "xml")),
+            data.get("pdf_state"),
         )
 
 
@@ -587,6 +618,17 @@ class Pipeline:
                 validate_dossier(dossier)
             except DossierInvalid as exc:
                 problems.append(str(exc))
+            for attachment in dossier.attachments:
+                # Refused before any approval: not a PDF, encrypted, broken, too large...
+                try:
+                    attachment_policy(
+                        attachment.filename,
+                        attachment.content,
+                        unit=unit.code,
+                        dossier=dossier.name,
+                    )
+                except DossierInvalid as exc:
+                    problems.append(str(exc))
         if problems:
             raise DossierInvalid(
                 f"unit {unit.code}, period {period}: {len(problems)} dossier(s) refused, "
@@ -622,13 +664,31 @@ class Pipeline:
             ]
         return [(ENVELOPE_FILE, self.store.read_file(rec, Layout.ENVELOPE))]
 
+    def _pdf_attachments(self, view: DossierView) -> list[StoredFile]:
+        """The attachments signed in round 1 (the PDFs; others are embedded as they are)."""
+        return [
+            f
+            for f in view.record.files
+            if f.kind == "attachment" and f.filename.lower().endswith(".pdf")
+        ]
+
     def prepare_dossier(
-        self, key: KeyLike, round_no: int, certificate_der: bytes, *, now: dt.datetime | None = None
+        self,
+        key: KeyLike,
+        round_no: int,
+        certificate_der: bytes,
+        *,
+        now: dt.datetime | None = None,
+        chain_der: Sequence[bytes] = (),
+        stamp: StampSpec | None = None,
     ) -> Prepared:
         """Phase one for one dossier and round: templates on disk, digests journalled.
 
-        Already prepared with the same certificate: the journalled digests are returned
-        (the templates on disk are the ones they were computed from).
+        Round 1 prepares every declaration and, in the same transaction, every PDF
+        attachment (``chain_der`` goes into its CMS, ``stamp`` is drawn on its page 1);
+        round 2 the envelope or the 04/05/06 form. Already prepared with the same
+        certificate: the journalled digests are returned (the templates on disk are the
+        ones they were computed from).
         """
         view = self.view(key)
         if round_no not in view.rounds:
@@ -650,17 +710,49 @@ class Pipeline:
                     template.digest,
                 )
             )
+        if round_no == 1 and not view.is_registration:
+            for index, stored in enumerate(self._pdf_attachments(view), start=len(items)):
+                pdf = prepare_pdf_signature(
+                    self.store.read_file(view.record, Layout.source(stored)),
+                    certificate_der,
+                    chain_der,
+                    signing_time=when,
+                    stamp=stamp,
+                    unit=view.unit_code,
+                    dossier=view.id,
+                    filename=stored.filename,
+                )
+                self.store.write_file(view.record, Layout.prepared(1, stored.filename), pdf.pdf)
+                items.append(
+                    PreparedItem(
+                        f"{view.id}-1{index:02d}",
+                        _display_name(view, stored.filename),
+                        stored.filename,
+                        pdf.digest,
+                        kind="pdf",
+                        pdf_state=pdf.to_state(),
+                    )
+                )
         prepared = Prepared(serial, tuple(items))
         self._journal(view.record, ROUND_STEPS[round_no][0], **prepared.to_data())
         return prepared
 
     def prepare_round(
-        self, keys: Sequence[KeyLike], round_no: int, certificate_der: bytes
+        self,
+        keys: Sequence[KeyLike],
+        round_no: int,
+        certificate_der: bytes,
+        *,
+        chain_der: Sequence[bytes] = (),
+        stamp: StampSpec | None = None,
     ) -> dict[str, Prepared]:
         """Phase one for every dossier of a round (one signing time for all): by dossier id."""
         now = dt.datetime.now(dt.UTC)
         return {
-            _key(k).id: self.prepare_dossier(k, round_no, certificate_der, now=now) for k in keys
+            _key(k).id: self.prepare_dossier(
+                k, round_no, certificate_der, now=now, chain_der=chain_der, stamp=stamp
+            )
+            for k in keys
         }
 
     def unsigned(self, keys: Iterable[KeyLike], round_no: int) -> list[DossierView]:
@@ -741,14 +833,25 @@ class Pipeline:
         prepared = view.prepared(round_no)
         if prepared is None:
             raise StoreError(f"dossier {view.id}: round {round_no} was not prepared")
+        missing = [i for i in prepared.items if i.document_id not in signatures]
+        if missing:
+            raise StoreError(
+                f"dossier {view.id}: transaction {transaction_id} returned no signature for "
+                + ", ".join(f"document {i.document_id} ({i.file})" for i in missing)
+            )
+        pdfs = [i for i in prepared.items if i.kind == "pdf"]
+        for item in pdfs:
+            template = self.store.read_file(view.record, Layout.prepared(round_no, item.file))
+            state = PreparedPdf.from_state(dict(item.pdf_state or {}), template)
+            signed_pdf = finish_pdf_signature(state, signatures[item.document_id], certificate_der)
+            self.store.write_file(view.record, Layout.signed_attachment(item.file), signed_pdf)
+        if pdfs:
+            self.checkpoint(f"r{round_no}-pdfs-signed")
         files: dict[str, bytes] = {}
         for item in prepared.items:
-            value = signatures.get(item.document_id)
-            if value is None:
-                raise StoreError(
-                    f"dossier {view.id}: transaction {transaction_id} returned no signature "
-                    f"for document {item.document_id} ({item.file})"
-                )
+            if item.kind == "pdf":
+                continue
+            value = signatures[item.document_id]
             template = self.store.read_file(view.record, Layout.prepared(round_no, item.file))
             signed = apply_signature(template, value, certificate_der)
             target = (
@@ -764,6 +867,10 @@ class Pipeline:
                         outbox[f.filename] = self.store.read_file(
                             view.record, Layout.signed_declaration(f.filename)
                         )
+                for f in self._pdf_attachments(view):
+                    outbox[f.filename] = self.store.read_file(
+                        view.record, Layout.signed_attachment(f.filename)
+                    )
             write_outbox(self.outbox_dir, view.unit_code, view.period, view.id, outbox)
         self._journal(
             view.record,
@@ -803,7 +910,17 @@ class Pipeline:
             )
             for d in dossier.declarations
         ]
-        envelope = build_envelope(dossier, declarations, dossier.attachments)
+        signed_pdfs = {f.filename for f in self._pdf_attachments(view)}
+        attachments = [
+            Attachment(
+                a.filename,
+                self.store.read_file(view.record, Layout.signed_attachment(a.filename)),
+            )
+            if a.filename in signed_pdfs
+            else a
+            for a in dossier.attachments
+        ]
+        envelope = build_envelope(dossier, declarations, attachments)
         self.store.write_file(view.record, Layout.ENVELOPE, envelope)
 
     def build_envelopes(self, keys: Sequence[KeyLike], unit: UnitInfo) -> None:

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 
 from bhxh.ivan import DEFAULT_IVAN, get_ivan
 from bhxh.models import UnitInfo
+from bhxh.pdfsign import StampSpec
 from bhxh.settings import Settings
 from blocks.credentials import _DOCS, _LOGO, BhxhGatewayCredentials
 from blocks.providers import SigningCredentials, credentials_type, provider_names
@@ -113,6 +114,21 @@ class BhxhUnit(Block):
         description="Registration at VSS: unknown, registered, change_pending or stopped.",
     )
 
+    pdf_stamp: bool = Field(
+        default=True,
+        description="Draw the visible signature stamp (Ngày ký / Người ký / Nơi ký) at the "
+        "bottom left of page 1 of every PDF attachment signed for this unit.",
+    )
+    stamp_place: str | None = Field(
+        default=None,
+        description="Nơi ký on the stamp, e.g. Hà Nội; default: the last part of the address.",
+    )
+    stamp_text: str | None = Field(
+        default=None,
+        description="The stamp's wording with {time}, {signer} and {place}, one line per "
+        "line break; default: Ngày ký: {time} / Người ký: {signer} / Nơi ký: {place}.",
+    )
+
     inbox_dir: str | None = Field(
         default=None, description="Where the unit's dossiers wait (default BHXH data dir)."
     )
@@ -145,6 +161,15 @@ class BhxhUnit(Block):
             ivan_code=self.ivan_code,
             ivan_name=self.ivan_name or get_ivan(self.ivan_code).name,
         )
+
+    def stamp_spec(self) -> StampSpec | None:
+        """The stamp drawn on the unit's signed PDFs, or None (``pdf_stamp`` off)."""
+        if not self.pdf_stamp:
+            return None
+        place = self.stamp_place or (self.address.rsplit(",", 1)[-1].strip() or "Việt Nam")
+        if self.stamp_text:
+            return StampSpec(signer=self.name, place=place, template=self.stamp_text)
+        return StampSpec(signer=self.name, place=place)
 
     def inbox_path(self, settings: Settings | None = None) -> Path:
         return Path(self.inbox_dir) if self.inbox_dir else (settings or Settings()).inbox_dir

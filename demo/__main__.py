@@ -82,8 +82,11 @@ def main() -> int:
         [*demo_units(), export_demo_unit()], data_dir=data, pki_dir=settings.pki_dir
     )
     scenario.issue_registered_certificates()
-    folders = scenario.fill_inbox(period, dossiers=1, workers=8)
-    print(f"  inbox: {len(folders)} dossier(s) of procedure 600 built from CSV under {data}/inbox")
+    folders = scenario.fill_inbox(period, dossiers=1, workers=8, with_pdf=True)
+    print(
+        f"  inbox: {len(folders)} dossier(s) of procedure 600 built from CSV, each with a "
+        f"labour contract as a PDF attachment, under {data}/inbox"
+    )
     with start_sandbox(scenario.sandbox_config()) as sandbox:
         assert sandbox.gateway_url is not None
         print(f"  sandbox: provider {sandbox.provider_url}, gateway {sandbox.gateway_url}")
@@ -94,7 +97,10 @@ def main() -> int:
     users = {u.unit.code: u.username for u in scenario.units}
     pipeline = Pipeline(DossierStore(settings.store_dir), settings.outbox_dir)
     print()
-    print(f"{'unit':9} {'dossier':28} {'proc':4} {'went to':22} {'soHoSo':17} status")
+    print(
+        f"{'unit':9} {'dossier':28} {'proc':4} {'signed PDFs':22} {'went to':22} "
+        f"{'soHoSo':17} status"
+    )
     ok = True
     for unit in scenario.units:
         for view in pipeline.unit_views(unit.unit.code):
@@ -111,7 +117,13 @@ def main() -> int:
                 if view.exported
                 else f"gateway (I-VAN {unit.unit.ivan_code})"
             )
-            print(f"{view.unit_code:9} {view.id:28} {view.procedure:4} {where:22} {so:17} {status}")
+            prepared = view.prepared(1)
+            pdfs = [i.file for i in prepared.items if i.kind == "pdf"] if prepared else []
+            signed = ", ".join(pdfs) if pdfs and view.is_signed(1) else "-"
+            print(
+                f"{view.unit_code:9} {view.id:28} {view.procedure:4} {signed:22} {where:22} "
+                f"{so:17} {status}"
+            )
     print()
     for unit in scenario.units:
         code = unit.unit.code

@@ -19,6 +19,7 @@ from bhxh.declarations import TK1Row, build_d02ts, build_tk1ts, read_workers_csv
 from bhxh.inbox import write_dossier
 from bhxh.models import UnitInfo
 from blocks import BhxhGatewayCredentials, BhxhUnit, MisaESignCredentials
+from demo.attachments import labour_contract_pdf
 from sandbox.config import SandboxConfig
 from sandbox.provider import ProviderConfig
 
@@ -314,9 +315,16 @@ class Scenario:
 
     # ------------------------------------------------------------------ inbox
     def fill_inbox(
-        self, period: str, *, dossiers: int = 1, workers: int = 5, with_tk1: bool = True
+        self,
+        period: str,
+        *,
+        dossiers: int = 1,
+        workers: int = 5,
+        with_tk1: bool = True,
+        with_pdf: bool = False,
     ) -> list[Path]:
-        """600 dossiers built from CSV (an HR export) for every unit."""
+        """600 dossiers built from CSV (an HR export) for every unit; with ``with_pdf``,
+        each carries a labour contract as a PDF attachment (signed in round 1)."""
         inbox = self.data_dir / "inbox"
         csv_dir = self.data_dir / "csv"
         folders = []
@@ -334,6 +342,17 @@ class Scenario:
                         for r in rows[:2]
                     ]  # fmt: skip
                     declarations["TK1-TS-595.xml"] = build_tk1ts(u.unit, period, tk1)
+                attachments = (
+                    {
+                        "hop-dong-lao-dong.pdf": labour_contract_pdf(
+                            employer=u.unit.name,
+                            employer_tax_code=u.unit.tax_code,
+                            number=f"HĐLĐ-{period[-4:]}/{ui + 1:03d}{d + 1:02d}",
+                        )
+                    }
+                    if with_pdf
+                    else None
+                )
                 folders.append(
                     write_dossier(
                         inbox,
@@ -342,6 +361,7 @@ class Scenario:
                         f"{d + 1:02d}-bao-tang",
                         "600",
                         declarations,
+                        attachments,
                         name=f"Báo tăng lao động {period} ({d + 1})",
                     )
                 )

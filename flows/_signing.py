@@ -386,7 +386,7 @@ async def sign_round(run: UnitRun, views: list[DossierView], round_no: int) -> N
     pending = await asyncio.to_thread(session.pipeline.unsigned, views, round_no)
     if not pending:
         return
-    prepared = await prepare_round(session, pending, round_no, run.certificate.der)
+    prepared = await prepare_round(session, pending, round_no, run.certificate)
     crash_point(f"r{round_no}-prepared")
     done = await _resume_existing(run, pending, round_no)
     pending = [v for v in pending if v.id not in done]

@@ -24,6 +24,7 @@ from prefect.logging import get_run_logger
 from bhxh.gateway import DossierStatus, Registration, SubmissionRefused
 from bhxh.pipeline import DossierView, Prepared, VssStatus
 from bhxh.registration import local_registration
+from esign.models import Certificate
 from tasks.session import UnitSession
 
 __all__ = [
@@ -62,10 +63,21 @@ async def open_registration_dossier(
 
 @task(name="prepare_round", cache_policy=NONE, persist_result=False)
 async def prepare_round(
-    session: UnitSession, views: list[DossierView], round_no: int, certificate_der: bytes
+    session: UnitSession, views: list[DossierView], round_no: int, certificate: Certificate
 ) -> dict[str, Prepared]:
-    """Phase one for every dossier of a unit's round, in one task run: by dossier id."""
-    return await asyncio.to_thread(session.pipeline.prepare_round, views, round_no, certificate_der)
+    """Phase one for every dossier of a unit's round, in one task run: by dossier id.
+
+    Round 1 takes the PDF attachments along (signed with the certificate's chain in their
+    CMS, stamped as the unit block says).
+    """
+    return await asyncio.to_thread(
+        session.pipeline.prepare_round,
+        views,
+        round_no,
+        certificate.der,
+        chain_der=certificate.chain,
+        stamp=session.unit.stamp_spec(),
+    )
 
 
 async def record_signing_request(

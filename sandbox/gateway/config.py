@@ -50,10 +50,10 @@ class TrustConfig(_Model):
         "not covered by the signature, so it is only believed within this window.",
     )
     require_signed_pdf: bool = Field(
-        False,
+        True,
         description="Refuse an envelope whose .pdf attachment (CT-DK) is not signed by the "
-        "unit over the whole file (sandbox/gateway/pdf_check.py). Off until the flows sign "
-        "PDF attachments in round 1.",
+        "unit over the whole file (sandbox/gateway/pdf_check.py), as the flows sign every "
+        "PDF attachment in round 1. False plays a carrier that takes unsigned PDFs.",
     )
 
 

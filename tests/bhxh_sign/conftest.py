@@ -92,15 +92,23 @@ def remote_sign(issued: IssuedCertificate) -> Callable[[bytes], bytes]:
     return sign
 
 
+@pytest.fixture(scope="session")
+def contract_pdf() -> bytes:
+    """An invented labour contract (a real PDF: the pipeline signs it in round 1)."""
+    from demo.attachments import labour_contract_pdf
+
+    return labour_contract_pdf(employer=UNIT_NAME, employer_tax_code=TAX_CODE)
+
+
 @pytest.fixture
-def dossier(unit: UnitInfo, d02: bytes) -> Dossier:
+def dossier(unit: UnitInfo, d02: bytes, contract_pdf: bytes) -> Dossier:
     return Dossier(
         unit=unit,
         period="01/2026",
         procedure="600",
         name="01-bao-tang",
         declarations=(Declaration("D02-TS", "D02-TS-595.xml", d02),),
-        attachments=(Attachment("Hợp đồng lao động.pdf", b"%PDF-1.4\n% invented\n"),),
+        attachments=(Attachment("Hợp đồng lao động.pdf", contract_pdf),),
     )
 
 

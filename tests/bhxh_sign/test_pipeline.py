@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bhxh.envelope import read_envelope
 from bhxh.models import Dossier, UnitInfo
 from bhxh.pipeline import (
     DossierView,
@@ -26,9 +27,15 @@ from bhxh.pipeline import (
 from bhxh.signature import verify_signature
 from bhxh.store import DossierStore, Step
 from bhxh.submission import Capabilities, Handover, NaturalKey, Submission, UnknownOutcome
-from sandbox.pki import IssuedCertificate, sign_digest
+from sandbox.pki import IssuedCertificate, TestPKI, sign_digest
+from tests.bhxh_pdf.pdf_support import Pdfsig
 
 PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def pdfsig(pki: TestPKI, tmp_path_factory: pytest.TempPathFactory) -> Pdfsig:
+    return Pdfsig.create(pki, tmp_path_factory.mktemp("pdfsig"))
 
 
 @dataclass
@@ -76,7 +83,10 @@ def pipeline(tmp_path: Path) -> Pipeline:
 def _sign_round(
     pipeline: Pipeline, views: list[DossierView], round_no: int, issued: IssuedCertificate
 ) -> None:
-    prepared = pipeline.prepare_round(views, round_no, issued.der)
+    # The chain as the provider lists it (the PDF's CMS carries it, so pdfsig can build
+    # the path to the trusted root).
+    chain = TestPKI.load_or_create(issued.cert_path.parents[1]).chain_der(issued.ca)
+    prepared = pipeline.prepare_round(views, round_no, issued.der, chain_der=chain)
     pipeline.record_request(views, round_no, f"c-{round_no}", None, None)
     pipeline.record_request(views, round_no, f"c-{round_no}", f"tx-{round_no}", None)
     key = issued.private_key
@@ -87,7 +97,11 @@ def _sign_round(
 
 
 async def test_a_business_dossier_goes_through_both_rounds_and_is_submitted_once(
-    pipeline: Pipeline, dossier: Dossier, unit: UnitInfo, issued: IssuedCertificate
+    pipeline: Pipeline,
+    dossier: Dossier,
+    unit: UnitInfo,
+    issued: IssuedCertificate,
+    pdfsig: Pdfsig,
 ) -> None:
     view = pipeline.open(dossier)
     assert view.rounds == (1, 2) and view.approvals_needed == 2 and not view.is_registration
@@ -110,9 +124,22 @@ async def test_a_business_dossier_goes_through_both_rounds_and_is_submitted_once
     signed = done.signed(2)
     assert signed is not None and signed.files == ("BHXHDienTu.xml",)
     assert done.certificate_serial == format(issued.certificate.serial_number, "X")
-    # The outbox holds the signed envelope and the signed declarations it embeds.
+    # The outbox holds the signed envelope, the signed declarations it embeds and the
+    # PDF attachment signed in round 1 (the same approval as the declarations).
     folder = pipeline.outbox_dir / unit.code / "01-2026" / view.id
-    assert sorted(p.name for p in folder.iterdir()) == ["BHXHDienTu.xml", "D02-TS-595.xml"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "BHXHDienTu.xml",
+        "D02-TS-595.xml",
+        "Hợp đồng lao động.pdf",
+    ]
+    prepared = done.prepared(1)
+    assert prepared is not None
+    assert [i.kind for i in prepared.items] == ["xml", "pdf"]
+    signed_pdf = (folder / "Hợp đồng lao động.pdf").read_bytes()
+    assert pdfsig.all_valid(signed_pdf)
+    embedded = read_envelope(sent.content)
+    (attachment,) = [f for f in embedded.files if f.form == "CT-DK"]
+    assert attachment.content == signed_pdf
 
 
 async def _signed(

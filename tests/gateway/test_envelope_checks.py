@@ -39,10 +39,14 @@ async def test_a_well_formed_signed_envelope_is_received(
     assert gateway.submitted("TZ9001A-600-1") == 1
 
 
-async def test_attachments_ride_along_unsigned(start_gateway: Start, certs: Certs) -> None:
+async def test_attachments_other_than_pdf_ride_along_unsigned(
+    start_gateway: Start, certs: Certs
+) -> None:
+    # A PDF must be signed by the unit (tests/gateway/test_pdf_attachments.py); an image is
+    # covered by the envelope's signature only.
     gateway = start_gateway()
-    pdf = Attachment("hop-dong.pdf", b"%PDF-1.7 test")
-    content = envelope(certs.token, attachments=(pdf,))
+    scan = Attachment("giay-kham.jpg", b"\xff\xd8\xff\xe0 invented scan")
+    content = envelope(certs.token, attachments=(scan,))
     ack = await gateway.client.submit("TZ9001A-600-2", UNIT.code, "envelope", content)
     assert not ack.duplicate
 

@@ -118,10 +118,20 @@ async def test_other_attachment_types_pass_untouched(start_gateway: Start, certs
     await accepted(start_gateway(**REQUIRE), with_pdf(certs.token, JPEG, "scan.jpg"))
 
 
-async def test_by_default_an_unsigned_pdf_is_accepted_as_today(
+async def test_by_default_an_unsigned_pdf_is_refused(
     start_gateway: Start, certs: Certs, contract: bytes
 ) -> None:
-    await accepted(start_gateway(), with_pdf(certs.token, contract))
+    # The flows sign every PDF attachment in round 1, so the gateway requires it.
+    code, _ = await refusal_of(start_gateway(), with_pdf(certs.token, contract))
+    assert code == "pdf_unsigned"
+
+
+async def test_a_carrier_that_takes_unsigned_pdfs_can_be_played(
+    start_gateway: Start, certs: Certs, contract: bytes
+) -> None:
+    await accepted(
+        start_gateway(trust={"require_signed_pdf": False}), with_pdf(certs.token, contract)
+    )
 
 
 # ------------------------------------------------------------------ the checker alone
