@@ -14,7 +14,14 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bhxh.declarations import TK1Row, build_d02ts, build_tk1ts, read_workers_csv, write_demo_csv
+from bhxh.declarations import (
+    TK1Row,
+    WorkerRow,
+    build_d02ts,
+    build_tk1ts,
+    read_workers_csv,
+    write_demo_csv,
+)
 from bhxh.inbox import write_dossier
 from bhxh.models import UnitInfo
 from blocks import BhxhGatewayCredentials, BhxhUnit, MisaESignCredentials
@@ -65,6 +72,31 @@ class DemoUnit:
             c for c in self.certificates if c.tax_code == self.unit.tax_code and c.ca == "misa"
             and c.variant == "valid" and c.key_status == "ACTIVE"
         )  # fmt: skip
+
+
+def _tk1_row(worker: WorkerRow) -> TK1Row:
+    """A TK1-TS row for a worker of the demo CSV: Hà Nội codes (province 01, commune 00004
+    of district 001), the hospital 01/010, as the real files write codes."""
+    return TK1Row(
+        HoTen=worker.HoTen,
+        NgaySinh=worker.NgaySinh or "01/01/1990",
+        GioiTinh=worker.GioiTinh or "1",
+        QuocTich="VN",
+        DanToc="01",
+        Matinh_KS="01",
+        Mahuyen_KS="001",
+        Maxa_KS="00004",
+        Diachi_NN="Số 1 Phố Thử, Phường Thử Nghiệm, Hà Nội",
+        Matinh_NN="01",
+        Mahuyen_NN="001",
+        Maxa_NN="00004",
+        MasoBHXH=worker.MasoBHXH,
+        Dienthoai_LH="0900000000",
+        CMND=worker.CMND,
+        MaTinhBenhVien="01",
+        MaBenhVien="010",
+        Noidung_Thaydoi="Tăng mới",
+    )
 
 
 def _unit(code: str, tax: str, name: str, agency: str = "07906") -> UnitInfo:
@@ -281,7 +313,12 @@ class Scenario:
     def fill_inbox(
         self, period: str, *, dossiers: int = 1, workers: int = 5, with_tk1: bool = True
     ) -> list[Path]:
-        """600 dossiers built from CSV (an HR export) for every unit."""
+        """600 dossiers built from CSV (an HR export) for every unit.
+
+        The D02-TS and TK1-TS have the real files' shape (the catalogue's layouts): the
+        D02-TS rows come from the CSV, the TK1-TS registers the first two workers with
+        birth-place, address and hospital codes (invented people, real code formats).
+        """
         inbox = self.data_dir / "inbox"
         csv_dir = self.data_dir / "csv"
         folders = []
@@ -293,11 +330,7 @@ class Scenario:
                 rows = read_workers_csv(csv)
                 declarations = {"D02-TS-595.xml": build_d02ts(u.unit, period, rows)}
                 if with_tk1:
-                    tk1 = [
-                        TK1Row(HoTen=r.HoTen, NgaySinh=r.NgaySinh or "01/01/1990",
-                               GioiTinh=r.GioiTinh or "1", MasoBHXH=r.MasoBHXH, CMND=r.CMND)
-                        for r in rows[:2]
-                    ]  # fmt: skip
+                    tk1 = [_tk1_row(r) for r in rows[:2]]
                     declarations["TK1-TS-595.xml"] = build_tk1ts(u.unit, period, tk1)
                 folders.append(
                     write_dossier(
@@ -308,6 +341,7 @@ class Scenario:
                         "600",
                         declarations,
                         name=f"Báo tăng lao động {period} ({d + 1})",
+                        tax_code=u.unit.tax_code,
                     )
                 )
         return folders
