@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import random
 import re
@@ -95,9 +96,15 @@ D01_FIELDS: tuple[str, ...] = FORM_LAYOUTS["D01-TS"].row_names
 D05_FIELDS: tuple[str, ...] = FORM_LAYOUTS["D05-TS"].row_names
 
 
-def _value_fields(layout: FormLayout) -> dict[str, FieldSpec]:
+def _value_fields(layout: FormLayout) -> Mapping[str, FieldSpec]:
     """The row fields that take a value (``PhuLuc`` and other groups are written empty)."""
-    return {f.name: f for f in layout.row_fields if f.kind != "group"}
+    return _value_fields_of(layout.form)
+
+
+@functools.cache
+def _value_fields_of(form: str) -> Mapping[str, FieldSpec]:
+    layout = FORM_LAYOUTS[form]
+    return MappingProxyType({f.name: f for f in layout.row_fields if f.kind != "group"})
 
 
 def _as_text(value: object) -> str:
@@ -361,7 +368,8 @@ def _row_values(
         if not values[name] and spec.fill and name not in found:
             values[name] = _resolve_fill(spec, values, position, period)
     for name, spec in fields.items():
-        problem = found.get(name) or field_problem(spec, values[name])
+        # Given values were checked while normalised; fills are the layout's own values.
+        problem = found.get(name) or (field_problem(spec, "") if not values[name] else None)
         if problem:
             problems.add(f"{where}, field {name}: {problem}")
     return values

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
@@ -134,7 +135,7 @@ class FormLayout:
     def top_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.top)
 
-    @property
+    @cached_property
     def row(self) -> FieldSpec:
         """The repeated row element (``LaoDong``, ``ThongTin``)."""
         spec = self.find(self.row_path)

@@ -151,8 +151,9 @@ def _check_forms(proc: Procedure, dossier: Dossier, problems: list[str]) -> None
 
 
 def _valid_day(text: str) -> bool:
+    """``dd/MM/yyyy`` (already matched) names a real day (no 31/02)."""
     try:
-        dt.datetime.strptime(text, "%d/%m/%Y")
+        dt.date(int(text[6:10]), int(text[3:5]), int(text[0:2]))
     except ValueError:
         return False
     return True
@@ -167,6 +168,8 @@ def field_problem(spec: FieldSpec, value: str, *, check_required: bool = True) -
     if not value:
         return REQUIRED if (check_required and spec.required) else None
     kind = spec.kind
+    if kind == "text" and (spec.max_length is None or len(value) <= spec.max_length):
+        return None
     if kind == "group":
         return "holds text, expected elements"
     if kind == "digits":
@@ -222,6 +225,14 @@ class _FileCheck:
     problems: list[str] = field(default_factory=list)
     rows: list[tuple[str, etree._Element]] = field(default_factory=list)
     more: int = 0
+    orders: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def order(self, spec: FieldSpec) -> dict[str, int]:
+        """Child name -> position, computed once per spec (rows share their spec)."""
+        found = self.orders.get(id(spec))
+        if found is None:
+            found = self.orders[id(spec)] = {c.name: i for i, c in enumerate(spec.children)}
+        return found
 
     def add(self, text: str) -> None:
         if len(self.problems) < _MAX_PROBLEMS_PER_FILE:
@@ -241,62 +252,63 @@ def _stt_where(check: _FileCheck, index: int, row: etree._Element) -> str:
 
 
 def _walk(check: _FileCheck, el: etree._Element, spec: FieldSpec, where: str, path: str) -> None:
-    """Check ``el``'s children against ``spec``'s: names, order, required, values."""
-    if (el.text or "").strip():
+    """Check ``el``'s children against ``spec``'s: names, order, required, values.
+
+    Written for speed (a D02-TS of 10,000 workers has 440,000 fields): tags are compared
+    as strings (a namespaced tag, ``{uri}name``, never matches a layout name).
+    """
+    if el.text and el.text.strip():
         check.add(f"{where}: <{el.tag}> holds text, expected elements")
-    order = {c.name: i for i, c in enumerate(spec.children)}
+    order = check.order(spec)
+    children = spec.children
     last = -1
-    present: set[str] = set()
     counts: dict[str, int] = {}
     for child in el:
-        if not isinstance(child.tag, str):
+        name = child.tag
+        if not isinstance(name, str):
             continue  # comments and processing instructions
-        qname = etree.QName(child)
-        if qname.namespace is not None or child.tag not in order:
-            shown = (
-                child.tag if qname.namespace is None else f"{{{qname.namespace}}}{qname.localname}"
-            )
+        index = order.get(name)
+        if index is None:
             check.add(
-                f"{where}: unexpected element <{shown}>; <{spec.name}> holds "
+                f"{where}: unexpected element <{name}>; <{spec.name}> holds "
                 + ", ".join(spec.names)
             )
             continue
-        name = qname.localname
-        index = order[name]
-        child_spec = spec.children[index]
+        child_spec = children[index]
         if index < last:
             check.add(
                 f"{where}, field {name}: out of order, it comes before "
-                f"{spec.children[last].name} in a {check.layout.form}"
+                f"{children[last].name} in a {check.layout.form}"
             )
         elif index == last and not child_spec.repeated:
             check.add(f"{where}, field {name}: appears twice")
-        last = max(last, index)
-        present.add(name)
+        if index > last:
+            last = index
         counts[name] = counts.get(name, 0) + 1
-        child_path = f"{path}/{name}" if path else name
+        if child_spec.kind != "group":
+            if len(child):
+                check.add(f"{where}, field {name}: holds elements, expected a value")
+                continue
+            text = child.text
+            problem = field_problem(child_spec, text.strip() if text else "")
+            if problem:
+                check.add(f"{where}, field {name}: {problem}")
+            continue
         if name == SIGNATURE_SLOT and not path:
             if len(child) or (child.text or "").strip():
                 check.add(f"file {check.filename}: <Cky> must be empty (the signature goes there)")
             continue
-        if child_spec.kind == "group":
-            if child_path == check.layout.row_path:
-                child_where = _stt_where(check, len(check.rows) + 1, child)
-                check.rows.append((child_where, child))
-            elif child_spec.repeated:
-                child_where = f"{where}, {name} {counts[name]}"
-            else:
-                child_where = f"{where}, {name}"
-            _walk(check, child, child_spec, child_where, child_path)
-            continue
-        if len(child):
-            check.add(f"{where}, field {name}: holds elements, expected a value")
-            continue
-        problem = field_problem(child_spec, (child.text or "").strip())
-        if problem:
-            check.add(f"{where}, field {name}: {problem}")
-    for child_spec in spec.children:
-        if not child_spec.required or child_spec.name in present:
+        child_path = f"{path}/{name}" if path else name
+        if child_path == check.layout.row_path:
+            child_where = _stt_where(check, len(check.rows) + 1, child)
+            check.rows.append((child_where, child))
+        elif child_spec.repeated:
+            child_where = f"{where}, {name} {counts[name]}"
+        else:
+            child_where = f"{where}, {name}"
+        _walk(check, child, child_spec, child_where, child_path)
+    for child_spec in children:
+        if not child_spec.required or child_spec.name in counts:
             continue
         if child_spec.kind == "group":
             check.add(f"{where}: <{child_spec.name}> is missing")

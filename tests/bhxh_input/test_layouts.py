@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from input_support import FIXTURES
 from lxml import etree
 
 from bhxh.catalogue import FORM_LAYOUTS, FieldSpec, form_layout, row_field_names

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from conftest import D02_ORDER, FIXTURES, raw_d02, row
+from input_support import D02_ORDER, FIXTURES, raw_d02, row
 
 from bhxh.declarations import TK1Row, WorkerRow, build_d02ts, build_d05ts, build_tk1ts
 from bhxh.errors import DossierInvalid
