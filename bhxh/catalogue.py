@@ -1,7 +1,9 @@
 """The procedure catalogue as data: procedures (mã thủ tục), forms (tờ khai), PA codes.
 
 Everything here is plain data in tables; a new procedure or form is one more row. The
-sandbox gateway imports this module as data, so it stays standard-library only.
+content of each declaration file (its elements in order, which are required, how values
+are written) is data too: :data:`FORM_LAYOUTS`, defined in :mod:`bhxh.layouts` and exposed
+here. The sandbox gateway imports this module as data, so it stays standard-library only.
 
 Terms: ``MaThuTuc`` procedure code, ``MaToKhai`` form code, ``MoTaToKhai`` a form's
 description in the envelope, ``PA`` (phương án) the action of a D02-TS row, ``CT-DK`` the
@@ -30,19 +32,27 @@ from types import MappingProxyType
 from typing import Literal
 
 from bhxh.errors import DossierInvalid
+from bhxh.layouts import FORM_LAYOUTS, SIGNATURE_SLOT, FieldKind, FieldSpec, FormLayout
 
 __all__ = [
     "ATTACHMENT_FORM",
     "FORMS",
+    "FORM_LAYOUTS",
     "PA_CODES",
     "PROCEDURES",
+    "SIGNATURE_SLOT",
+    "FieldKind",
+    "FieldSpec",
     "Form",
+    "FormLayout",
     "Procedure",
     "ProcedureKind",
     "form_description",
     "form_filename",
+    "form_layout",
     "form_of_filename",
     "get_procedure",
+    "row_field_names",
 ]
 
 #: The form code under which attachments appear in an envelope.
@@ -261,6 +271,9 @@ def _check_table() -> None:
             raise AssertionError(f"procedure {p.code}: unknown forms {sorted(unknown)}")
     if len(PROCEDURES) != len(_PROCEDURE_ROWS):
         raise AssertionError("duplicate procedure code")
+    unknown_layouts = FORM_LAYOUTS.keys() - FORMS.keys()
+    if unknown_layouts:
+        raise AssertionError(f"layouts of unknown forms {sorted(unknown_layouts)}")
 
 
 _check_table()
@@ -307,3 +320,27 @@ def form_of_filename(filename: str) -> str | None:
     if filename.endswith(_SUFFIX_595) and len(filename) > len(_SUFFIX_595):
         return filename[: -len(_SUFFIX_595)]
     return None
+
+
+def form_layout(form: str) -> FormLayout | None:
+    """The content model of a form's declaration file, or None for forms without one here
+    (M01B-HSB, the 04/05/06 forms, which are envelopes).
+
+    Example:
+        >>> form_layout("TK1-TS").top_names
+        ('NoiDung', 'Cky')
+    """
+    return FORM_LAYOUTS.get(form)
+
+
+def row_field_names(form: str) -> tuple[str, ...]:
+    """The fields of one row of ``form``, in wire order (``D02-TS``: ``STT, HoTen, ...``).
+
+    Raises:
+        DossierInvalid: the form has no layout in the catalogue.
+    """
+    layout = FORM_LAYOUTS.get(form)
+    if layout is None:
+        known = ", ".join(FORM_LAYOUTS)
+        raise DossierInvalid(f"form {form!r} has no row layout; forms with one: {known}")
+    return layout.row_names

@@ -35,6 +35,7 @@ from lxml import etree
 from bhxh.catalogue import form_description, get_procedure
 from bhxh.errors import DossierInvalid
 from bhxh.models import Attachment, Declaration, Dossier
+from bhxh.periods import today_vn
 from bhxh.signature import parse_document
 
 __all__ = [
@@ -116,7 +117,8 @@ def build_envelope(
         signed_declarations: each declaration with its *signed* bytes (embedded as they are).
         attachments: opaque files added as ``CT-DK``; default the dossier's attachments.
         procedure_name: ``TenThuTuc``; default the catalogue's name of the procedure.
-        created: ``NgayLap``; default today.
+        created: ``NgayLap``; default today in Vietnam (Asia/Ho_Chi_Minh), whatever the
+            server's own time zone.
         iso_process: ``QuyTrinhISO`` (its meaning at VSS is not public; "0" is inferred).
 
     Returns:
@@ -136,7 +138,7 @@ def build_envelope(
         raise DossierInvalid(f"{where}: file names appear twice: {', '.join(duplicates)}")
     extra = dossier.attachments if attachments is None else attachments
     name = procedure_name or get_procedure(dossier.procedure).name
-    day = created or dt.date.today()
+    day = created or today_vn()
     unit = dossier.unit
 
     root = etree.Element("Hoso")

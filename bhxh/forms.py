@@ -18,7 +18,8 @@ Each form is its own envelope (root ``Hoso``, signed at ``Hoso/CKy_Dvi``, one ap
     </Hoso>
 
 ``ChungThuSo`` is the unit's certificate (chứng thư số): ``SERIAL`` in upper-case hex,
-``SUBJECT`` as RFC 4514, ``BEGIN`` / ``END`` as ``dd/MM/yyyy HH:mm:ss`` in Vietnam time (UTC+7).
+``SUBJECT`` as RFC 4514, ``BEGIN`` / ``END`` as ``dd/MM/yyyy HH:mm:ss`` in Vietnam time
+(Asia/Ho_Chi_Minh); ``NgayLap`` is today in Vietnam unless given.
 A unit moving from a USB token to remote signing submits a 05 with the new certificate.
 """
 
@@ -32,6 +33,7 @@ from lxml import etree
 
 from bhxh.errors import DossierInvalid
 from bhxh.models import CertificateInfo, UnitInfo
+from bhxh.periods import VN_TZ, today_vn
 
 __all__ = [
     "FORM_CODES",
@@ -51,7 +53,6 @@ FORM_NAMES: dict[str, str] = {
     "BHTN qua tổ chức I-VAN",
     "06": "Đăng ký ngừng giao dịch điện tử trong lĩnh vực BHXH, BHYT, BHTN qua tổ chức I-VAN",
 }
-_VN_TIME = dt.timezone(dt.timedelta(hours=7))
 _XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
@@ -77,7 +78,7 @@ def certificate_info(der: bytes) -> CertificateInfo:
 def _vn_time(moment: dt.datetime) -> str:
     if moment.tzinfo is None:  # a naive time is taken as UTC, as x509 validity is
         moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(_VN_TIME).strftime("%d/%m/%Y %H:%M:%S")
+    return moment.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M:%S")
 
 
 def _text(parent: etree._Element, tag: str, value: str) -> None:
@@ -100,7 +101,7 @@ def build_registration_form(
         kind: "04" register, "05" change (e.g. a new certificate), "06" stop.
         unit: the unit; its name, codes, address, e-mail, phone and signer are written.
         certificate: the certificate to register (see :func:`certificate_info`).
-        created: ``NgayLap``; default today.
+        created: ``NgayLap``; default today in Vietnam (never the server's own date).
         place: ``NoiLap``, where the form is made (e.g. "Hà Nội").
         stop_date: ``NgayNgung``, required for 06.
         reason: ``LyDo``, required for 06.
@@ -141,7 +142,7 @@ def build_registration_form(
     _text(cert, "BEGIN", _vn_time(certificate.not_before))
     _text(cert, "END", _vn_time(certificate.not_after))
     _text(content, "NoiLap", place)
-    _text(content, "NgayLap", (created or dt.date.today()).strftime("%d/%m/%Y"))
+    _text(content, "NgayLap", (created or today_vn()).strftime("%d/%m/%Y"))
     if kind == "06":
         assert stop_date is not None
         _text(content, "NgayNgung", stop_date.strftime("%d/%m/%Y"))

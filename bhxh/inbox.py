@@ -7,13 +7,19 @@ Layout (one folder per dossier; folders are taken in name order)::
         <MM-YYYY>/                    the period, e.g. 01-2026 for KyKeKhai 01/2026
           <dossier folder>/           any name, e.g. 01-bao-tang
             manifest.json             {"procedure": "600", "name": "optional title",
-                                       "attachments": ["hop-dong.pdf"]}
+                                       "attachments": ["hop-dong.pdf"],
+                                       "unit": "TZ1234A", "tax_code": "0101234567",
+                                       "period": "01/2026"}
             D02-TS-595.xml            declarations: <FORM>-595.xml (M01B-HSB.xml for 630*),
             TK1-TS-595.xml            the root element is the form code
             hop-dong.pdf              attachments (CT-DK), listed in the manifest
 
 Rules: ``manifest.json`` is required (``procedure`` a catalogue code; ``name`` a free
-title for people; ``attachments`` plain file names in the folder). Every other file is
+title for people; ``attachments`` plain file names in the folder; optionally ``unit``,
+``tax_code`` and ``period``, which must then be the unit's code, its tax code and the
+period of the folder the dossier sits in). Declarations carry no unit or period of their
+own (the real files have no header), so the folder and the manifest are where a dossier
+says whose and which month it is; the envelope then carries both. Every other file is
 either a declaration (named after its form) or a listed attachment; anything else, a
 sub-folder, a name with a path in it, or a symlink leading out of the inbox is refused
 with a :class:`~bhxh.errors.DossierInvalid` naming the unit, the folder and the file.
@@ -52,7 +58,7 @@ __all__ = [
 MANIFEST = "manifest.json"
 MAX_MANIFEST_BYTES = 64 * 1024
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-_MANIFEST_KEYS = frozenset({"procedure", "name", "attachments"})
+_MANIFEST_KEYS = frozenset({"procedure", "name", "attachments", "unit", "tax_code", "period"})
 
 
 def period_folder(period: str) -> str:
@@ -100,7 +106,28 @@ def _read_limited(path: Path, limit: int, where: str, name: str) -> bytes:
     return data
 
 
-def _read_manifest(folder: Path, root: Path, where: str) -> tuple[str, list[str]]:
+def _check_identity(data: dict[str, Any], unit: UnitInfo, period: str, where: str) -> None:
+    """The manifest's optional unit, tax code and period must be the folder's."""
+    for key, expected, what in (
+        ("unit", unit.code, f"the unit's code (folder {unit.code}/)"),
+        ("tax_code", unit.tax_code, "the unit's tax code"),
+        ("period", period, f"the period of the folder {period_folder(period)}/"),
+    ):
+        if key not in data:
+            continue
+        value = data[key]
+        if not isinstance(value, str) or not value.strip():
+            raise DossierInvalid(f"{where}, file {MANIFEST}, field {key}: must be text")
+        if value.strip() != expected:
+            raise DossierInvalid(
+                f"{where}, file {MANIFEST}, field {key}: {value.strip()!r} does not match "
+                f"{what} {expected!r}"
+            )
+
+
+def _read_manifest(
+    folder: Path, root: Path, where: str, unit: UnitInfo, period: str
+) -> tuple[str, list[str]]:
     path = folder / MANIFEST
     if not path.is_file():
         raise DossierInvalid(
@@ -135,12 +162,13 @@ def _read_manifest(folder: Path, root: Path, where: str) -> tuple[str, list[str]
     names = [_plain_name(a, f"{where}, file {MANIFEST}", "attachment") for a in attachments]
     if len(set(names)) != len(names):
         raise DossierInvalid(f"{where}, file {MANIFEST}, field attachments: a name twice")
+    _check_identity(data, unit, period, where)
     return procedure, names
 
 
 def _load_one(folder: Path, root: Path, unit: UnitInfo, period: str, max_xml_bytes: int) -> Dossier:
     where = f"unit {unit.code}, period {period}, dossier {folder.name}"
-    procedure, attachment_names = _read_manifest(folder, root, where)
+    procedure, attachment_names = _read_manifest(folder, root, where, unit, period)
     listed = set(attachment_names)
     declarations: list[Declaration] = []
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
@@ -245,12 +273,14 @@ def write_dossier(
     attachments: Mapping[str, bytes] | None = None,
     *,
     name: str = "",
+    tax_code: str = "",
 ) -> Path:
     """Drop a dossier into the inbox (as the demo does with CSV-built declarations).
 
     Declaration file names must follow the form convention (``D02-TS-595.xml``); the
-    manifest is written last, so a reader never sees a half-written dossier as complete.
-    An existing folder of that name is replaced file by file.
+    manifest is written last, so a reader never sees a half-written dossier as complete,
+    and names the unit and the period (and the tax code when given). An existing folder of
+    that name is replaced file by file.
 
     Returns:
         The dossier folder.
@@ -276,6 +306,10 @@ def write_dossier(
     if name:
         manifest["name"] = name
     manifest["attachments"] = list(attachments)
+    manifest["unit"] = unit_code
+    if tax_code:
+        manifest["tax_code"] = tax_code
+    manifest["period"] = period
     text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
     _write_atomic(target / MANIFEST, text.encode("utf-8"))
     return target

@@ -1,7 +1,8 @@
 """The BHXH XMLDSig profile, in two phases so that the private key can live elsewhere.
 
 Every signed BHXH file (declaration, envelope ``BHXHDienTu.xml``, 04/05/06 form) carries one
-enveloped signature, exactly::
+enveloped signature. With the default profile (``"ivan"``, the shape of the signed files an
+I-VAN publishes, see :data:`SIGNATURE_PROFILE`)::
 
     <Signature xmlns="http://www.w3.org/2000/09/xmldsig#" Id="sigid">
       <SignedInfo>
@@ -14,25 +15,34 @@ enveloped signature, exactly::
       </SignedInfo>
       <SignatureValue>...</SignatureValue>
       <KeyInfo>
-        <X509Data><X509SubjectName>...</X509SubjectName><X509Certificate>...</X509Certificate>
-        </X509Data>
         <KeyValue><RSAKeyValue><Modulus>...</Modulus><Exponent>...</Exponent></RSAKeyValue>
         </KeyValue>
+        <X509Data><X509SubjectName>...</X509SubjectName><X509Certificate>...</X509Certificate>
+        </X509Data>
       </KeyInfo>
-      <Object><SignatureProperties><SignatureProperty Target="#sigid">
-        <SigningTime>2026-01-15T09:30:00+07:00</SigningTime>      (optional)
-      </SignatureProperty></SignatureProperties></Object>
+      <Object><SignatureProperties xmlns="" Id="proid"><SignatureProperty Target="#sigid">
+        <SigningTime xmlns="http://example.org/#signatureProperties">2026-01-15T02:30:00Z
+        </SigningTime></SignatureProperty></SignatureProperties></Object>        (optional)
     </Signature>
 
-placed as the last child of ``<ROOT>/Cky`` (declarations) or, when the root has no ``Cky``,
-``<ROOT>/CKy_Dvi`` (the envelope ``Hoso`` and the 04/05/06 forms).
+The ``"xmldsig"`` profile differs in two places only: ``X509Data`` before ``KeyValue``, and
+the signing time as ``Object/SignatureProperties/SignatureProperty/SigningTime`` all in the
+XMLDSig namespace with a Vietnam offset (``2026-01-15T09:30:00+07:00``). Both places lie
+outside ``SignedInfo`` and are removed by the enveloped transform: they change neither the
+digest nor the value, and every spec-conformant verifier accepts either.
+
+The signature is placed as the last child of ``<ROOT>/Cky`` (declarations) or, when the
+root has no ``Cky``, ``<ROOT>/CKy_Dvi`` (the envelope ``Hoso`` and the 04/05/06 forms).
 
 Phase one, :func:`prepare_signature`, writes the complete Signature with an empty
 ``SignatureValue`` and returns the SHA-256 digest of the canonical ``SignedInfo``: the value
 a remote signing provider signs (RSA PKCS#1 v1.5 over a pre-hashed SHA-256 digest). Phase two,
 :func:`apply_signature`, checks the provider's value against the certificate and splices it
 into the prepared bytes; nothing else is re-serialised, so the result is final.
-:func:`verify_signature` checks the profile strictly, the reference digest and the value.
+:func:`verify_signature` checks the profile strictly, the reference digest and the value; it
+accepts both profiles and the signing-time shapes seen in genuine files, and trusts the
+certificate, never the ``X509SubjectName`` text (.NET writes it in its own format, e.g.
+``OID.0.9.2342.19200300.100.1.1=MST:...``: the element is informational).
 
 The template is built here with lxml rather than signxml: signxml drops the placeholder's
 ``Id`` and adds a C14N transform by default, and its verifier rejects an unprefixed
@@ -52,7 +62,10 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -70,12 +83,17 @@ __all__ = [
     "DIGEST_SHA256",
     "DSIG_NS",
     "ENVELOPED",
+    "PROFILES",
     "RSA_SHA256",
     "SIGNATURE_ID",
+    "SIGNATURE_PROFILE",
     "SIGNATURE_SLOTS",
+    "SIGNING_TIME_NS",
     "PreparedSignature",
+    "SignatureProfile",
     "VerifiedSignature",
     "apply_signature",
+    "get_profile",
     "parse_document",
     "prepare_signature",
     "signed_info_digest",
@@ -90,6 +108,48 @@ DIGEST_SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 SIGNATURE_ID = "sigid"
 #: Where the signature goes: ``Cky`` (declarations) first, else ``CKy_Dvi`` (Hoso documents).
 SIGNATURE_SLOTS = ("Cky", "CKy_Dvi")
+#: The namespace of ``SigningTime`` in the I-VAN's files (an example namespace, kept as is).
+SIGNING_TIME_NS = "http://example.org/#signatureProperties"
+#: ``Id`` of the signature properties in the I-VAN's files.
+_PROPERTIES_ID = "proid"
+
+
+@dataclass(frozen=True)
+class SignatureProfile:
+    """The two details on which genuine files and the XMLDSig examples differ.
+
+    Attributes:
+        name: ``"ivan"`` or ``"xmldsig"``.
+        key_value_first: ``KeyInfo`` holds ``KeyValue`` before ``X509Data``.
+        signing_time: ``"ivan"``: ``Object/SignatureProperties[@xmlns=""][@Id="proid"]/
+            SignatureProperty/SigningTime[@xmlns=SIGNING_TIME_NS]`` in UTC with ``Z``;
+            ``"xmldsig"``: the same path in the XMLDSig namespace, Vietnam offset.
+    """
+
+    name: str
+    key_value_first: bool
+    signing_time: Literal["ivan", "xmldsig"]
+
+
+#: Profile name -> profile.
+PROFILES: Mapping[str, SignatureProfile] = MappingProxyType(
+    {
+        "ivan": SignatureProfile("ivan", key_value_first=True, signing_time="ivan"),
+        "xmldsig": SignatureProfile("xmldsig", key_value_first=False, signing_time="xmldsig"),
+    }
+)
+
+#: The one switch: which profile :func:`prepare_signature` writes by default.
+#:
+#: ``"ivan"`` because every genuine signed file in public view has that shape: the
+#: D02-TS-595.xml and TK1-TS-595.xml an I-VAN publishes in its remote-signing service
+#: (signed in 2023 through a NACENCOMM CA2 remote key) and its BHXHDienTu.xml (signed in
+#: 2024 through VNPT SmartCA) all write ``KeyValue`` before ``X509Data`` and the
+#: ``SigningTime`` in ``http://example.org/#signatureProperties`` with a ``Z`` time (the
+#: I-VAN's code builds that ``Object`` as a literal string): that is what VSS receives from
+#: this I-VAN every day. Whether VSS would refuse the ``"xmldsig"`` shape is not public;
+#: both verify with xmlsec1 and with the sandbox gateway. We write the time in real UTC.
+SIGNATURE_PROFILE = "ivan"
 
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
 _VN_TIME = dt.timezone(dt.timedelta(hours=7))
@@ -205,15 +265,54 @@ def _signed_info_c14n(signed_info: etree._Element) -> bytes:
     return etree.tostring(copy, method="c14n", exclusive=False, with_comments=False)
 
 
-def _format_time(moment: dt.datetime) -> str:
+def _format_time(moment: dt.datetime, style: Literal["ivan", "xmldsig"]) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_VN_TIME)
+    if style == "ivan":
+        return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return moment.astimezone(_VN_TIME).replace(microsecond=0).isoformat()
+
+
+def get_profile(name: str | None = None) -> SignatureProfile:
+    """The profile called ``name`` (default :data:`SIGNATURE_PROFILE`).
+
+    Raises:
+        SignatureInvalid: an unknown profile name (the message lists the known ones).
+    """
+    chosen = name or SIGNATURE_PROFILE
+    try:
+        return PROFILES[chosen]
+    except KeyError:
+        known = ", ".join(PROFILES)
+        raise SignatureInvalid(f"unknown signature profile {chosen!r}; known: {known}") from None
+
+
+def _add_signing_time(signature: etree._Element, text: str, profile: SignatureProfile) -> None:
+    obj = etree.SubElement(signature, _q("Object"))
+    if profile.signing_time == "ivan":
+        # Built from text: lxml writes no xmlns="" for an unqualified child of a
+        # default-namespaced parent, a parsed fragment keeps it.
+        fragment = (
+            f'<SignatureProperties xmlns="" Id="{_PROPERTIES_ID}">'
+            f'<SignatureProperty Target="#{SIGNATURE_ID}">'
+            f'<SigningTime xmlns="{SIGNING_TIME_NS}">{text}</SigningTime>'
+            "</SignatureProperty></SignatureProperties>"
+        )
+        obj.append(etree.fromstring(fragment, _parser()))
+        return
+    props = etree.SubElement(obj, _q("SignatureProperties"))
+    prop = etree.SubElement(props, _q("SignatureProperty"))
+    prop.set("Target", f"#{SIGNATURE_ID}")
+    etree.SubElement(prop, _q("SigningTime")).text = text
 
 
 # ------------------------------------------------------------------ phase one
 def prepare_signature(
-    xml: bytes, certificate_der: bytes, *, signing_time: dt.datetime | None = None
+    xml: bytes,
+    certificate_der: bytes,
+    *,
+    signing_time: dt.datetime | None = None,
+    profile: str | None = None,
 ) -> PreparedSignature:
     """Add the complete profile Signature with an empty SignatureValue.
 
@@ -221,6 +320,7 @@ def prepare_signature(
         xml: the unsigned document; its root has a ``Cky`` or ``CKy_Dvi`` child.
         certificate_der: the signer's certificate (DER), written into ``KeyInfo``.
         signing_time: written as ``SigningTime`` (naive means Vietnam time, UTC+7).
+        profile: ``"ivan"`` or ``"xmldsig"``; default :data:`SIGNATURE_PROFILE`.
 
     Returns:
         The prepared document (re-serialised once, UTF-8) and the SignedInfo digest to sign.
@@ -229,6 +329,7 @@ def prepare_signature(
         SignatureInvalid: no signature slot, already signed, or a non-RSA certificate.
         UnsafeXml: the document is not well-formed or has a DOCTYPE.
     """
+    chosen = get_profile(profile)
     cert = _load_certificate(certificate_der)
     public = cert.public_key()
     assert isinstance(public, rsa.RSAPublicKey)
@@ -255,20 +356,18 @@ def prepare_signature(
     etree.SubElement(reference, _q("DigestValue")).text = _b64(reference_digest)
     etree.SubElement(signature, _q("SignatureValue"))
     key_info = etree.SubElement(signature, _q("KeyInfo"))
-    x509_data = etree.SubElement(key_info, _q("X509Data"))
-    etree.SubElement(x509_data, _q("X509SubjectName")).text = cert.subject.rfc4514_string()
-    etree.SubElement(x509_data, _q("X509Certificate")).text = _b64(cert.public_bytes(Encoding.DER))
-    rsa_value = etree.SubElement(etree.SubElement(key_info, _q("KeyValue")), _q("RSAKeyValue"))
+    key_value = etree.Element(_q("KeyValue"))
+    rsa_value = etree.SubElement(key_value, _q("RSAKeyValue"))
     numbers = public.public_numbers()
     etree.SubElement(rsa_value, _q("Modulus")).text = _int_b64(numbers.n)
     etree.SubElement(rsa_value, _q("Exponent")).text = _int_b64(numbers.e)
+    x509_data = etree.Element(_q("X509Data"))
+    etree.SubElement(x509_data, _q("X509SubjectName")).text = cert.subject.rfc4514_string()
+    etree.SubElement(x509_data, _q("X509Certificate")).text = _b64(cert.public_bytes(Encoding.DER))
+    for part in (key_value, x509_data) if chosen.key_value_first else (x509_data, key_value):
+        key_info.append(part)
     if signing_time is not None:
-        props = etree.SubElement(
-            etree.SubElement(signature, _q("Object")), _q("SignatureProperties")
-        )
-        prop = etree.SubElement(props, _q("SignatureProperty"))
-        prop.set("Target", f"#{SIGNATURE_ID}")
-        etree.SubElement(prop, _q("SigningTime")).text = _format_time(signing_time)
+        _add_signing_time(signature, _format_time(signing_time, chosen.signing_time), chosen)
 
     prepared = _XML_DECLARATION + etree.tostring(tree, encoding="UTF-8")
     digest = hashlib.sha256(_signed_info_c14n(signed_info)).digest()
@@ -287,8 +386,10 @@ class _Parsed:
     signing_time: dt.datetime | None
 
 
-def _children(el: etree._Element, *allowed: str) -> list[etree._Element]:
-    """Element children of ``el``; anything but whitespace or allowed dsig elements is refused."""
+def _children(
+    el: etree._Element, *allowed: str, namespaces: tuple[str | None, ...] = (DSIG_NS,)
+) -> list[etree._Element]:
+    """Element children of ``el``; anything but whitespace or allowed elements is refused."""
     if (el.text or "").strip():
         raise SignatureInvalid(f"<{etree.QName(el).localname}> holds unexpected text")
     out: list[etree._Element] = []
@@ -298,7 +399,7 @@ def _children(el: etree._Element, *allowed: str) -> list[etree._Element]:
                 f"<{etree.QName(el).localname}> holds a comment or processing instruction"
             )
         qname = etree.QName(child)
-        if qname.namespace != DSIG_NS or qname.localname not in allowed:
+        if qname.namespace not in namespaces or qname.localname not in allowed:
             raise SignatureInvalid(
                 f"unexpected <{qname.localname}> in <{etree.QName(el).localname}>"
             )
@@ -354,7 +455,18 @@ def _check_profile(data: bytes) -> _Parsed:
     _attrs(signature, {"Id": SIGNATURE_ID})
     _refuse_inherited_xml_attributes(slot)
 
-    parts = _children(signature, "SignedInfo", "SignatureValue", "KeyInfo", "Object")
+    # The Object may come without namespace: VNPT SmartCA's signer writes <Object xmlns="">.
+    parts = _children(
+        signature,
+        "SignedInfo",
+        "SignatureValue",
+        "KeyInfo",
+        "Object",
+        namespaces=(DSIG_NS, None),
+    )
+    for part in parts:
+        if etree.QName(part).namespace is None and etree.QName(part).localname != "Object":
+            raise SignatureInvalid(f"<{part.tag}> must be in the XMLDSig namespace")
     names = _names(parts)
     if names not in (
         ["SignedInfo", "SignatureValue", "KeyInfo"],
@@ -422,9 +534,13 @@ def _key_info(key_info: etree._Element) -> x509.Certificate:
     public = certificate.public_key()
     assert isinstance(public, rsa.RSAPublicKey)
     if "X509SubjectName" in data_names:
-        subject = (data[data_names.index("X509SubjectName")].text or "").strip()
-        if subject != certificate.subject.rfc4514_string():
-            raise SignatureInvalid("X509SubjectName does not match the certificate's subject")
+        # Informational: .NET writes the subject its own way ("CN=..., O=...,
+        # OID.0.9.2342.19200300.100.1.1=MST:..."), others as RFC 4514. The certificate
+        # is what is trusted, so the text is only required to be text.
+        subject_name = data[data_names.index("X509SubjectName")]
+        _attrs(subject_name, {})
+        if len(subject_name):
+            raise SignatureInvalid("X509SubjectName must hold text only")
     if "KeyValue" in names:
         key_value = items[names.index("KeyValue")]
         _attrs(key_value, {})
@@ -442,19 +558,45 @@ def _key_info(key_info: etree._Element) -> x509.Certificate:
     return certificate
 
 
+def _id_only(el: etree._Element) -> None:
+    """No attributes, or only an ``Id`` (the I-VAN's files name their properties)."""
+    got = {str(k) for k in el.attrib}
+    if got - {"Id"}:
+        raise SignatureInvalid(
+            f"<{etree.QName(el).localname}> attributes {sorted(got)}: only Id is allowed"
+        )
+
+
 def _signing_time(obj: etree._Element) -> dt.datetime:
-    _attrs(obj, {})
-    props = _children(obj, "SignatureProperties")
-    if len(props) != 1:
-        raise SignatureInvalid("Object must hold one SignatureProperties")
-    _attrs(props[0], {})
-    prop = _children(props[0], "SignatureProperty")
+    """The SigningTime in one of the shapes genuine files use.
+
+    ``Object/SignatureProperties/SignatureProperty/SigningTime`` all in the XMLDSig
+    namespace (the ``"xmldsig"`` profile); the same with ``SignatureProperties`` and
+    ``SignatureProperty`` in no namespace and ``SigningTime`` in
+    :data:`SIGNING_TIME_NS` (the ``"ivan"`` profile, the I-VAN's declarations); or
+    ``Object`` itself in no namespace holding ``SignatureProperty`` directly (the
+    I-VAN's envelope signed through VNPT SmartCA).
+    """
+    _id_only(obj)
+    inner: str | None
+    if etree.QName(obj).namespace == DSIG_NS:
+        props = _children(obj, "SignatureProperties", namespaces=(DSIG_NS, None))
+        if len(props) != 1:
+            raise SignatureInvalid("Object must hold one SignatureProperties")
+        _id_only(props[0])
+        inner = etree.QName(props[0]).namespace
+        prop = _children(props[0], "SignatureProperty", namespaces=(inner,))
+    else:
+        inner = None
+        prop = _children(obj, "SignatureProperty", namespaces=(None,))
     if len(prop) != 1:
         raise SignatureInvalid("SignatureProperties must hold one SignatureProperty")
     _attrs(prop[0], {"Target": f"#{SIGNATURE_ID}"})
-    times = _children(prop[0], "SigningTime")
+    time_ns = DSIG_NS if inner == DSIG_NS else SIGNING_TIME_NS
+    times = _children(prop[0], "SigningTime", namespaces=(time_ns,))
     if len(times) != 1 or len(times[0]):
         raise SignatureInvalid("SignatureProperty must hold one SigningTime")
+    _id_only(times[0])
     try:
         moment = dt.datetime.fromisoformat((times[0].text or "").strip())
     except ValueError as exc:

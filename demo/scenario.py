@@ -15,7 +15,14 @@ from typing import Any, Literal
 
 from pydantic import SecretStr
 
-from bhxh.declarations import TK1Row, build_d02ts, build_tk1ts, read_workers_csv, write_demo_csv
+from bhxh.declarations import (
+    TK1Row,
+    WorkerRow,
+    build_d02ts,
+    build_tk1ts,
+    read_workers_csv,
+    write_demo_csv,
+)
 from bhxh.inbox import write_dossier
 from bhxh.models import UnitInfo
 from blocks import BhxhGatewayCredentials, BhxhUnit, MisaESignCredentials
@@ -69,6 +76,31 @@ class DemoUnit:
             c for c in self.certificates if c.tax_code == self.unit.tax_code and c.ca == "misa"
             and c.variant == "valid" and c.key_status == "ACTIVE"
         )  # fmt: skip
+
+
+def _tk1_row(worker: WorkerRow) -> TK1Row:
+    """A TK1-TS row for a worker of the demo CSV: Hà Nội codes (province 01, commune 00004
+    of district 001), the hospital 01/010, as the real files write codes."""
+    return TK1Row(
+        HoTen=worker.HoTen,
+        NgaySinh=worker.NgaySinh or "01/01/1990",
+        GioiTinh=worker.GioiTinh or "1",
+        QuocTich="VN",
+        DanToc="01",
+        Matinh_KS="01",
+        Mahuyen_KS="001",
+        Maxa_KS="00004",
+        Diachi_NN="Số 1 Phố Thử, Phường Thử Nghiệm, Hà Nội",
+        Matinh_NN="01",
+        Mahuyen_NN="001",
+        Maxa_NN="00004",
+        MasoBHXH=worker.MasoBHXH,
+        Dienthoai_LH="0900000000",
+        CMND=worker.CMND,
+        MaTinhBenhVien="01",
+        MaBenhVien="010",
+        Noidung_Thaydoi="Tăng mới",
+    )
 
 
 def _unit(code: str, tax: str, name: str, agency: str = "07906") -> UnitInfo:
@@ -323,8 +355,14 @@ class Scenario:
         with_tk1: bool = True,
         with_pdf: bool = False,
     ) -> list[Path]:
-        """600 dossiers built from CSV (an HR export) for every unit; with ``with_pdf``,
-        each carries a labour contract as a PDF attachment (signed in round 1)."""
+        """600 dossiers built from CSV (an HR export) for every unit.
+
+        The D02-TS and TK1-TS have the real files' shape (the catalogue's layouts): the
+        D02-TS rows come from the CSV, the TK1-TS registers the first two workers with
+        birth-place, address and hospital codes (invented people, real code formats). With
+        ``with_pdf``, each dossier carries a labour contract as a PDF attachment (signed in
+        round 1).
+        """
         inbox = self.data_dir / "inbox"
         csv_dir = self.data_dir / "csv"
         folders = []
@@ -336,11 +374,7 @@ class Scenario:
                 rows = read_workers_csv(csv)
                 declarations = {"D02-TS-595.xml": build_d02ts(u.unit, period, rows)}
                 if with_tk1:
-                    tk1 = [
-                        TK1Row(HoTen=r.HoTen, NgaySinh=r.NgaySinh or "01/01/1990",
-                               GioiTinh=r.GioiTinh or "1", MasoBHXH=r.MasoBHXH, CMND=r.CMND)
-                        for r in rows[:2]
-                    ]  # fmt: skip
+                    tk1 = [_tk1_row(r) for r in rows[:2]]
                     declarations["TK1-TS-595.xml"] = build_tk1ts(u.unit, period, tk1)
                 attachments = (
                     {
@@ -363,6 +397,7 @@ class Scenario:
                         declarations,
                         attachments,
                         name=f"Báo tăng lao động {period} ({d + 1})",
+                        tax_code=u.unit.tax_code,
                     )
                 )
         return folders

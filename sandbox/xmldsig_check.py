@@ -11,7 +11,8 @@ What it accepts, and nothing else (the BHXH profile):
 * ``SignedInfo`` with inclusive C14N 1.0 (no comments), ``rsa-sha256`` and exactly one
   ``Reference URI=""`` whose only transform is ``enveloped-signature``, digest SHA-256;
 * ``KeyInfo/X509Data`` with exactly one ``X509Certificate``;
-* an optional ``Object/SignatureProperties/SignatureProperty/SigningTime``.
+* an optional ``SigningTime`` inside an ``Object``, in the XMLDSig namespace or, as the
+  I-VANs' .NET signers write it, in ``http://example.org/#signatureProperties``.
 
 The digest is computed over the inclusive C14N (without comments) of a re-parsed copy of
 the document with the ``Signature`` element removed (the enveloped transform); the
@@ -62,6 +63,8 @@ C14N10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+#: Where the I-VANs' signers put ``SigningTime`` (an example namespace, used as is).
+SIGNING_TIME_NS = "http://example.org/#signatureProperties"
 
 #: Vietnam's time zone, assumed for a SigningTime without an offset.
 _VN = dt.timezone(dt.timedelta(hours=7))
@@ -222,7 +225,7 @@ def _c14n_subset(el: etree._Element) -> bytes:
 
 
 def _signing_time(signature: etree._Element) -> dt.datetime | None:
-    for el in signature.iter(_q("SigningTime"), "SigningTime"):
+    for el in signature.iter(_q("SigningTime"), f"{{{SIGNING_TIME_NS}}}SigningTime", "SigningTime"):
         text = (el.text or "").strip()
         try:
             value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))

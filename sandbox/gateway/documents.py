@@ -1,9 +1,15 @@
 """Reading and checking what a unit submits: envelopes (``BHXHDienTu.xml``) and 04/05/06
 registration forms, including every signature inside them.
 
-The checks that need no gateway state live here (structure, files, catalogue, signatures,
-certificate trust and identity); the ones that need the registry (unit state, registered
-certificate) live in :mod:`sandbox.gateway.core`.
+The checks that need no gateway state live here (structure, files, catalogue, the content
+model of each declaration, signatures, certificate trust and identity); the ones that need
+the registry (unit state, registered certificate) live in :mod:`sandbox.gateway.core`.
+
+A declaration carries no unit header (the real files have none): the unit is the
+envelope's, and each declaration's signature must be by a certificate of the envelope's
+``MaSoThue``. Its content is checked against the form's layout, read as plain data from
+the catalogue (``bhxh.catalogue.FORM_LAYOUTS``): the elements in order, none unknown,
+every required one present and, for a value, not empty.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Literal
 from cryptography import x509
 from lxml import etree
 
-from bhxh.catalogue import ATTACHMENT_FORM, PROCEDURES
+from bhxh.catalogue import ATTACHMENT_FORM, FORM_LAYOUTS, PROCEDURES, FieldSpec
 from sandbox import pki as test_pki
 from sandbox.gateway import messages as m
 from sandbox.gateway.config import TrustConfig
@@ -64,7 +70,8 @@ _ENVELOPE_FIELDS = (
     "CKy_Dvi",
 )
 _FILE_FIELDS = ("MaToKhai", "MoTaToKhai", "TenFile", "LoaiFile", "DoDaiFile", "NoiDungFile")
-_DECLARATION_FIELDS = ("KyKeKhai", "TenDonVi", "MaDonVi", "MaSoThue", "CoQuanQuanLy", "Cky")
+_PERIOD_DIGITS = 7  # MM/yyyy
+_VN = dt.timezone(dt.timedelta(hours=7))  # Vietnam: UTC+7, no daylight saving
 _REGISTRATION_FIELDS = (
     "NoiDung/MaToKhai",
     "NoiDung/MaThuTuc",
@@ -167,11 +174,14 @@ class Trust:
         at = signing_time or now
         oldest = now - dt.timedelta(days=self._config.max_signing_age_days)
         if signing_time is not None and not (oldest <= signing_time <= now + _CLOCK_SKEW):
-            raise m.SIGNING_TIME(document=document, at=signing_time.isoformat())
+            # Times a person reads are Vietnam's, whatever zone the signer wrote.
+            raise m.SIGNING_TIME(document=document, at=signing_time.astimezone(_VN).isoformat())
         problems = self.problems(cert, at)
         if any(p.startswith(("expired", "not yet valid")) for p in problems):
             raise m.CERTIFICATE_EXPIRED(
-                document=document, at=at.isoformat(timespec="seconds"), serial=serial
+                document=document,
+                at=at.astimezone(_VN).isoformat(timespec="seconds"),
+                serial=serial,
             )
         if any(p.startswith("revoked") for p in problems):
             raise m.CERTIFICATE_REVOKED(document=document, serial=serial)
@@ -254,6 +264,7 @@ def inspect_envelope(
     if procedure.kind != "business":
         raise m.WRONG_KIND(procedure=code, expected="registration", actual="envelope")
     tax_code = _text(root, "NoiDung/ThongTinDonVi/MaSoThue")
+    _check_period(_text(root, "NoiDung/ThongTinHoSo/KyKeKhai"), now)
 
     files = root.findall("NoiDung/ThongTinHoSo/ToKhais/FileToKhai")
     declared_count = _text(root, "NoiDung/ThongTinHoSo/SoLuongFile")
@@ -314,6 +325,88 @@ def inspect_envelope(
     )
 
 
+def _check_period(period: str, now: dt.datetime) -> None:
+    """KyKeKhai is MM/yyyy and not later than the current month in Vietnam."""
+    month, _, year = period.partition("/")
+    if not (
+        len(period) == _PERIOD_DIGITS
+        and month.isdigit()
+        and year.isdigit()
+        and 1 <= int(month) <= 12
+    ):
+        raise m.PERIOD_FORMAT(period=period, document=ENVELOPE_NAME)
+    here = now.astimezone(_VN)
+    if (int(year), int(month)) > (here.year, here.month):
+        raise m.PERIOD_FUTURE(
+            period=period, document=ENVELOPE_NAME, current=f"{here.month:02d}/{here.year}"
+        )
+
+
+class _Shape:
+    """Walks one declaration against its layout; the first problem is the refusal."""
+
+    def __init__(self, filename: str, form: str, row_path: str) -> None:
+        self.filename = filename
+        self.form = form
+        self.row_path = row_path
+        self.rows = 0
+
+    def walk(self, el: etree._Element, spec: FieldSpec, where: str, path: str) -> None:
+        order = {c.name: i for i, c in enumerate(spec.children)}
+        last = -1
+        present: set[str] = set()
+        for child in el:
+            if not isinstance(child.tag, str):
+                continue
+            name = child.tag
+            if name not in order:
+                raise m.DECLARATION_UNKNOWN(
+                    name=self.filename, where=where, field=name, form=self.form
+                )
+            index = order[name]
+            child_spec = spec.children[index]
+            if index < last:
+                raise m.DECLARATION_ORDER(
+                    name=self.filename,
+                    where=where,
+                    field=name,
+                    before=spec.children[last].name,
+                )
+            if index == last and not child_spec.repeated:
+                raise m.DECLARATION_DUPLICATE(name=self.filename, where=where, field=name)
+            last = index
+            present.add(name)
+            child_path = f"{path}/{name}" if path else name
+            if child_spec.kind == "group" and child_spec.children:
+                if child_path == self.row_path:
+                    self.rows += 1
+                    child_where = f"dòng {self.rows}"
+                else:
+                    child_where = f"{where}/{name}" if path else f"<{name}>"
+                self.walk(child, child_spec, child_where, child_path)
+            elif (
+                child_spec.required
+                and child_spec.kind != "group"
+                and not (child.text or "").strip()
+            ):
+                raise m.DECLARATION_REQUIRED(name=self.filename, where=where, field=name)
+        for child_spec in spec.children:
+            if child_spec.required and child_spec.name not in present:
+                raise m.DECLARATION_REQUIRED(name=self.filename, where=where, field=child_spec.name)
+
+
+def _check_shape(root: etree._Element, form: str, filename: str) -> None:
+    layout = FORM_LAYOUTS.get(form)
+    if layout is None:  # forms without a layout in the catalogue: only the signature slot
+        if root.find("Cky") is None:
+            raise m.FIELD_MISSING(document=filename, path=f"{form}/Cky")
+        return
+    shape = _Shape(filename, form, layout.row_path)
+    shape.walk(root, FieldSpec(form, "group", children=layout.top), f"thẻ gốc <{form}>", "")
+    if shape.rows == 0:
+        raise m.DECLARATION_NO_ROWS(name=filename, path=layout.row_path)
+
+
 def _inspect_declaration(
     content: bytes,
     form: str,
@@ -328,11 +421,14 @@ def _inspect_declaration(
     root = tree.getroot()
     if root.tag != form:
         raise m.DECLARATION_ROOT(name=filename, actual=root.tag, form=form)
-    _require(root, filename, _DECLARATION_FIELDS)
-    declared = _text(root, "MaSoThue")
-    if declared != tax_code:
-        raise m.DECLARATION_TAX_CODE(name=filename, declared=declared, expected=tax_code)
-    return _verify(tree, filename, (form, "Cky"), trust, now, tax_code)
+    signer = _verify(tree, filename, (form, "Cky"), trust, now, tax_code)
+    # The content model is checked on the signed document without its Signature.
+    slot = root.find("Cky")
+    if slot is not None:
+        for signature in list(slot):
+            slot.remove(signature)
+    _check_shape(root, form, filename)
+    return signer
 
 
 # ------------------------------------------------------------------- registration forms

@@ -1,8 +1,10 @@
 """Every refusal the sandbox gateway answers, in one place: (code, exact message).
 
 Tests assert these texts. The form-fit and catalogue texts are the ones I-VANs return
-("Thủ tục {X} thiếu tờ khai {Y}", "Code 1: Thông tin không map được theo danh mục"); the
-others follow the same style and name the document, field, unit or certificate at fault.
+("Thủ tục {X} thiếu tờ khai {Y}", "Code 1: Thông tin không map được theo danh mục"), a
+required field left empty says what the VSS portal says ("Không được để trống"); the
+others follow the same style and name the document, row, field, unit or certificate at
+fault.
 """
 
 from __future__ import annotations
@@ -18,8 +20,12 @@ __all__ = [
     "CERTIFICATE_REVOKED",
     "CERTIFICATE_UNTRUSTED",
     "CONFLICT",
+    "DECLARATION_DUPLICATE",
+    "DECLARATION_NO_ROWS",
+    "DECLARATION_ORDER",
+    "DECLARATION_REQUIRED",
     "DECLARATION_ROOT",
-    "DECLARATION_TAX_CODE",
+    "DECLARATION_UNKNOWN",
     "FIELD_MISSING",
     "FILE_BASE64",
     "FILE_COUNT",
@@ -31,6 +37,8 @@ __all__ = [
     "FORM_NOT_ALLOWED",
     "IVAN_MISMATCH",
     "IVAN_UNKNOWN",
+    "PERIOD_FORMAT",
+    "PERIOD_FUTURE",
     "ROOT",
     "SIGNATURE_INVALID",
     "SIGNING_TIME",
@@ -95,8 +103,29 @@ WRONG_KIND = Message(
 DECLARATION_ROOT = Message(
     "declaration_root", "Tệp {name}: thẻ gốc <{actual}> khác MaToKhai {form}"
 )
-DECLARATION_TAX_CODE = Message(
-    "declaration_tax_code", "Tệp {name}: MaSoThue ({declared}) khác MaSoThue của hồ sơ ({expected})"
+PERIOD_FORMAT = Message(
+    "period_format", "KyKeKhai ({period}) của {document} không đúng định dạng MM/yyyy"
+)
+PERIOD_FUTURE = Message(
+    "period_future", "KyKeKhai {period} của {document} là kỳ tương lai (tháng hiện tại {current})"
+)
+
+# --- declarations inside the envelope (their content model, from the catalogue) ------
+DECLARATION_UNKNOWN = Message(
+    "declaration_unknown_field", "Tệp {name}, {where}: thẻ <{field}> không có trong mẫu {form}"
+)
+DECLARATION_ORDER = Message(
+    "declaration_field_order",
+    "Tệp {name}, {where}: trường {field} sai thứ tự, phải đứng trước {before}",
+)
+DECLARATION_DUPLICATE = Message(
+    "declaration_field_twice", "Tệp {name}, {where}: trường {field} xuất hiện hai lần"
+)
+DECLARATION_REQUIRED = Message(
+    "declaration_field_required", "Tệp {name}, {where}: {field} Không được để trống"
+)
+DECLARATION_NO_ROWS = Message(
+    "declaration_no_rows", "Tệp {name}: không có dòng dữ liệu nào ({path})"
 )
 
 # --- registration forms ---------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Fixtures for the dossier input side: a unit, a fixed 'today', builders of dossiers."""
+"""Fixtures for the dossier input side: a unit, a fixed 'today', builders of dossiers
+(hand-written declarations live in input_support)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from bhxh.models import Attachment, Declaration, Dossier, UnitInfo
 
 PERIOD = "01/2026"
 TODAY = dt.date(2026, 2, 10)
-
 MakeDossier = Callable[..., Dossier]
 
 

@@ -57,6 +57,7 @@ def test_written_dossiers_load_sorted_and_validate(
         {"D02-TS-595.xml": demo},
         {"hop-dong.pdf": b"%PDF-1.7 invented"},
         name="Báo tăng tháng 1",
+        tax_code="0101234567",
     )
     write_dossier(inbox, "TZ1234A", "01/2026", "01-bao-tang", "600", {"D02-TS-595.xml": d02})
     dossiers = load_dossiers(inbox, unit, "01/2026")
@@ -74,6 +75,9 @@ def test_written_dossiers_load_sorted_and_validate(
         "procedure": "600",
         "name": "Báo tăng tháng 1",
         "attachments": ["hop-dong.pdf"],
+        "unit": "TZ1234A",
+        "tax_code": "0101234567",
+        "period": "01/2026",
     }
     for dossier in dossiers:
         validate_dossier(dossier, today=today)
@@ -106,6 +110,36 @@ def test_manifest_that_is_not_json(folder: Path, unit: UnitInfo, inbox: Path) ->
     (folder / "manifest.json").write_text("procedure: 600")
     with pytest.raises(DossierInvalid, match=r"manifest\.json: not valid UTF-8 JSON"):
         load_dossiers(inbox, unit, "01/2026")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("unit", "ZZ9999Z", "the unit's code (folder TZ1234A/) 'TZ1234A'"),
+        ("tax_code", "0309999999", "the unit's tax code '0101234567'"),
+        ("period", "12/2025", "the period of the folder 01-2026/ '01/2026'"),
+    ],
+)
+def test_a_manifest_naming_another_unit_or_period_is_refused(
+    folder: Path, unit: UnitInfo, inbox: Path, key: str, value: str, expected: str
+) -> None:
+    set_manifest(folder, {"procedure": "600", key: value})
+    with pytest.raises(DossierInvalid) as exc:
+        load_dossiers(inbox, unit, "01/2026")
+    assert str(exc.value) == (
+        f"unit TZ1234A, period 01/2026, dossier 01-bao-tang, file manifest.json, field {key}: "
+        f"{value!r} does not match {expected}"
+    )
+
+
+def test_a_manifest_naming_its_own_unit_and_period_loads(
+    folder: Path, unit: UnitInfo, inbox: Path
+) -> None:
+    set_manifest(
+        folder,
+        {"procedure": "600", "unit": "TZ1234A", "tax_code": "0101234567", "period": "01/2026"},
+    )
+    assert [d.name for d in load_dossiers(inbox, unit, "01/2026")] == ["01-bao-tang"]
 
 
 def test_manifest_with_an_unknown_key(folder: Path, unit: UnitInfo, inbox: Path) -> None:

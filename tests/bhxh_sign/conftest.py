@@ -48,24 +48,48 @@ def unit() -> UnitInfo:
 
 
 def build_d02(workers: int = 3, period: str = "01/2026") -> bytes:
-    """A D02-TS declaration as B1's builder makes it (invented workers)."""
+    """A D02-TS with the real files' shape (no unit header; invented workers), written by
+    hand so the signing tests do not depend on the builders."""
+    empty_dates = "".join(
+        f"<{name}/>"
+        for name in [
+            "Vtvl_nql_tungay",
+            "Vtvl_nql_denngay",
+            "Vtvl_cmktbc_tungay",
+            "Vtvl_cmktbc_denngay",
+            "Vtvl_cmktbt_tungay",
+            "Vtvl_cmktbt_denngay",
+            "Vtvl_khac_tungay",
+            "Vtvl_khac_denngay",
+            "Nndh_tungay",
+            "Nndh_denngay",
+            "Hdld_tungay",
+            "Hdld_xdth_tungay",
+            "Hdld_xdth_denngay",
+            "Hdld_khac_tungay",
+            "Hdld_khac_denngay",
+        ]
+    )
     rows = []
     for i in range(1, workers + 1):
         rows.append(
             "<LaoDong>"
             f"<STT>{i}</STT><HoTen>{escape(f'Nguyễn Văn Thử {i}')}</HoTen>"
             f"<MasoBHXH>{7900000000 + i}</MasoBHXH><ChucVu>Nhân viên &amp; kỹ thuật</ChucVu>"
-            f"<TienLuong>{5_000_000 + i}</TienLuong><PhuCapCV>0</PhuCapCV>"
-            "<TuThang>01/2026</TuThang><DenThang>01/2026</DenThang><Ghichu></Ghichu>"
-            "<PA>TM</PA><TyleDong>32</TyleDong><NgaySinh>01/01/1990</NgaySinh>"
-            "<GioiTinh>1</GioiTinh><CMND>001090000001</CMND><MavungLTT>1</MavungLTT>"
+            f"<NoiLamViec/><TienLuong>{5_000_000 + i}</TienLuong><PhuCapCV>0</PhuCapCV>"
+            "<PhuCapTNVK>0</PhuCapTNVK><PhuCapTNNghe>0</PhuCapTNNghe>"
+            "<PhuCapLuong>0</PhuCapLuong><PhuCapBosung>0</PhuCapBosung>"
+            f"<TuThang>{period}</TuThang><DenThang/><Ghichu/><PA>TM</PA>"
+            "<TyleDong>32.0</TyleDong><TinhLai>0</TinhLai><DaCoSo>1</DaCoSo><MucHuong/>"
+            f"<MaPhongBan/><MavungSS/><MavungLTT>01</MavungLTT><ID>{7900000000 + i}</ID>"
+            "<Loai>1</Loai><CoGiamChet>0</CoGiamChet><NgayChet/><NgaySinh>01/01/1990</NgaySinh>"
+            f"<GioiTinh>1</GioiTinh><CMND>001090{i:06d}</CMND>{empty_dates}"
             "</LaoDong>"
         )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
-        f"<D02-TS><KyKeKhai>{period}</KyKeKhai><TenDonVi>{escape(UNIT_NAME)}</TenDonVi>"
-        f"<MaDonVi>TZ9876B</MaDonVi><MaSoThue>{TAX_CODE}</MaSoThue>"
-        "<CoQuanQuanLy>07906</CoQuanQuanLy>"
+        "<D02-TS><ThongTinKhac><SoToBiaSoBHXH>0</SoToBiaSoBHXH><SoToRoiSoBHXH>0"
+        "</SoToRoiSoBHXH><SoTheBHYT>0</SoTheBHYT></ThongTinKhac>"
         f"<NoiDung>{''.join(rows)}</NoiDung><Cky/></D02-TS>"
     ).encode()
 

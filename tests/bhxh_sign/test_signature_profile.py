@@ -17,11 +17,14 @@ from bhxh.signature import (
     DSIG_NS,
     ENVELOPED,
     RSA_SHA256,
+    SIGNATURE_PROFILE,
+    SIGNING_TIME_NS,
+    apply_signature,
     prepare_signature,
     signed_info_digest,
     verify_signature,
 )
-from sandbox.pki import IssuedCertificate
+from sandbox.pki import IssuedCertificate, sign_digest
 
 NS = {"d": DSIG_NS}
 
@@ -101,13 +104,20 @@ def test_reference_has_only_the_enveloped_transform_and_sha256(
     assert len(base64.b64decode(reference[2].text or "")) == 32
 
 
+@pytest.mark.parametrize(
+    ("profile", "order"),
+    [("ivan", ["KeyValue", "X509Data"]), ("xmldsig", ["X509Data", "KeyValue"])],
+)
 def test_key_info_holds_subject_certificate_and_rsa_key_value(
-    d02: bytes, remote_sign: Callable[[bytes], bytes], issued: IssuedCertificate
+    d02: bytes, issued: IssuedCertificate, profile: str, order: list[str]
 ) -> None:
-    key_info = _signature(remote_sign(d02)).find("d:KeyInfo", NS)
+    key_info = _signature(prepare_signature(d02, issued.der, profile=profile).xml).find(
+        "d:KeyInfo", NS
+    )
     assert key_info is not None
-    assert [_local(c) for c in key_info] == ["X509Data", "KeyValue"]
-    x509_data = key_info[0]
+    assert [_local(c) for c in key_info] == order
+    x509_data = key_info.find("d:X509Data", NS)
+    assert x509_data is not None
     assert [_local(c) for c in x509_data] == ["X509SubjectName", "X509Certificate"]
     cert = issued.certificate
     assert x509_data[0].text == cert.subject.rfc4514_string()
@@ -121,16 +131,105 @@ def test_key_info_holds_subject_certificate_and_rsa_key_value(
     assert (modulus, exponent) == (numbers.n, numbers.e)
 
 
-def test_signing_time_sits_in_a_signature_property_targeting_sigid(
+def test_the_default_profile_is_the_ivans_shape(d02: bytes, issued: IssuedCertificate) -> None:
+    assert SIGNATURE_PROFILE == "ivan"
+    default = prepare_signature(d02, issued.der, signing_time=dt.datetime(2026, 2, 10, 8, 15))
+    assert (
+        default.xml
+        == prepare_signature(
+            d02, issued.der, signing_time=dt.datetime(2026, 2, 10, 8, 15), profile="ivan"
+        ).xml
+    )
+
+
+def test_ivan_signing_time_is_utc_in_the_example_namespace(
     d02: bytes, issued: IssuedCertificate
 ) -> None:
     moment = dt.datetime(2026, 2, 10, 8, 15, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
-    prepared = prepare_signature(d02, issued.der, signing_time=moment)
+    prepared = prepare_signature(d02, issued.der, signing_time=moment, profile="ivan")
+    assert (
+        b'<Object><SignatureProperties xmlns="" Id="proid"><SignatureProperty Target="#sigid">'
+        b'<SigningTime xmlns="http://example.org/#signatureProperties">2026-02-10T01:15:00Z'
+        b"</SigningTime></SignatureProperty></SignatureProperties></Object></Signature>"
+    ) in prepared.xml
+    sig = _signature(prepared.xml)
+    props = sig.find("d:Object/SignatureProperties", NS)
+    assert props is not None and etree.QName(props).namespace is None
+    signed = apply_signature(prepared.xml, sign_digest(issued.private_key, prepared.digest))
+    assert verify_signature(signed).signing_time == moment
+    assert SIGNING_TIME_NS == "http://example.org/#signatureProperties"
+
+
+def test_xmldsig_signing_time_sits_in_a_signature_property_targeting_sigid(
+    d02: bytes, issued: IssuedCertificate
+) -> None:
+    moment = dt.datetime(2026, 2, 10, 8, 15, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    prepared = prepare_signature(d02, issued.der, signing_time=moment, profile="xmldsig")
     sig = _signature(prepared.xml)
     assert [_local(c) for c in sig] == ["SignedInfo", "SignatureValue", "KeyInfo", "Object"]
     prop = sig.find("d:Object/d:SignatureProperties/d:SignatureProperty", NS)
     assert prop is not None and dict(prop.attrib) == {"Target": "#sigid"}
     assert prop.findtext("d:SigningTime", None, NS) == "2026-02-10T08:15:00+07:00"
+
+
+def test_the_profile_changes_nothing_that_is_signed(d02: bytes, issued: IssuedCertificate) -> None:
+    moment = dt.datetime(2026, 2, 10, 8, 15)
+    ivan = prepare_signature(d02, issued.der, signing_time=moment, profile="ivan")
+    w3c = prepare_signature(d02, issued.der, signing_time=moment, profile="xmldsig")
+    assert ivan.digest == w3c.digest and ivan.xml != w3c.xml
+
+
+def test_an_unknown_profile_is_refused(d02: bytes, issued: IssuedCertificate) -> None:
+    with pytest.raises(SignatureInvalid, match="unknown signature profile 'dotnet'; known: ivan"):
+        prepare_signature(d02, issued.der, profile="dotnet")
+
+
+def _dotnet_subject(signed: bytes) -> bytes:
+    """The X509SubjectName rewritten as .NET writes it (X500DistinguishedName.Name)."""
+    start = signed.index(b"<X509SubjectName>") + len(b"<X509SubjectName>")
+    end = signed.index(b"</X509SubjectName>")
+    dotnet = (
+        "C=VN, S=Hà Nội, L=Cầu Giấy, CN=Công ty TNHH Hoa Sen Thử Nghiệm, "
+        "OID.0.9.2342.19200300.100.1.1=MST:0109876543"
+    )
+    return signed[:start] + dotnet.encode() + signed[end:]
+
+
+def test_a_subject_name_written_the_dotnet_way_is_accepted(
+    d02: bytes,
+    issued: IssuedCertificate,
+    remote_sign: Callable[[bytes], bytes],
+    xmlsec_verify: Callable[[bytes], bool],
+) -> None:
+    signed = _dotnet_subject(remote_sign(d02))
+    assert b"OID.0.9.2342.19200300.100.1.1=MST:" in signed
+    # The subject name sits outside SignedInfo: the signature is still the signer's.
+    assert verify_signature(signed).certificate == issued.certificate
+    assert xmlsec_verify(signed)
+
+
+def test_a_subject_name_naming_someone_else_changes_nothing_trusted(
+    d02: bytes, issued: IssuedCertificate, remote_sign: Callable[[bytes], bytes]
+) -> None:
+    signed = remote_sign(d02).replace(b"UID=MST:0109876543", b"UID=MST:0300000000", 1)
+    verified = verify_signature(signed)
+    assert "MST:0109876543" in verified.certificate.subject.rfc4514_string()
+
+
+def test_an_object_without_namespace_as_vnpt_writes_it_is_accepted(
+    d02: bytes, issued: IssuedCertificate
+) -> None:
+    prepared = prepare_signature(d02, issued.der)
+    value = sign_digest(issued.private_key, prepared.digest)
+    signed = apply_signature(prepared.xml, value)
+    vnpt = signed.replace(
+        b"</KeyInfo></Signature>",
+        b'</KeyInfo><Object Id="proid" xmlns=""><SignatureProperty Target="#sigid">'
+        b'<SigningTime xmlns="http://example.org/#signatureProperties">2026-02-10T01:15:00Z'
+        b"</SigningTime></SignatureProperty></Object></Signature>",
+    )
+    assert vnpt != signed
+    assert verify_signature(vnpt).signing_time == dt.datetime(2026, 2, 10, 1, 15, tzinfo=dt.UTC)
 
 
 def test_prepared_document_has_empty_signature_value_and_its_digest(

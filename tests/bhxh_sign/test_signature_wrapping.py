@@ -151,7 +151,7 @@ def test_a_second_certificate_in_x509_data_is_refused(signed_tree: etree._Elemen
 
 
 def test_changed_content_fails_the_reference_digest(signed_tree: etree._Element) -> None:
-    signed_tree.find("KyKeKhai").text = "02/2026"  # type: ignore[union-attr]
+    signed_tree.find("NoiDung/LaoDong/TuThang").text = "02/2026"  # type: ignore[union-attr]
     with pytest.raises(SignatureInvalid, match="does not match the signed digest"):
         verify_signature(_bytes(signed_tree))
 

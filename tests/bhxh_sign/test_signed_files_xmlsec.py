@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -19,6 +20,7 @@ from bhxh.errors import SignatureInvalid
 from bhxh.forms import build_registration_form, certificate_info
 from bhxh.models import Declaration, Dossier, UnitInfo
 from bhxh.signature import apply_signature, prepare_signature, verify_signature
+from sandbox import xmldsig_check as x
 from sandbox.pki import IssuedCertificate, sign_digest
 
 KINDS = ["declaration", "envelope", "form04", "form05", "form06"]
@@ -54,9 +56,12 @@ def make_signed(
 
 
 def _flip_content(signed: bytes) -> bytes:
-    # The tax code appears first in the business content (before the Signature's subject).
-    index = signed.index(b"0109876543") + 9
-    return signed[:index] + b"4" + signed[index + 1 :]
+    # The first digit of the business content (NoiDung comes before the signature slot);
+    # declarations hold no tax code any more, so the change is made to what they do hold.
+    start = signed.index(b"<NoiDung>")
+    index = next(i for i in range(start, len(signed)) if signed[i : i + 1].isdigit())
+    digit = b"1" if signed[index : index + 1] != b"1" else b"2"
+    return signed[:index] + digit + signed[index + 1 :]
 
 
 def _flip_signature(signed: bytes) -> bytes:
@@ -119,3 +124,50 @@ def test_a_certificate_outside_the_test_pki_is_not_trusted_by_xmlsec1(
     signed = apply_signature(prepared.xml, sign_digest(key, prepared.digest))
     verify_signature(signed)  # the profile and value are fine...
     assert not xmlsec_verify(signed)  # ...but the verifier trusts only the test PKI
+
+
+GENUINE = Path(__file__).parents[1] / "bhxh_input" / "fixtures" / "genuine"
+
+
+@pytest.mark.parametrize("profile", ["ivan", "xmldsig"])
+@pytest.mark.parametrize("kind", ["declaration", "envelope"])
+def test_both_profiles_with_a_signing_time_verify_everywhere(
+    kind: str,
+    profile: str,
+    d02: bytes,
+    dossier: Dossier,
+    issued: IssuedCertificate,
+    xmlsec_verify: Callable[[bytes], bool],
+) -> None:
+    moment = dt.datetime(2026, 2, 10, 9, 30, tzinfo=dt.UTC)
+
+    def sign(xml: bytes) -> bytes:
+        prepared = prepare_signature(xml, issued.der, signing_time=moment, profile=profile)
+        return apply_signature(prepared.xml, sign_digest(issued.private_key, prepared.digest))
+
+    signed = sign(d02)
+    parent = ("D02-TS", "Cky")
+    if kind == "envelope":
+        envelope = build_envelope(dossier, [Declaration("D02-TS", "D02-TS-595.xml", signed)])
+        signed, parent = sign(envelope), ("Hoso", "CKy_Dvi")
+    assert xmlsec_verify(signed)
+    assert verify_signature(signed).signing_time == moment
+    gateway = x.verify_enveloped(x.parse_hardened(signed), signature_parent=parent)
+    assert gateway.signing_time == moment
+
+
+@pytest.mark.parametrize("form", ["D02-TS", "TK1-TS"])
+def test_a_declaration_from_other_software_signs_and_verifies(
+    form: str,
+    issued: IssuedCertificate,
+    remote_sign: Callable[[bytes], bytes],
+    xmlsec_verify: Callable[[bytes], bool],
+) -> None:
+    original = (GENUINE / f"{form}-595.xml").read_bytes()
+    signed = remote_sign(original)
+    assert xmlsec_verify(signed)
+    assert verify_signature(signed).certificate == issued.certificate
+    x.verify_enveloped(x.parse_hardened(signed), signature_parent=(form, "Cky"))
+    # Its namespaces and content come through; only the signature was added.
+    assert b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"' in signed
+    assert "Đoàn Thị Mỹ Duyên".encode() in signed

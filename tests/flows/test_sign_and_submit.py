@@ -73,10 +73,11 @@ async def test_invalid_dossier_fails_before_anything_is_signed(make_world: MakeW
     world = await make_world(units)
     (folder,) = (world.scenario.data_dir / "inbox" / unit.unit.code / "01-2026").iterdir()
     decl = folder / "D02-TS-595.xml"
-    decl.write_bytes(decl.read_bytes().replace(unit.unit.tax_code.encode(), b"0999999999"))
+    # A required field of the real D02-TS left out (the file carries no unit header).
+    decl.write_bytes(decl.read_bytes().replace(b"<TinhLai>0</TinhLai>", b"", 1))
     with pytest.raises(DossierInvalid, match=unit.unit.code) as info:
         await sign_and_submit(unit.block, period=PERIOD)
-    assert "MaSoThue" in str(info.value) or "0999999999" in str(info.value)
+    assert "field TinhLai: missing, required" in str(info.value)
     assert world.count("sign_request") == 0
     assert not (world.scenario.data_dir / "store").exists() or not world.records(unit)
 

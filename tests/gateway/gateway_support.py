@@ -35,6 +35,13 @@ VN = dt.timezone(dt.timedelta(hours=7))
 
 Mutate = Callable[[etree._Element], None]
 
+#: One valid row per form besides D02-TS (invented people).
+OTHER_ROWS: dict[str, dict[str, object]] = {
+    "TK1-TS": {"HoTen": "Lê Văn Cường", "NgaySinh": "02/03/1991", "GioiTinh": "1"},
+    "D05-TS": {"HoTen": "Lê Văn Cường", "PA": "TM"},
+    "D01-TS": {"HoTen": "Lê Văn Cường", "NgayBanHanh": "05/01/2026", "NgayHieuLuc": "05/01/2026"},
+}
+
 
 def sign(xml: bytes, cert: IssuedCertificate, *, signing_time: dt.datetime | None = None) -> bytes:
     prepared = prepare_signature(xml, cert.der, signing_time=signing_time)
@@ -66,7 +73,7 @@ def declaration(
             [WorkerRow(HoTen="Trần Thị Bình", ChucVu="Kế toán", TienLuong=8_000_000, PA="TM")],
         )
     else:
-        xml = build_declaration(form, unit, period, [{"STT": 1, "HoTen": "Lê Văn Cường"}])
+        xml = build_declaration(form, unit, period, [OTHER_ROWS[form]])
     filename = f"{form}-595.xml"
     return Declaration(form, filename, sign(_mutated(xml, mutate), cert, signing_time=signing_time))
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import dataclasses
-import datetime as dt
 import hashlib
 import json
 import shutil
@@ -27,6 +25,7 @@ from bhxh.declarations import TK1Row, build_d02ts, build_tk1ts, read_workers_csv
 from bhxh.gateway import GatewayClient, SubmissionRefused
 from bhxh.inbox import period_folder
 from bhxh.models import UnitInfo
+from bhxh.periods import today_vn
 from bhxh.store import Step
 from demo.scenario import DemoUnit, Scenario, many_units
 from flows import sign_and_submit
@@ -181,7 +180,7 @@ def _oversized(h: Hostile) -> bytes:
 
 def _latin1(h: Hostile) -> bytes:
     text = _d02(h).decode("utf-8").replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')
-    return text.replace("Công ty", "Cong ty\xe9").encode("latin-1", errors="replace")
+    return text.replace("<HoTen>", "<HoTen>Caf\xe9 ", 1).encode("latin-1", errors="replace")
 
 
 def _utf16(h: Hostile) -> bytes:
@@ -196,30 +195,34 @@ def _truncated(h: Hostile) -> bytes:
     return _d02(h)[:-40]
 
 
-def _other_unit(h: Hostile) -> bytes:
-    other = dataclasses.replace(h.unit.unit, code="ZZ9999Z")
-    return _d02(h, other)
-
-
-def _other_tax_code(h: Hostile) -> bytes:
-    other = dataclasses.replace(h.unit.unit, tax_code="0309999999")
-    return _d02(h, other)
-
-
 def _duplicate_worker(h: Hostile) -> bytes:
     rows = _rows(h, 2)
-    twin = dataclasses.replace(rows[1], MasoBHXH=rows[0].MasoBHXH, CMND="079099000999")
+    twin = rows[1].replace(MasoBHXH=rows[0].MasoBHXH, CMND="079099000999")
     return build_d02ts(h.unit.unit, HOSTILE_PERIOD, [rows[0], twin])
 
 
 def _duplicate_identity(h: Hostile) -> bytes:
     rows = _rows(h, 2)
-    twin = dataclasses.replace(rows[1], CMND=rows[0].CMND)
+    twin = rows[1].replace(CMND=rows[0].CMND)
     return build_d02ts(h.unit.unit, HOSTILE_PERIOD, [rows[0], twin])
 
 
-def _other_period(h: Hostile) -> bytes:
-    return _d02(h, period="05/2025")
+def _invented_header(h: Hostile) -> bytes:
+    """The unit header this project used to invent, which the real files do not have."""
+    header = f"<KyKeKhai>{HOSTILE_PERIOD}</KyKeKhai><MaSoThue>{h.unit.unit.tax_code}</MaSoThue>"
+    return _d02(h).replace(b"<D02-TS>", b"<D02-TS>" + header.encode(), 1)
+
+
+def _out_of_order(h: Hostile) -> bytes:
+    data = _d02(h)
+    start, end = data.index(b"<STT>"), data.index(b"</STT>") + len(b"</STT>")
+    stt = data[start:end]
+    moved = data[:start] + data[end:]
+    return moved.replace(b"</HoTen>", b"</HoTen>" + stt, 1)
+
+
+def _required_field_missing(h: Hostile) -> bytes:
+    return _d02(h).replace(b"<TinhLai>0</TinhLai>", b"", 1)
 
 
 def _wrong_root(h: Hostile) -> bytes:
@@ -348,19 +351,39 @@ INBOX_CASES: dict[str, tuple[Writer, tuple[str, ...]]] = {
     "unexpected-executable": (_extra_file("setup.exe"), ("setup.exe",)),
     "double-extension": (_extra_file("D02-TS-595.xml.exe"), ("D02-TS-595.xml.exe",)),
     "sub-folder": (_subfolder, ("nested", "sub-folders")),
-    "wrong-unit-code": (_declaration(_other_unit), ("ZZ9999Z", "D02-TS-595.xml")),
-    "wrong-tax-code": (_declaration(_other_tax_code), ("0309999999", "D02-TS-595.xml")),
+    "manifest-of-another-unit": (
+        _declaration(_d02, unit="ZZ9999Z"),
+        ("manifest.json", "field unit", "ZZ9999Z"),
+    ),
+    "manifest-of-another-tax-code": (
+        _declaration(_d02, tax_code="0309999999"),
+        ("manifest.json", "field tax_code", "0309999999"),
+    ),
     "form-not-allowed": (_form_not_allowed, ("không cho phép", "D05-TS")),
     "required-form-missing": (_only_tk1, ("thiếu tờ khai D02-TS",)),
     "duplicate-worker": (_declaration(_duplicate_worker), ("MasoBHXH", "appears twice")),
     "duplicate-identity-card": (_declaration(_duplicate_identity), ("CMND", "appears twice")),
-    "declaration-of-another-period": (_declaration(_other_period), ("05/2025", "D02-TS-595.xml")),
+    "manifest-of-another-period": (
+        _declaration(_d02, period="05/2025"),
+        ("manifest.json", "field period", "05/2025"),
+    ),
+    "invented-unit-header": (
+        _declaration(_invented_header),
+        ("D02-TS-595.xml", "unexpected element <KyKeKhai>"),
+    ),
+    "field-out-of-order": (
+        _declaration(_out_of_order),
+        ("D02-TS-595.xml", "row 1", "field STT: out of order"),
+    ),
+    "required-field-missing": (
+        _declaration(_required_field_missing),
+        ("D02-TS-595.xml", "row 1", "TinhLai", "Không được để trống"),
+    ),
 }
 
 
 def _future_period() -> str:
-    today = dt.date.today()
-    return f"01/{today.year + 1}"
+    return f"01/{today_vn().year + 1}"
 
 
 async def _refused(h: Hostile, period: str) -> str:
