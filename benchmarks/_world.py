@@ -153,7 +153,14 @@ def fill_inbox(spec: WorldSpec) -> int:
             declarations["TK1-TS-595.xml"] = build_tk1ts(u.unit, PERIOD, tk1)
             if group.declarations >= 3:
                 d01 = [
-                    {"STT": n + 1, "HoTen": r.HoTen, "MasoBHXH": r.MasoBHXH, "SoTien": 5_000_000}
+                    {
+                        "STT": n + 1,
+                        "HoTen": r.HoTen,
+                        "MasoBHXH": r.MasoBHXH,
+                        "TenLoaiVanBan": "Hợp đồng lao động",
+                        "NgayBanHanh": "05/01/2026",
+                        "NgayHieuLuc": "05/01/2026",
+                    }
                     for n, r in enumerate(rows[:3])
                 ]
                 declarations["D01-TS-595.xml"] = build_d01ts(u.unit, PERIOD, d01)

@@ -19,13 +19,13 @@ import shutil
 import sys
 from collections import Counter
 
+from bhxh.periods import default_period
 from bhxh.pipeline import Pipeline
 from bhxh.settings import Settings
 from bhxh.store import DossierStore
 from bhxh.submission import RECEIPTS_FILE
 from demo.scenario import Scenario, demo_units, export_demo_unit
 from flows import monthly_submission, setup_remote_signing, track_results
-from flows.sign_and_submit import previous_period
 from sandbox.audit import read_audit
 from sandbox.config import start_sandbox
 
@@ -74,7 +74,7 @@ def _write_export_receipts(scenario: Scenario) -> None:
 def main() -> int:
     settings = Settings()
     data = settings.data_dir
-    period = previous_period()
+    period = default_period()
     for sub in ("inbox", "store", "outbox", "sandbox", "csv"):
         shutil.rmtree(data / sub, ignore_errors=True)
     print(f"prefect-bhxh demo: period {period}, data under {data}/ (inbox, store, outbox reset)")

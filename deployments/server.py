@@ -192,7 +192,7 @@ def _print_guide(stack: Stack) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m deployments.server`` (``make server``)."""
-    from flows.sign_and_submit import previous_period
+    from bhxh.periods import default_period
 
     parser = argparse.ArgumentParser(
         prog="python -m deployments.server",
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    period = previous_period()
+    period = default_period()
     units = [dataclasses.replace(u, phone_action="manual") for u in demo_units()]
     pki_dir = (PROJECT_DIR / Settings().pki_dir).resolve()
     print(f"Starting the Prefect server on 127.0.0.1:{args.port} (10-30 s)...", flush=True)

@@ -11,11 +11,12 @@ from prefect.artifacts import acreate_table_artifact
 from prefect.logging import get_run_logger
 
 from bhxh.gateway import FINAL_STATUSES
+from bhxh.periods import default_period
 from bhxh.pipeline import DossierView, VssStatus
 from bhxh.settings import Settings
 from blocks.unit import BhxhUnit
 from flows._signing import artifact_key
-from flows.sign_and_submit import Batching, DossierSummary, previous_period, run_unit
+from flows.sign_and_submit import Batching, DossierSummary, run_unit
 from tasks.dossiers import read_dossier_status
 from tasks.session import UnitSession, open_unit_session
 
@@ -47,7 +48,7 @@ async def monthly_submission(
     and ``sign_and_submit`` for that unit, started by hand, asks.
 
     Args:
-        period: ``MM/yyyy``; default the previous month.
+        period: ``MM/yyyy``; default the current month in Vietnam's time.
         units: ``BhxhUnit`` block names; default every saved unit.
         batching: ``per_unit`` (at most two approvals per unit) or ``per_dossier``.
         dry_run: validate and list, sign nothing.
@@ -61,7 +62,7 @@ async def monthly_submission(
         ```
     """
     logger = get_run_logger()
-    period = period or previous_period()
+    period = period or default_period()
     names = units if units is not None else await list_unit_blocks()
     logger.info("Monthly submission %s for %d unit(s)", period, len(names))
     outcomes = await asyncio.gather(

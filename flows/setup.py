@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -16,6 +15,7 @@ from pydantic import Field, create_model
 
 from bhxh.errors import GatewayError
 from bhxh.forms import build_registration_form, certificate_info
+from bhxh.periods import today_vn
 from bhxh.pipeline import DossierView
 from bhxh.settings import Settings
 from blocks.unit import BhxhUnit
@@ -252,7 +252,7 @@ async def _setup(
         registration.state,
         kind,
     )
-    today = dt.date.today()
+    today = today_vn()
     form = build_registration_form(
         kind,  # type: ignore[arg-type]
         unit.unit_info(),

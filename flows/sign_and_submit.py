@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
@@ -11,6 +10,7 @@ from prefect.artifacts import acreate_table_artifact
 from prefect.logging import get_run_logger
 
 from bhxh.errors import GatewayError
+from bhxh.periods import default_period
 from bhxh.pipeline import DossierView
 from bhxh.settings import Settings
 from blocks.unit import BhxhUnit
@@ -28,16 +28,9 @@ from tasks.dossiers import build_envelopes, load_dossiers, read_registration, su
 from tasks.session import open_unit_session
 from tasks.signing import list_certificates
 
-__all__ = ["DossierSummary", "previous_period", "run_unit", "sign_and_submit"]
+__all__ = ["DossierSummary", "run_unit", "sign_and_submit"]
 
 Batching = Literal["per_unit", "per_dossier"]
-
-
-def previous_period(today: dt.date | None = None) -> str:
-    """The period (MM/yyyy) a monthly run declares: the month before ``today``."""
-    today = today or dt.date.today()
-    first = today.replace(day=1) - dt.timedelta(days=1)
-    return f"{first.month:02d}/{first.year}"
 
 
 @dataclass(frozen=True)
@@ -146,7 +139,7 @@ async def run_unit(
     session (provider and gateway clients) is opened here and closed when this returns.
     """
     settings = Settings()
-    period = period or previous_period()
+    period = period or default_period()
     logger = get_run_logger()
     unit = await BhxhUnit.aload_unit(unit_block)
     attended = await is_interactive(interactive)
@@ -224,7 +217,7 @@ async def sign_and_submit(
 
     Args:
         unit_block: name of the ``BhxhUnit`` block.
-        period: declaration period ``MM/yyyy``; default the previous month.
+        period: declaration period ``MM/yyyy``; default the current month in Vietnam's time.
         batching: ``per_unit`` (default) or ``per_dossier``.
         dry_run: validate and show what would be signed, then stop before any approval.
         interactive: whether a person can answer pauses; default: a deployment run
