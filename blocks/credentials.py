@@ -68,7 +68,15 @@ class MisaESignCredentials(SigningCredentials):
 
     base_url: str = Field(
         default="https://esignapp.misa.vn/",
-        description="Base URL of the MISA eSign service (auth under /webdev/, ESRM at the root).",
+        description="Base URL of the MISA eSign service. Sign-in is found under api/auth/... "
+        "(the guide) or webdev/api/auth/... (MISA's test host) by itself; signing is at the "
+        "root (external/esrm/...).",
+    )
+    auth_prefix: str | None = Field(
+        default=None,
+        description="Only if sign-in must not be searched for: its path, "
+        "api/auth/api/v1/auth/ (the guide) or webdev/api/auth/api/v1/auth/ (MISA's test "
+        "host). Empty: found by itself.",
     )
     client_id: str = Field(description="The integrator's x-clientid.")
     client_key: SecretStr = Field(description="The integrator's x-clientkey.")
@@ -96,6 +104,7 @@ class MisaESignCredentials(SigningCredentials):
             self.password.get_secret_value(),
             timeout=self.timeout_seconds,
             verify=_verify(self.ca_bundle),
+            auth_prefix=self.auth_prefix,
         )
 
 

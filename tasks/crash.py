@@ -18,6 +18,7 @@ def crash_point(step: str) -> None:
     flow process exactly at a step boundary, after the step's result is recorded, the way
     a power cut would. Unset (always, outside those tests) it costs one environment read.
     Steps: ``r1-prepared``, ``r1-sending``, ``r1-requested``, ``r1-approved``,
+    ``r1-pdfs-signed`` (a dossier's PDF attachments finished, its declarations not yet),
     ``r1-applying``, ``envelopes-built``, ``r2-prepared``, ``r2-requested``,
     ``r2-approved``, ``r2-applying``, ``submitting``, ``submit-acknowledged``.
     """

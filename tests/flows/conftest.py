@@ -100,6 +100,7 @@ def make_world(
         provider: dict[str, Any] | None = None,
         gateway: dict[str, Any] | None = None,
         setup: bool = True,
+        with_pdf: bool = False,
     ) -> World:
         scenario = Scenario(
             units,
@@ -114,7 +115,7 @@ def make_world(
         assert sandbox.gateway_url
         await scenario.save_blocks(sandbox.misa_url, sandbox.gateway_url)
         if dossiers:
-            scenario.fill_inbox(period, dossiers=dossiers, workers=3)
+            scenario.fill_inbox(period, dossiers=dossiers, workers=3, with_pdf=with_pdf)
         if setup:
             for unit in units:
                 await setup_remote_signing(unit.block, interactive=False)

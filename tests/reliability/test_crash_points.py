@@ -1,6 +1,7 @@
 """Crashes: the flow process killed (SIGKILL) at every step boundary, then run again.
 
-Each crash point gets its own unit with two dossiers, in one sandbox. The flow process
+Each crash point gets its own unit with two dossiers (each with a PDF attachment, signed
+in round 1), in one sandbox. The flow process
 is started with ``BHXH_TEST_CRASH_AT=<step>`` (the test hook ``tasks._runtime.crash_point``)
 and kills itself right after that step is recorded; then one monthly_submission re-runs
 every unit. From the sandbox audit: two approvals and two phone requests per unit (none
@@ -20,6 +21,8 @@ from bhxh.outbox import outbox_path
 from bhxh.store import Step
 from demo.scenario import DemoUnit, many_units
 from flows import monthly_submission
+from sandbox.pki import TestPKI
+from tests.bhxh_pdf.pdf_support import Pdfsig
 from tests.reliability.conftest import PERIOD, MakeWorld, World, prime_units, run_flow_process
 
 #: Step boundary -> what the store shows for the unit's dossiers after the kill.
@@ -28,6 +31,7 @@ CRASH_POINTS: dict[str, Step | None] = {
     "r1-sending": Step.ROUND1_REQUESTED,  # request journalled, not sent yet
     "r1-requested": Step.ROUND1_REQUESTED,  # the provider's transaction id recorded
     "r1-approved": Step.ROUND1_REQUESTED,  # approved on the phone, nothing applied yet
+    "r1-pdfs-signed": Step.ROUND1_REQUESTED,  # a dossier's PDF finished, its XML not yet
     "r1-applying": Step.DECLARATIONS_SIGNED,  # one dossier of two applied
     "envelopes-built": Step.DECLARATIONS_SIGNED,  # envelopes on disk
     "r2-prepared": Step.ENVELOPE_PREPARED,
@@ -38,6 +42,7 @@ CRASH_POINTS: dict[str, Step | None] = {
     "submit-acknowledged": Step.SUBMITTING,  # the gateway has it, the store does not
 }
 DOSSIERS = 2
+PDF = "hop-dong-lao-dong.pdf"  # every dossier carries one, signed in round 1
 
 
 def _unit_for(units: list[DemoUnit], step: str) -> DemoUnit:
@@ -55,6 +60,9 @@ def _assert_boundary(world: World, unit: DemoUnit, step: str) -> None:
         assert world.count("sign_request", user=unit.username) == 0
     if step in ("r1-requested", "r1-approved"):
         assert world.count("sign_request", user=unit.username) == 1
+    if step == "r1-pdfs-signed":
+        assert not any(r.has(Step.DECLARATIONS_SIGNED) for r in records)
+        assert sum((r.path / "signed" / PDF).is_file() for r in records) == 1
     if step.endswith("applying"):
         signed = Step.DECLARATIONS_SIGNED if step.startswith("r1") else Step.SIGNED
         assert sum(r.has(signed) for r in records) == 1, f"{step}: not in the middle"
@@ -64,10 +72,12 @@ def _assert_boundary(world: World, unit: DemoUnit, step: str) -> None:
 
 @pytest.mark.slow
 async def test_a_flow_killed_at_any_step_boundary_completes_on_rerun_without_repeats(
-    make_world: MakeWorld, tmp_path: Path
+    make_world: MakeWorld, tmp_path: Path, pki: TestPKI
 ) -> None:
+    (tmp_path / "pdfsig").mkdir()
+    pdfsig = Pdfsig.create(pki, tmp_path / "pdfsig")
     units = many_units(len(CRASH_POINTS), prefix="kill", approve_after=0.3)
-    world = await make_world(units, dossiers=DOSSIERS, setup=False)
+    world = await make_world(units, dossiers=DOSSIERS, setup=False, with_pdf=True)
     await prime_units(world, units)
 
     async def crash(step: str) -> tuple[str, int]:
@@ -101,7 +111,9 @@ async def test_a_flow_killed_at_any_step_boundary_completes_on_rerun_without_rep
         for rec in world.records(u):
             assert rec.has(Step.SUBMITTED)
             folder = outbox_path(outbox, rec.unit_code, rec.period, rec.id)
-            # The signed envelope and, beside it, the signed declarations it embeds.
+            # The signed envelope and, beside it, the signed declarations and PDF it embeds;
+            # the PDF finished after a kill is as valid as any (pdfsig, the independent check).
             declarations = {f.filename for f in rec.files if f.kind == "declaration"}
-            assert {p.name for p in folder.iterdir()} == {"BHXHDienTu.xml", *declarations}
+            assert {p.name for p in folder.iterdir()} == {"BHXHDienTu.xml", PDF, *declarations}
+            assert pdfsig.all_valid((folder / PDF).read_bytes())
     print(f"\nCRASH points={len(results)} duplicates_at_gateway={world.count('duplicate')}")
