@@ -19,13 +19,14 @@ import datetime as dt
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks._runner import BenchDirs, run_case
-from benchmarks._world import UnitSpec, WorldSpec
+from benchmarks._world import PERIODS, UnitSpec, WorldSpec
 
 PARTS = ("approvals", "end_to_end", "overlap", "signing", "memory")
 
@@ -42,7 +43,13 @@ def _log(message: str) -> None:
 DATABASE = {"name": "sqlite"}
 
 
+#: ``--sabotage RUN``: the harness test's way to make one run unable to do all its work.
+SABOTAGE: dict[str, str | None] = {"run": None}
+
+
 def _case(dirs: BenchDirs, name: str, world: WorldSpec, case: dict[str, Any], **kw: Any) -> Any:
+    if SABOTAGE["run"]:
+        case = {**case, "sabotage": SABOTAGE["run"]}
     return run_case(dirs, name, world, case, database=DATABASE["name"], **kw)
 
 
@@ -104,14 +111,98 @@ def bench_approvals(dirs: BenchDirs, quick: bool) -> dict[str, Any]:
     return {"rows": rows}
 
 
+# ---------------------------------------------------------------------------- verdicts
+def verdict(step: dict[str, Any], expected_dossiers: int, approvals: int) -> str | None:
+    """Why a measured run did not do all its work, or None when it did.
+
+    A run counts only if nothing failed, the gateway received every dossier it was given
+    exactly once, and every unit used exactly the expected approvals.
+    """
+    reasons = []
+    if step["failures"]:
+        reasons.append("failed: " + "; ".join(step["failures"])[:300])
+    if step["submitted"] != expected_dossiers:
+        reasons.append(f"{step['submitted']} of {expected_dossiers} dossiers submitted")
+    if step.get("submitted_twice"):
+        reasons.append(f"{len(step['submitted_twice'])} dossier(s) submitted twice")
+    wrong = {u: n for u, n in step["approvals"].items() if n != approvals}
+    if wrong:
+        reasons.append(
+            f"{len(wrong)} unit(s) used other than {approvals} approvals "
+            f"(e.g. {next(iter(wrong.values()))})"
+        )
+    return "; ".join(reasons) or None
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Median, min and max."""
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def _kind_label(kind: str) -> str:
+    return "prefect" if kind == "monthly" else "baseline"
+
+
+def _measured(
+    result: dict[str, Any], names: list[str], expected: int, approvals: int
+) -> dict[str, Any]:
+    """The repetitions of one side: each run's figures, its verdict, and the spread."""
+    runs, failed = [], []
+    for name in names:
+        step = result["steps"][name]
+        why = verdict(step, expected, approvals)
+        runs.append(
+            {
+                "name": name,
+                "period": step["period"],
+                "wall_seconds": step["wall_seconds"],
+                "cpu_seconds": step["cpu_seconds"],
+                "submitted": step["submitted"],
+                "failed": why,
+                "api_requests": step["api_requests"],
+                "api_requests_by_endpoint": step["api_requests_by_endpoint"],
+            }
+        )
+        if why:
+            failed.append(f"{name}: {why}")
+    out: dict[str, Any] = {"runs": runs, "failed": failed}
+    if not failed:
+        out["wall_seconds"] = spread([r["wall_seconds"] for r in runs])
+        out["cpu_seconds"] = spread([r["cpu_seconds"] for r in runs])
+    return out
+
+
+def _interleaved_steps(groups: list[str], repeat: int, first_period: int = 0) -> list[Any]:
+    """baseline, Prefect, baseline, Prefect...: each run on its own period (fresh dossiers)."""
+    steps = []
+    n = first_period
+    for r in range(repeat):
+        for kind in ("baseline", "monthly"):
+            steps.append(
+                {
+                    "name": f"{_kind_label(kind)}-{r + 1}",
+                    "kind": kind,
+                    "groups": groups,
+                    "period": PERIODS[n],
+                }
+            )
+            n += 1
+    return steps
+
+
 # ---------------------------------------------------------------------------- 2 end to end
-def bench_end_to_end(dirs: BenchDirs, quick: bool) -> dict[str, Any]:
+def bench_end_to_end(
+    dirs: BenchDirs, quick: bool, repeat: int, only_models: tuple[str, ...] = ("realistic", "zero")
+) -> dict[str, Any]:
     units, dossiers = (3, 2) if quick else (50, 4)
-    group = (UnitSpec(units, "e2e", dossiers=dossiers, declarations=3),)
+    periods = 2 * repeat + 1  # and one for the profiled run
+    group = (UnitSpec(units, "e2e", dossiers=dossiers, declarations=3, periods=periods),)
+    n_dossiers = units * dossiers
     out: dict[str, Any] = {
         "units": units,
         "dossiers_per_unit": dossiers,
         "declarations_per_dossier": 3,
+        "repeat": repeat,
     }
     models = {
         "realistic": {
@@ -122,35 +213,55 @@ def bench_end_to_end(dirs: BenchDirs, quick: bool) -> dict[str, Any]:
         "zero": {"approve_after": 0.0, "provider_slow": 0.0, "gateway_slow": 0.0},
     }
     for model, latency in models.items():
-        walls = {}
-        for kind in ("baseline", "monthly"):
-            name = f"e2e-{model}-{'prefect' if kind == 'monthly' else 'baseline'}"
-            _log(f"end_to_end: {name}")
-            result = _case(
-                dirs,
-                name,
-                _world(group, **latency),
+        if model not in only_models:
+            continue
+        steps = _interleaved_steps(["e2e"], repeat)
+        if model == "zero":
+            # Where the flow process spends its CPU: one more Prefect run, under cProfile
+            # (slower: not one of the timed runs).
+            steps.append(
                 {
-                    "steps": [{"name": "run", "kind": kind, "groups": ["e2e"]}],
-                    "count_runs": kind == "monthly",
-                },
+                    "name": "prefect-profiled",
+                    "kind": "monthly",
+                    "groups": ["e2e"],
+                    "period": PERIODS[2 * repeat],
+                    "profile": True,
+                }
             )
-            step = result["steps"]["run"]
-            walls[kind] = step["wall_seconds"]
-            out[f"{model}_{'prefect' if kind == 'monthly' else 'baseline'}"] = {
-                "wall_seconds": step["wall_seconds"],
-                "submitted": step["submitted"],
-                "failures": step["failures"],
-                "max_approvals_per_unit": max(step["approvals"].values(), default=0),
-                "flow_runs": result.get("flow_runs"),
-                "task_runs": result.get("task_runs"),
-                "task_runs_by_name": result.get("task_runs_by_name"),
+        name = f"e2e-{model}"
+        _log(f"end_to_end: {name} ({len(steps)} runs)")
+        result = _case(dirs, name, _world(group, **latency), {"steps": steps, "count_runs": True})
+        sides = {
+            label: _measured(
+                result,
+                [s["name"] for s in steps if s["name"].startswith(f"{label}-")
+                 and not s.get("profile")],
+                n_dossiers,
+                2,
+            )
+            for label in ("baseline", "prefect")
+        }  # fmt: skip
+        entry: dict[str, Any] = {**sides, "failed": sides["baseline"]["failed"] + sides[
+            "prefect"]["failed"]}  # fmt: skip
+        if not entry["failed"]:
+            b = sides["baseline"]["wall_seconds"]["median"]
+            p = sides["prefect"]["wall_seconds"]["median"]
+            entry["ratio"] = p / b
+            entry["overhead_ms_per_dossier"] = (p - b) / n_dossiers * 1000
+            requests = [r["api_requests"] for r in sides["prefect"]["runs"]]
+            entry["api_requests_per_unit"] = statistics.median(requests) / units
+            by_endpoint: dict[str, int] = sides["prefect"]["runs"][0]["api_requests_by_endpoint"]
+            entry["api_requests_per_unit_by_endpoint"] = {
+                k: round(v / units, 2) for k, v in by_endpoint.items()
             }
-        n_dossiers = units * dossiers
-        out[f"{model}_ratio"] = walls["monthly"] / walls["baseline"]
-        out[f"{model}_overhead_ms_per_dossier"] = (
-            (walls["monthly"] - walls["baseline"]) / n_dossiers * 1000
-        )
+        if model == "zero":
+            profiled = result["steps"]["prefect-profiled"]
+            entry["profile"] = profiled["profile"]
+            entry["profile_verdict"] = verdict(profiled, n_dossiers, 2)
+        entry["task_runs"] = result.get("task_runs")
+        entry["task_runs_by_name"] = result.get("task_runs_by_name")
+        entry["flow_runs"] = result.get("flow_runs")
+        out[model] = entry
     out["latency_model"] = models["realistic"]
     return out
 
@@ -166,50 +277,60 @@ def _fit(points: list[tuple[float, float]]) -> tuple[float, float]:
     return my - b * mx, b
 
 
-def bench_overlap(dirs: BenchDirs, quick: bool) -> dict[str, Any]:
+def bench_overlap(dirs: BenchDirs, quick: bool, repeat: int) -> dict[str, Any]:
     sizes = (2, 4, 8) if quick else (10, 50, 200)
     wait = 1.0 if quick else 5.0
-    small, big = sizes[:-1], sizes[-1]
-    out: dict[str, Any] = {"approve_after_seconds": wait, "sizes": list(sizes)}
-    for kind in ("monthly", "baseline"):
-        label = "prefect" if kind == "monthly" else "baseline"
-        walls: dict[int, dict[str, Any]] = {}
-        # The largest N runs alone in its process: its peak RSS is part 5.
-        for batch in (small, (big,)):
-            name = f"overlap-{label}-{'-'.join(map(str, batch))}"
-            _log(f"overlap: {name}")
-            groups = tuple(UnitSpec(n, f"ov{n}") for n in batch)
-            result = _case(
-                dirs,
-                name,
-                _world(groups, approve_after=wait),
-                {
-                    "steps": [{"name": str(n), "kind": kind, "groups": [f"ov{n}"]} for n in batch],
-                    "count_runs": kind == "monthly" and batch == (big,),
-                },
+    out: dict[str, Any] = {"approve_after_seconds": wait, "sizes": list(sizes), "repeat": repeat}
+    for n in sizes:
+        # One process per size, baseline and Prefect interleaved; the largest size's peak
+        # RSS is part 5 (the baseline's in a process of its own, for a clean figure).
+        group = (UnitSpec(n, f"ov{n}", periods=2 * repeat),)
+        steps = _interleaved_steps([f"ov{n}"], repeat)
+        _log(f"overlap: {n} units ({len(steps)} runs)")
+        result = _case(
+            dirs,
+            f"overlap-{n}",
+            _world(group, approve_after=wait),
+            {"steps": steps, "count_runs": n == sizes[-1]},
+        )
+        entry = {
+            label: _measured(
+                result, [s["name"] for s in steps if s["name"].startswith(f"{label}-")], n, 2
             )
-            for n in batch:
-                step = result["steps"][str(n)]
-                walls[n] = {
-                    "wall_seconds": step["wall_seconds"],
-                    "sequential_seconds": 2 * wait * n,
-                    "ratio_to_sequential": step["wall_seconds"] / (2 * wait * n),
-                    "submitted": step["submitted"],
-                    "failures": step["failures"],
-                }
-            if batch == (big,):
-                out[f"{label}_memory"] = {
-                    "units": big,
-                    "max_rss_mib": result["max_rss_mib"],
-                    "task_runs": result.get("task_runs"),
-                    "flow_runs": result.get("flow_runs"),
-                }
-        a, b = _fit([(n, w["wall_seconds"]) for n, w in walls.items()])
-        out[label] = {
-            "runs": {str(n): walls[n] for n in sizes},
-            "fit_intercept_seconds": a,
-            "fit_per_unit_ms": b * 1000,
+            for label in ("baseline", "prefect")
         }
+        entry["sequential_seconds"] = 2 * wait * n  # type: ignore[assignment]
+        out[str(n)] = entry
+        if n == sizes[-1]:
+            out["prefect_memory"] = {
+                "units": n,
+                "max_rss_mib": result["max_rss_mib"],
+                "task_runs": result.get("task_runs"),
+                "flow_runs": result.get("flow_runs"),
+            }
+    if not quick:
+        # The baseline's peak RSS at the largest size, alone in its process.
+        n = sizes[-1]
+        group = (UnitSpec(n, f"ovm{n}"),)
+        _log(f"memory: the baseline at {n} units, alone")
+        result = _case(
+            dirs,
+            "memory-baseline",
+            _world(group, approve_after=wait),
+            {"steps": [{"name": "baseline-1", "kind": "baseline", "groups": [f"ovm{n}"],
+                        "period": PERIODS[0]}]},
+        )  # fmt: skip
+        out["baseline_memory"] = {"units": n, "max_rss_mib": result["max_rss_mib"]}
+    for label in ("baseline", "prefect"):
+        if all(not out[str(n)][label]["failed"] for n in sizes):
+            a, b = _fit([(n, out[str(n)][label]["wall_seconds"]["median"]) for n in sizes])
+            out[f"{label}_fit"] = {"intercept_seconds": a, "per_unit_ms": b * 1000}
+    out["failed"] = [
+        f"{n} units, {label}: {why}"
+        for n in sizes
+        for label in ("baseline", "prefect")
+        for why in out[str(n)][label]["failed"]
+    ]
     return out
 
 
@@ -249,6 +370,10 @@ def _f(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
+def _spread(s: dict[str, float]) -> str:
+    return f"{s['median']:.2f} [{s['min']:.2f}-{s['max']:.2f}]"
+
+
 def render(results: dict[str, Any]) -> str:
     """The results as markdown tables."""
     m = results["machine"]
@@ -278,10 +403,12 @@ def render(results: dict[str, Any]) -> str:
         lines += [
             f"**2. End to end**: {e['units']} units x {e['dossiers_per_unit']} dossiers x "
             f"{e['declarations_per_dossier']} declarations, monthly_submission vs the bare "
-            "baseline",
+            f"baseline (the same pipeline without Prefect); {e['repeat']} runs each, "
+            "interleaved, median [min-max]",
             "",
-            "| latency model | baseline s | Prefect s | ratio | overhead ms/dossier | task runs |",
-            "|---|---|---|---|---|---|",
+            "| latency model | baseline s | Prefect s | ratio | overhead ms/dossier "
+            "| Prefect API requests/unit | task runs |",
+            "|---|---|---|---|---|---|---|",
         ]
         for model, text in (
             (
@@ -291,38 +418,79 @@ def render(results: dict[str, Any]) -> str:
             ),
             ("zero", "zero latency, immediate approval"),
         ):
-            p, b = e[f"{model}_prefect"], e[f"{model}_baseline"]
-            fail = " (failed)" if p["failures"] else ""
+            if model not in e:
+                continue
+            m = e[model]
+            if m["failed"]:
+                lines.append(f"| {text} | **FAILED**: {'; '.join(m['failed'])[:400]} | | | | | |")
+                continue
             lines.append(
-                f"| {text} | {_f(b['wall_seconds'])} | {_f(p['wall_seconds'])}{fail} | "
-                f"{_f(e[f'{model}_ratio'])} | {_f(e[f'{model}_overhead_ms_per_dossier'], 1)} | "
-                f"{_f(p['task_runs'])} |"
+                f"| {text} | {_spread(m['baseline']['wall_seconds'])} | "
+                f"{_spread(m['prefect']['wall_seconds'])} | {_f(m['ratio'])} | "
+                f"{_f(m['overhead_ms_per_dossier'], 1)} | {_f(m['api_requests_per_unit'], 1)} | "
+                f"{_f(m['task_runs'])} |"
             )
         lines.append("")
+        zero = e.get("zero", {})
+        if zero.get("api_requests_per_unit_by_endpoint"):
+            lines += [
+                "Prefect API requests per unit, by endpoint (zero latency, one run):",
+                "",
+                "| endpoint | per unit |",
+                "|---|---|",
+            ]
+            for endpoint, n in list(zero["api_requests_per_unit_by_endpoint"].items())[:12]:
+                lines.append(f"| `{endpoint}` | {n:g} |")
+            lines.append("")
+        prof = zero.get("profile")
+        if prof:
+            lines += [
+                f"Where the flow process spends its CPU (zero latency, one run under cProfile: "
+                f"{prof['cpu_seconds']:.1f} s of own time):",
+                "",
+                "| package | own s |",
+                "|---|---|",
+            ]
+            lines += [f"| {k} | {v:.2f} |" for k, v in list(prof["by_package"].items())[:10]]
+            lines += ["", "| function | own s | cum s | calls |", "|---|---|---|---|"]
+            lines += [
+                f"| `{f['function']}` | {f['own_s']:.2f} | {f['cum_s']:.2f} | {f['calls']} |"
+                for f in prof["top_functions"][:12]
+            ]
+            lines.append("")
     if "overlap" in figs:
         o = figs["overlap"]
         wait = o["approve_after_seconds"]
         lines += [
             f"**3. Overlapping approval waits** (approval after L = {wait:g} s, 1 dossier "
-            "per unit)",
+            f"per unit; {o['repeat']} runs each, interleaved, median [min-max])",
             "",
-            "| units | sequential 2L x N s | Prefect s | ratio | baseline s |",
+            "| units | sequential 2L x N s | baseline s | Prefect s | Prefect / sequential |",
             "|---|---|---|---|---|",
         ]
         for n in o["sizes"]:
-            p, b = o["prefect"]["runs"][str(n)], o["baseline"]["runs"][str(n)]
-            fail = " (failed)" if p["failures"] else ""
-            lines.append(
-                f"| {n} | {_f(p['sequential_seconds'], 0)} | {_f(p['wall_seconds'])}{fail} | "
-                f"{_f(p['ratio_to_sequential'], 3)} | {_f(b['wall_seconds'])} |"
+            row = o[str(n)]
+            b, pf = row["baseline"], row["prefect"]
+            bs = _spread(b["wall_seconds"]) if not b["failed"] else "**FAILED**"
+            ps = _spread(pf["wall_seconds"]) if not pf["failed"] else "**FAILED**"
+            ratio = (
+                _f(pf["wall_seconds"]["median"] / row["sequential_seconds"], 3)
+                if not pf["failed"]
+                else "-"
             )
-        lines += [
-            f"| fit a + b·N | | a = {_f(o['prefect']['fit_intercept_seconds'])} s, "
-            f"b = {_f(o['prefect']['fit_per_unit_ms'], 1)} ms/unit | | "
-            f"a = {_f(o['baseline']['fit_intercept_seconds'])} s, "
-            f"b = {_f(o['baseline']['fit_per_unit_ms'], 1)} ms/unit |",
-            "",
-        ]
+            lines.append(f"| {n} | {_f(row['sequential_seconds'], 0)} | {bs} | {ps} | {ratio} |")
+        fits = []
+        for label in ("baseline", "prefect"):
+            fit = o.get(f"{label}_fit")
+            if fit:
+                fits.append(
+                    f"{label}: a = {_f(fit['intercept_seconds'])} s, "
+                    f"b = {_f(fit['per_unit_ms'], 1)} ms/unit"
+                )
+        lines += ["", "Fit wall = a + b·N: " + "; ".join(fits), ""]
+        for failed in o["failed"]:
+            lines.append(f"- FAILED {failed}")
+        lines.append("")
     if "signing" in figs:
         lines += [
             "**4. Signing a D02-TS**: prepare + RSA + apply vs signxml `sign()` (local key)",
@@ -344,16 +512,101 @@ def render(results: dict[str, Any]) -> str:
     if "memory" in figs:
         mem = figs["memory"]
         lines += [
-            f"**5. Peak memory of the monthly run at {mem['units']} units** (max RSS of the "
-            "run's process; the Prefect API server and the sandbox run in other processes)",
+            f"**5. Peak memory at {mem['units']} units** (max RSS of the run's process; the "
+            "Prefect API server and the sandbox run in other processes)",
             "",
             "| run | peak RSS MiB |",
             "|---|---|",
-            f"| monthly_submission | {_f(mem['prefect_max_rss_mib'], 0)} |",
-            f"| bare baseline | {_f(mem['baseline_max_rss_mib'], 0)} |",
+            f"| monthly_submission (its process also ran the baseline's interleaved runs) | "
+            f"{_f(mem['prefect_max_rss_mib'], 0)} |",
+            f"| bare baseline, alone | {_f(mem['baseline_max_rss_mib'], 0)} |",
             "",
         ]
+    if results.get("goals"):
+        lines += ["**Goals**", "", "| goal | measured | met |", "|---|---|---|"]
+        for g in results["goals"]:
+            mark = "yes" if g["met"] else ("no" if g["met"] is False else "-")
+            lines.append(f"| {g['goal']} | {g['measured']} | {mark} |")
+        lines.append("")
+    if results.get("failed"):
+        lines += ["**FAILED cases** (no ratio computed from them):", ""]
+        lines += [f"- {f}" for f in results["failed"]]
+        lines.append("")
     return "\n".join(lines)
+
+
+def goals(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every goal of the performance issue, with the measured figure and whether it is met
+    (None: not measured in this run)."""
+    out: list[dict[str, Any]] = []
+
+    def add(goal: str, measured: str, met: bool | None) -> None:
+        out.append({"goal": goal, "measured": measured, "met": met})
+
+    e = figures.get("end_to_end")
+    if e and "realistic" in e:
+        r = e["realistic"]
+        if r["failed"]:
+            add("50 x 4 realistic: Prefect <= 1.25x the baseline", "FAILED", False)
+        else:
+            add(
+                "50 x 4 realistic: Prefect <= 1.25x the baseline, both complete",
+                f"{r['ratio']:.2f}x",
+                r["ratio"] <= 1.25,
+            )
+    if e and "zero" in e:
+        z = e["zero"]
+        if z["failed"]:
+            add("zero latency: overhead <= 30 ms per dossier", "FAILED", False)
+        else:
+            add(
+                "zero latency: overhead <= 30 ms per dossier",
+                f"{z['overhead_ms_per_dossier']:.1f} ms",
+                z["overhead_ms_per_dossier"] <= 30,
+            )
+    o = figures.get("overlap")
+    if o and o.get("prefect_fit"):
+        per_unit = o["prefect_fit"]["per_unit_ms"]
+        add(
+            "200 units waiting: marginal cost <= 100 ms per unit",
+            f"{per_unit:.1f} ms",
+            per_unit <= 100,
+        )
+        big = str(o["sizes"][-1])
+        wall = o[big]["prefect"]["wall_seconds"]["median"]
+        limit = 2 * o["approve_after_seconds"] + 30
+        add(f"{big} units within 2L + 30 s ({limit:g} s)", f"{wall:.1f} s", wall <= limit)
+    s = figures.get("signing")
+    if s:
+        rows = s["rows"]
+        top = rows[max(rows, key=int)]
+        add(
+            f"signing: two-phase <= 1.5x signxml at {top['workers']} workers",
+            f"{top['ratio']:.2f}x",
+            top["ratio"] <= 1.5,
+        )
+        add(
+            f"signing: peak memory not above signxml's ({top['workers']} workers)",
+            f"{top['two_phase_rss_growth_mib']:.0f} vs {top['signxml_rss_growth_mib']:.0f} MiB",
+            top["two_phase_rss_growth_mib"] <= top["signxml_rss_growth_mib"],
+        )
+    return out
+
+
+def _failures(figures: dict[str, Any]) -> list[str]:
+    failed = []
+    for row in figures.get("approvals", {}).get("rows", []):
+        if not row["ok"]:
+            failed.append(f"approvals, {row['run']} ({row['batching']}): {row['failures']}")
+    e = figures.get("end_to_end")
+    if e:
+        for model in ("realistic", "zero"):
+            if model in e:
+                failed += [f"end_to_end {model}: {f}" for f in e[model]["failed"]]
+    o = figures.get("overlap")
+    if o:
+        failed += [f"overlap: {f}" for f in o["failed"]]
+    return failed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -372,12 +625,28 @@ def main(argv: list[str] | None = None) -> int:
         help="the Prefect API's database: SQLite under a temporary PREFECT_HOME (default, "
         "the embedded local API) or a throwaway local PostgreSQL cluster",
     )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each side per case (default 3)"
+    )
+    parser.add_argument(
+        "--models",
+        default="realistic,zero",
+        help="end_to_end latency models to run (default realistic,zero)",
+    )
+    parser.add_argument(
+        "--sabotage",
+        metavar="RUN",
+        default=None,
+        help="harness test: remove one dossier from the inbox before the named run "
+        "(e.g. prefect-1), so that run cannot do all its work",
+    )
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)
     if unknown:
         parser.error(f"unknown part(s) {sorted(unknown)}; choose from {', '.join(PARTS)}")
     DATABASE["name"] = args.database
+    SABOTAGE["run"] = args.sabotage
     dirs = BenchDirs(args.out.resolve())
     started = time.perf_counter()
     figures: dict[str, Any] = {}
@@ -387,9 +656,11 @@ def main(argv: list[str] | None = None) -> int:
         if part == "approvals":
             figures[part] = bench_approvals(dirs, args.quick)
         elif part == "end_to_end":
-            figures[part] = bench_end_to_end(dirs, args.quick)
+            figures[part] = bench_end_to_end(
+                dirs, args.quick, args.repeat, tuple(m.strip() for m in args.models.split(","))
+            )
         elif part == "overlap" or (part == "memory" and "overlap" not in figures):
-            figures["overlap"] = bench_overlap(dirs, args.quick)
+            figures["overlap"] = bench_overlap(dirs, args.quick, args.repeat)
         elif part == "signing":
             figures[part] = bench_signing(dirs, args.quick)
         if part == "memory":
@@ -397,14 +668,17 @@ def main(argv: list[str] | None = None) -> int:
             figures["memory"] = {
                 "units": o["prefect_memory"]["units"],
                 "prefect_max_rss_mib": o["prefect_memory"]["max_rss_mib"],
-                "baseline_max_rss_mib": o["baseline_memory"]["max_rss_mib"],
+                "baseline_max_rss_mib": o.get("baseline_memory", {}).get("max_rss_mib"),
                 "prefect_task_runs": o["prefect_memory"]["task_runs"],
             }
             if "overlap" not in parts:
                 del figures["overlap"]
         figures.setdefault(part, {})["seconds"] = time.perf_counter() - part_started
         _log(f"{part} done in {time.perf_counter() - part_started:.0f} s")
+    failed = _failures(figures)
     results = {
+        "failed": failed,
+        "goals": goals(figures),
         "mode": "quick" if args.quick else "full",
         "database": args.database,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -418,6 +692,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table)
     print(f"\nWritten: {dirs.root / 'results.json'}, {dirs.root / 'results.md'}")
+    if failed:
+        print(f"\n{len(failed)} case(s) FAILED: see above; no ratio was computed from them.")
+        return 1
     return 0
 
 

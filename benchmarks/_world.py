@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from bhxh.declarations import (
-    TK1Row,
     build_d01ts,
     build_d02ts,
     build_tk1ts,
@@ -26,6 +25,7 @@ from demo.scenario import CertSpec, DemoUnit, Scenario, many_units
 
 __all__ = [
     "PERIOD",
+    "PERIODS",
     "UnitSpec",
     "WorldSpec",
     "build_units",
@@ -36,6 +36,8 @@ __all__ = [
 ]
 
 PERIOD = "01/2026"
+#: One period per measured repetition: each run finds its own, fresh dossiers.
+PERIODS = tuple(f"{month:02d}/2026" for month in range(1, 13))
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class UnitSpec:
     dossiers: int = 1
     declarations: int = 2  # 2: D02-TS + TK1-TS; 3: and D01-TS
     workers: int = 5
+    periods: int = 1  # dossiers in this many periods (01/2026, 02/2026, ...)
 
 
 @dataclass(frozen=True)
@@ -133,42 +136,42 @@ def scenario_of(spec: WorldSpec) -> Scenario:
 
 
 def fill_inbox(spec: WorldSpec) -> int:
-    """Procedure-600 dossiers for every unit, 2 or 3 declarations each; returns how many."""
+    """Procedure-600 dossiers for every unit and period, 2 or 3 declarations each; returns
+    how many."""
+    from demo.scenario import _tk1_row
+
     inbox = Path(spec.data_dir) / "inbox"
     csv_dir = Path(spec.data_dir) / "csv"
     count = 0
     for ui, (u, group) in enumerate(build_units(spec)):
-        for d in range(group.dossiers):
-            csv = write_demo_csv(
-                csv_dir / f"{u.block}-{d + 1}.csv", group.workers, seed=1000 * ui + d,
-                period=PERIOD,
-            )  # fmt: skip
-            rows = read_workers_csv(csv)
-            declarations = {"D02-TS-595.xml": build_d02ts(u.unit, PERIOD, rows)}
-            tk1 = [
-                TK1Row(HoTen=r.HoTen, NgaySinh=r.NgaySinh or "01/01/1990",
-                       GioiTinh=r.GioiTinh or "1", MasoBHXH=r.MasoBHXH, CMND=r.CMND)
-                for r in rows[:2]
-            ]  # fmt: skip
-            declarations["TK1-TS-595.xml"] = build_tk1ts(u.unit, PERIOD, tk1)
-            if group.declarations >= 3:
-                d01 = [
-                    {
-                        "STT": n + 1,
-                        "HoTen": r.HoTen,
-                        "MasoBHXH": r.MasoBHXH,
-                        "TenLoaiVanBan": "Hợp đồng lao động",
-                        "NgayBanHanh": "05/01/2026",
-                        "NgayHieuLuc": "05/01/2026",
-                    }
-                    for n, r in enumerate(rows[:3])
-                ]
-                declarations["D01-TS-595.xml"] = build_d01ts(u.unit, PERIOD, d01)
-            write_dossier(
-                inbox, u.unit.code, PERIOD, f"{d + 1:02d}-bao-tang", "600", declarations,
-                name=f"Báo tăng lao động {PERIOD} ({d + 1})",
-            )  # fmt: skip
-            count += 1
+        for period in PERIODS[: group.periods]:
+            for d in range(group.dossiers):
+                csv = write_demo_csv(
+                    csv_dir / f"{u.block}-{period[:2]}-{d + 1}.csv", group.workers,
+                    seed=1000 * ui + d + 100_000 * int(period[:2]), period=period,
+                )  # fmt: skip
+                rows = read_workers_csv(csv)
+                declarations = {"D02-TS-595.xml": build_d02ts(u.unit, period, rows)}
+                tk1 = [_tk1_row(r) for r in rows[:2]]
+                declarations["TK1-TS-595.xml"] = build_tk1ts(u.unit, period, tk1)
+                if group.declarations >= 3:
+                    d01 = [
+                        {
+                            "STT": n + 1,
+                            "HoTen": r.HoTen,
+                            "MasoBHXH": r.MasoBHXH,
+                            "TenLoaiVanBan": "Hợp đồng lao động",
+                            "NgayBanHanh": f"05/{period}",
+                            "NgayHieuLuc": f"05/{period}",
+                        }
+                        for n, r in enumerate(rows[:3])
+                    ]
+                    declarations["D01-TS-595.xml"] = build_d01ts(u.unit, period, d01)
+                write_dossier(
+                    inbox, u.unit.code, period, f"{d + 1:02d}-bao-tang", "600", declarations,
+                    name=f"Báo tăng lao động {period} ({d + 1})", tax_code=u.unit.tax_code,
+                )  # fmt: skip
+                count += 1
     return count
 
 

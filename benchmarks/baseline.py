@@ -22,11 +22,16 @@ from bhxh.models import UnitInfo
 from bhxh.pipeline import DossierView, Pipeline
 from bhxh.settings import Settings
 from bhxh.store import DossierStore
+from bhxh.submission import GatewayAdapter
+from esign.errors import TransportError
 from esign.misa import MisaESignClient
-from esign.models import Certificate, SignItem, TxStatus
+from esign.models import Certificate, SignItem, Transaction, TxStatus
 from esign.waiting import wait_for_outcome
 
 __all__ = ["BaselineUnit", "run_baseline"]
+
+#: Sign requests in a row that may fail in transport before a round stops (as the flows).
+UNKNOWN_SENDS = 5
 
 
 @dataclass(frozen=True)
@@ -47,11 +52,24 @@ async def _sign_round(
     round_no: int,
     settings: Settings,
 ) -> None:
-    prepared = await asyncio.to_thread(pipeline.prepare_round, views, round_no, cert.der)
+    """One batch request for the round, waited for, applied: what a person would write,
+    with the recovery the flows have (a lost sign answer is replaced by a new request,
+    bounded; a failed read of the transaction is read again)."""
+    prepared = await asyncio.to_thread(
+        pipeline.prepare_round, views, round_no, cert.der, chain_der=cert.chain
+    )
     items = [SignItem(i.document_id, i.name, i.digest) for v in views for i in prepared[v.id].items]
-    client_tx = f"{views[0].unit_code}-r{round_no}-{uuid.uuid4().hex[:16]}"
-    await asyncio.to_thread(pipeline.record_request, views, round_no, client_tx, None, None)
-    tx = await client.request_signatures(cert, items, f"Kỳ {views[0].period}", client_tx)
+    for lost in range(1, UNKNOWN_SENDS + 1):
+        client_tx = f"{views[0].unit_code}-r{round_no}-{uuid.uuid4().hex[:16]}"
+        await asyncio.to_thread(pipeline.record_request, views, round_no, client_tx, None, None)
+        try:
+            tx = await client.request_signatures(cert, items, f"Kỳ {views[0].period}", client_tx)
+        except TransportError:
+            await asyncio.sleep(min(5.0, settings.poll_initial_seconds * lost))
+            continue
+        break
+    else:
+        raise RuntimeError(f"unit {views[0].unit_code}: round {round_no}: sign requests lost")
     await asyncio.to_thread(
         pipeline.record_request, views, round_no, client_tx, tx.id, tx.expires_at
     )
@@ -60,8 +78,14 @@ async def _sign_round(
         seconds=settings.approval_window_seconds
     )
 
+    async def read() -> Transaction | None:
+        try:
+            return await client.get_transaction(tx_id, cert, items)
+        except TransportError:
+            return None
+
     tx = await wait_for_outcome(
-        lambda: client.get_transaction(tx_id, cert, items),
+        read,
         tx,
         deadline=deadline,
         first_delay=settings.poll_initial_seconds,
@@ -77,7 +101,7 @@ async def _unit_run(
     misa_url: str,
     client_id: str,
     client_key: str,
-    gateway: GatewayClient,
+    port: GatewayAdapter,
     period: str,
     settings: Settings,
 ) -> int:
@@ -91,12 +115,12 @@ async def _unit_run(
         await client.login()
         certs = await client.list_certificates()
         cert = next(c for c in certs if c.serial.upper() == bu.certificate_serial.upper())
-        registration = await gateway.registration(unit.code)
+        registration = await port.registration(unit.code)
         assert registration.state == "registered"
         await _sign_round(client, cert, pipeline, views, 1, settings)
         await asyncio.to_thread(pipeline.build_envelopes, views, unit)
         await _sign_round(client, cert, pipeline, views, 2, settings)
-        problems = await pipeline.submit(views, gateway, refused=SubmissionRefused)
+        problems = await pipeline.submit(views, port, refused=SubmissionRefused)
         if problems:
             raise RuntimeError("; ".join(problems))
     return sum(1 for v in views if pipeline.view(v).submitted)
@@ -116,10 +140,8 @@ async def run_baseline(
     async with GatewayClient(
         gateway_url, gateway_key, timeout=settings.http_timeout_seconds
     ) as gateway:
+        port = await GatewayAdapter.connect(gateway)
         counts = await asyncio.gather(
-            *(
-                _unit_run(u, misa_url, client_id, client_key, gateway, period, settings)
-                for u in units
-            )
+            *(_unit_run(u, misa_url, client_id, client_key, port, period, settings) for u in units)
         )
     return sum(counts)

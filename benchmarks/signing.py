@@ -92,7 +92,7 @@ def _rss_probe(op: str, pki_dir: str, xml_path: str) -> float:
         if op == "two_phase":
             prepared = prepare_signature(data, issued.der, signing_time=dt.datetime(2026, 1, 15))
             value = sign_digest(issued.private_key, prepared.digest)
-            apply_signature(prepared.xml, value, issued.der)
+            apply_signature(prepared.xml, value, issued.der, prepared=prepared)
         else:
             etree.tostring(signer.sign(etree.fromstring(data), key=issued.private_key, cert=pem))
 
@@ -134,7 +134,7 @@ def run_signing(
     from signxml.algorithms import SignatureMethod
     from signxml.signer import XMLSigner
 
-    from bhxh.signature import apply_signature, prepare_signature
+    from bhxh.signature import PreparedSignature, apply_signature, prepare_signature
     from sandbox.pki import TestPKI, sign_digest
 
     work.mkdir(parents=True, exist_ok=True)
@@ -154,7 +154,7 @@ def run_signing(
         def two_phase(xml: bytes = xml) -> bytes:
             prepared = prepare_signature(xml, der, signing_time=when)
             value = sign_digest(key, prepared.digest)
-            return apply_signature(prepared.xml, value, der)
+            return apply_signature(prepared.xml, value, der, prepared=prepared)
 
         def prepare_only(xml: bytes = xml) -> Any:
             return prepare_signature(xml, der, signing_time=when)
@@ -162,8 +162,9 @@ def run_signing(
         prepared = prepare_only()
         value = sign_digest(key, prepared.digest)
 
-        def apply_only(prepared_xml: bytes = prepared.xml, value: bytes = value) -> bytes:
-            return apply_signature(prepared_xml, value, der)
+        def apply_only(prepared: PreparedSignature = prepared, value: bytes = value) -> bytes:
+            # As the pipeline applies: phase one's digest and the bytes' SHA-256 kept.
+            return apply_signature(prepared.xml, value, der, prepared=prepared)
 
         def signxml_sign(xml: bytes = xml) -> bytes:
             root = etree.fromstring(xml)

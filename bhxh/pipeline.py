@@ -60,7 +60,7 @@ from bhxh.pdfsign import (
     finish_pdf_signature,
     prepare_pdf_signature,
 )
-from bhxh.signature import apply_signature, prepare_signature
+from bhxh.signature import PreparedSignature, apply_signature, prepare_signature
 from bhxh.store import DossierRecord, DossierStore, Step, StepRecord, StoredFile
 from bhxh.submission import Handover, Submission, SubmissionPort, UnknownOutcome
 from bhxh.validation import validate_dossier
@@ -167,6 +167,7 @@ class PreparedItem:
     digest: bytes  # SHA-256 to sign (RSA PKCS#1 v1.5)
     kind: str = "xml"
     pdf_state: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    template_sha256: str = ""  # of the XML template as written: apply's quick check
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -175,6 +176,8 @@ class PreparedItem:
             "file": self.file,
             "digest": _b64(self.digest),
         }
+        if self.template_sha256:
+            data["template_sha256"] = self.template_sha256
         if self.kind != "xml":
             data["kind"] = self.kind
             data["pdf_state"] = dict(self.pdf_state or {})
@@ -189,6 +192,7 @@ class PreparedItem:
             base64.b64decode(data["digest"]),
             str(data.get("kind", "xml")),
             data.get("pdf_state"),
+            str(data.get("template_sha256", "")),
         )
 
 
@@ -634,7 +638,8 @@ class Pipeline:
                 f"unit {unit.code}, period {period}: {len(problems)} dossier(s) refused, "
                 "nothing was signed:\n- " + "\n- ".join(problems)
             )
-        opened = {self.open(d).id for d in dossiers}
+        with self.store.batch():
+            opened = {self.open(d).id for d in dossiers}
         return [v for v in self.views(unit.code, period) if v.id in opened or not v.done]
 
     def open_form(self, unit: UnitInfo, period: str, kind: str, form_xml: bytes) -> DossierView:
@@ -708,6 +713,7 @@ class Pipeline:
                     _display_name(view, filename),
                     filename,
                     template.digest,
+                    template_sha256=hashlib.sha256(template.xml).hexdigest(),
                 )
             )
         if round_no == 1 and not view.is_registration:
@@ -748,12 +754,15 @@ class Pipeline:
     ) -> dict[str, Prepared]:
         """Phase one for every dossier of a round (one signing time for all): by dossier id."""
         now = dt.datetime.now(dt.UTC)
-        return {
-            _key(k).id: self.prepare_dossier(
-                k, round_no, certificate_der, now=now, chain_der=chain_der, stamp=stamp
-            )
-            for k in keys
-        }
+        # One durability barrier for the round (the request that follows is journalled,
+        # and made durable, before anything is sent).
+        with self.store.batch():
+            return {
+                _key(k).id: self.prepare_dossier(
+                    k, round_no, certificate_der, now=now, chain_der=chain_der, stamp=stamp
+                )
+                for k in keys
+            }
 
     def unsigned(self, keys: Iterable[KeyLike], round_no: int) -> list[DossierView]:
         """The dossiers of ``keys`` whose round ``round_no`` is not applied yet."""
@@ -778,8 +787,11 @@ class Pipeline:
             expires_at,
             tuple(_key(k).id for k in keys),
         )
-        for k in keys:
-            self._journal(self.view(k).record, ROUND_STEPS[round_no][1], **request.to_data())
+        # Durable when this returns: before the call the provider must never see a request
+        # the journal could forget; after it, its transaction id.
+        with self.store.batch():
+            for k in keys:
+                self._journal(self.view(k).record, ROUND_STEPS[round_no][1], **request.to_data())
 
     def open_requests(self, keys: Sequence[KeyLike], round_no: int) -> list[OpenRequest]:
         """Transactions earlier runs sent for this round and did not apply, to continue.
@@ -853,7 +865,15 @@ class Pipeline:
                 continue
             value = signatures[item.document_id]
             template = self.store.read_file(view.record, Layout.prepared(round_no, item.file))
-            signed = apply_signature(template, value, certificate_der)
+            # The journal holds the template's digest and SHA-256: when the bytes on disk
+            # are the ones prepared, apply needs no second parse and canonicalisation.
+            signed = apply_signature(
+                template,
+                value,
+                certificate_der,
+                prepared=PreparedSignature(template, item.digest) if item.template_sha256 else None,
+                prepared_sha256=item.template_sha256 or None,
+            )
             target = (
                 Layout.signed_declaration(item.file) if round_no == 1 else Layout.final(item.file)
             )
@@ -889,9 +909,12 @@ class Pipeline:
     ) -> list[DossierView]:
         """Phase two for every dossier of a round, each journalled as soon as it is applied."""
         out = []
-        for k in keys:
-            out.append(self.apply_dossier(k, round_no, transaction_id, signatures, certificate_der))
-            self.checkpoint(f"r{round_no}-applying")
+        with self.store.batch():  # durable once the round is applied: never asked again
+            for k in keys:
+                out.append(
+                    self.apply_dossier(k, round_no, transaction_id, signatures, certificate_der)
+                )
+                self.checkpoint(f"r{round_no}-applying")
         return out
 
     def build_envelope(self, key: KeyLike, unit: UnitInfo) -> None:
@@ -924,8 +947,9 @@ class Pipeline:
         self.store.write_file(view.record, Layout.ENVELOPE, envelope)
 
     def build_envelopes(self, keys: Sequence[KeyLike], unit: UnitInfo) -> None:
-        for k in keys:
-            self.build_envelope(k, unit)
+        with self.store.batch():
+            for k in keys:
+                self.build_envelope(k, unit)
 
     # -------------------------------------------------------------- submission
     def submission(self, key: KeyLike) -> Submission:

@@ -646,7 +646,12 @@ def signed_info_digest(prepared_xml: bytes) -> bytes:
 
 
 def apply_signature(
-    prepared_xml: bytes, signature_value: bytes, certificate_der: bytes | None = None
+    prepared_xml: bytes,
+    signature_value: bytes,
+    certificate_der: bytes | None = None,
+    *,
+    prepared: PreparedSignature | None = None,
+    prepared_sha256: str | None = None,
 ) -> bytes:
     """Insert a provider's signature value into a prepared document.
 
@@ -654,10 +659,21 @@ def apply_signature(
     the reference digest is re-checked (the content did not change between phases), and the
     base64 value replaces the empty ``<SignatureValue/>`` byte for byte.
 
+    The quick path: when the caller kept what phase one returned (``prepared``, or its
+    digest and the SHA-256 of its bytes, as the dossier journal does) and the bytes given
+    are exactly those (same SHA-256), nothing can have changed since phase one built and
+    checked them, so the document is neither parsed nor canonicalised again: the value is
+    checked against the recorded digest and the certificate, then spliced in. Any other
+    bytes take the full path.
+
     Args:
         prepared_xml: ``PreparedSignature.xml``.
         signature_value: the raw RSA PKCS#1 v1.5 signature the provider returned.
-        certificate_der: if given, must be the certificate in ``KeyInfo``.
+        certificate_der: if given, must be the certificate in ``KeyInfo``; needed for the
+            quick path.
+        prepared: phase one's result for these bytes (the quick path).
+        prepared_sha256: with ``prepared``'s digest taken from elsewhere: the SHA-256 of
+            the prepared bytes as phase one wrote them.
 
     Returns:
         The signed document: final bytes, never to be re-serialised.
@@ -666,6 +682,11 @@ def apply_signature(
         SignatureInvalid: the value does not verify, the certificate differs, the document
             was altered or is not a prepared profile document.
     """
+    if prepared is not None and certificate_der is not None:
+        expected = prepared_sha256 or hashlib.sha256(prepared.xml).hexdigest()
+        if hashlib.sha256(prepared_xml).hexdigest() == expected:
+            _check_value(prepared.digest, signature_value, _load_certificate(certificate_der))
+            return _splice(prepared_xml, signature_value)
     parsed = _check_profile(prepared_xml)
     if len(parsed.signature_value) or (parsed.signature_value.text or "").strip():
         raise SignatureInvalid("the SignatureValue is not empty: the document is already signed")
@@ -678,6 +699,11 @@ def apply_signature(
     _check_value(digest, signature_value, certificate)
     if _reference_digest(parsed) != parsed.digest_value:
         raise SignatureInvalid("the document changed after it was prepared (reference digest)")
+    return _splice(prepared_xml, signature_value)
+
+
+def _splice(prepared_xml: bytes, signature_value: bytes) -> bytes:
+    """The value put in the one empty ``<SignatureValue/>``, byte for byte."""
     for marker in _EMPTY_VALUES:
         count = prepared_xml.count(marker)
         if count == 1:

@@ -9,8 +9,10 @@ dossier, and the journal format, are its own::
         ...              the dossier's files, at paths chosen by ``bhxh.pipeline.Layout``
 
 Every write is atomic: a temporary file in the same folder, flush, fsync, ``os.replace``,
-then fsync of the folder. The journal is rewritten whole on each step the same way, so after
-a crash it is either the old journal or the new one, never half of one. A dossier exists
+then fsync of the folder (inside :meth:`DossierStore.batch` the fsyncs wait for the
+batch's end, one barrier for a whole step of many dossiers). The journal is rewritten
+whole on each step the same way, so after a crash it is either the old journal or the new
+one, never half of one. A dossier exists
 once ``record.json`` exists (it is written last, after the dossier's first files); folders
 without it are ignored and completed by the next :meth:`DossierStore.create`. Writers of
 one dossier are serialised with an advisory lock (``.lock``), so two processes never lose
@@ -29,6 +31,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -194,8 +197,9 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _makedirs(path: Path) -> None:
-    """Create ``path`` and make each new directory entry durable."""
+def _makedirs(path: Path, pending: set[Path] | None = None) -> None:
+    """Create ``path`` and make each new directory entry durable (now, or with
+    ``pending`` at the batch's end)."""
     missing: list[Path] = []
     current = path
     while not current.exists():
@@ -204,23 +208,50 @@ def _makedirs(path: Path) -> None:
     for folder in reversed(missing):
         with suppress(FileExistsError):
             folder.mkdir()
-        _fsync_dir(folder.parent)
+        if pending is None:
+            _fsync_dir(folder.parent)
+        else:
+            pending.add(folder)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    _makedirs(path.parent)
+def _atomic_write(path: Path, data: bytes, pending: set[Path] | None = None) -> None:
+    """Write ``path`` whole or not at all (temporary file, rename).
+
+    Durable at once (fsync of the file, then of its folder) unless ``pending`` is given:
+    the path is then recorded there and made durable by :func:`_make_durable` later.
+    """
+    _makedirs(path.parent, pending)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if pending is None:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         with suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    if pending is None:
+        _fsync_dir(path.parent)
+    else:
+        pending.add(path)
+
+
+def _make_durable(paths: Iterable[Path]) -> None:
+    """fsync each file (or new folder), then each folder holding them (once per folder)."""
+    folders: set[Path] = set()
+    for path in paths:
+        with suppress(FileNotFoundError):
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        folders.add(path.parent)
+    for folder in folders:
+        _fsync_dir(folder)
 
 
 # ------------------------------------------------------------------ journal (de)serialisation
@@ -282,6 +313,33 @@ class DossierStore:
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root) if root is not None else Settings().store_dir
+        self._local = threading.local()
+
+    # -------------------------------------------------------------- durability
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group the writes of a step of many dossiers under one durability barrier.
+
+        Inside, every write is still atomic (temporary file, rename: a killed process
+        leaves the old bytes or the new, and the page cache survives a process crash),
+        but its fsync waits until the outermost ``batch`` ends, when every file written
+        and its folder are made durable at once. The pipeline ends a batch before each
+        call to a provider or a carrier, and right after each answer, so that a power
+        cut can only lose work that is done again without asking anyone twice.
+        """
+        pending: set[Path] | None = getattr(self._local, "pending", None)
+        if pending is not None:
+            yield  # nested: the outer batch makes it durable
+            return
+        self._local.pending = pending = set()
+        try:
+            yield
+        finally:
+            self._local.pending = None
+            _make_durable(sorted(pending))
+
+    def _write(self, path: Path, data: bytes) -> None:
+        _atomic_write(path, data, getattr(self._local, "pending", None))
 
     # -------------------------------------------------------------- paths
     def _folder(self, unit_code: str, period: str, ident: str) -> Path:
@@ -346,7 +404,7 @@ class DossierStore:
                 files=stored,
             )
             for _, relpath, content in files:
-                _atomic_write(self._relpath(rec, relpath), content)
+                self._write(self._relpath(rec, relpath), content)
             rec = _append(rec, Step.LOADED, {"files": len(stored)})
             self._write_journal(rec)
             return rec
@@ -402,7 +460,7 @@ class DossierStore:
     def _write_journal(self, rec: DossierRecord) -> None:
         payload = _to_json(rec)
         try:
-            _atomic_write(rec.path / JOURNAL, payload)
+            self._write(rec.path / JOURNAL, payload)
         except OSError as exc:
             raise StoreError(f"dossier {rec.id}: cannot write the journal: {exc}") from exc
 
@@ -421,7 +479,7 @@ class DossierStore:
         """Write a file of the dossier atomically (e.g. ``signed/D02-TS-595.xml``)."""
         path = self._relpath(rec, relpath)
         try:
-            _atomic_write(path, data)
+            self._write(path, data)
         except OSError as exc:
             raise StoreError(f"dossier {rec.id}: cannot write {relpath}: {exc}") from exc
         return path

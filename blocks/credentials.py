@@ -7,6 +7,7 @@ provider name (``@register_provider``).
 
 from __future__ import annotations
 
+import functools
 import ssl
 from typing import TYPE_CHECKING, ClassVar
 
@@ -39,7 +40,13 @@ def _verify(ca_bundle: str | None) -> bool | ssl.SSLContext:
     bundle = ca_bundle or Settings().ca_bundle
     if not bundle:
         return True
-    return ssl.create_default_context(cafile=str(bundle))
+    return _bundle_context(str(bundle))
+
+
+@functools.lru_cache(maxsize=16)
+def _bundle_context(bundle: str) -> ssl.SSLContext:
+    # Built once per bundle and process: parsing a CA bundle costs tens of milliseconds.
+    return ssl.create_default_context(cafile=bundle)
 
 
 @register_provider

@@ -18,7 +18,7 @@ from blocks.unit import BhxhUnit
 from flows._signing import artifact_key
 from flows.sign_and_submit import Batching, DossierSummary, run_unit
 from tasks.dossiers import read_dossier_status
-from tasks.session import UnitSession, open_unit_session
+from tasks.session import RunResources, UnitSession, open_unit_session
 
 __all__ = ["list_unit_blocks", "monthly_submission", "track_results"]
 
@@ -65,10 +65,16 @@ async def monthly_submission(
     period = period or default_period()
     names = units if units is not None else await list_unit_blocks()
     logger.info("Monthly submission %s for %d unit(s)", period, len(names))
-    outcomes = await asyncio.gather(
-        *(run_unit(name, period, batching, dry_run, False) for name in names),
-        return_exceptions=True,
-    )
+    async with RunResources() as shared:
+        outcomes = await asyncio.gather(
+            *(
+                run_unit(
+                    name, period, batching, dry_run, False, shared=shared, summary_artifact=False
+                )
+                for name in names
+            ),
+            return_exceptions=True,
+        )
     rows: list[DossierSummary] = []
     failures: list[str] = []
     for name, outcome in zip(names, outcomes, strict=True):
@@ -131,11 +137,12 @@ async def track_results(
     latest: dict[str, tuple[DossierView, Any]] = {}
     changes = 0
     async with contextlib.AsyncExitStack() as stack:
+        shared = await stack.enter_async_context(RunResources())
         followed: list[tuple[UnitSession, DossierView]] = []
         for name in names:
             unit = await BhxhUnit.aload_unit(name)
             session = await stack.enter_async_context(
-                open_unit_session(name, unit, settings=settings, signing=False)
+                open_unit_session(name, unit, settings=settings, signing=False, shared=shared)
             )
             followed += [(session, v) for v in await asyncio.to_thread(_to_follow, session, period)]
         deadline = asyncio.get_running_loop().time() + max_wait_seconds

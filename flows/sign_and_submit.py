@@ -25,7 +25,7 @@ from flows._signing import (
 )
 from tasks.crash import crash_point
 from tasks.dossiers import build_envelopes, load_dossiers, read_registration, submit_dossiers
-from tasks.session import open_unit_session
+from tasks.session import RunResources, open_unit_session
 from tasks.signing import list_certificates
 
 __all__ = ["DossierSummary", "run_unit", "sign_and_submit"]
@@ -132,18 +132,23 @@ async def run_unit(
     batching: Batching = "per_unit",
     dry_run: bool = False,
     interactive: bool | None = None,
+    *,
+    shared: RunResources | None = None,
+    summary_artifact: bool = True,
 ) -> list[DossierSummary]:
     """What ``sign_and_submit`` does, inside whatever flow run is current.
 
-    ``monthly_submission`` calls it for every unit inside its own flow run. The unit's
-    session (provider and gateway clients) is opened here and closed when this returns.
+    ``monthly_submission`` calls it for every unit inside its own flow run, with the run's
+    ``shared`` resources (one gateway port for all units) and no summary artifact per unit
+    (its own table covers them). The unit's session (provider client, its pipeline) is
+    opened here and closed when this returns.
     """
     settings = Settings()
     period = period or default_period()
     logger = get_run_logger()
     unit = await BhxhUnit.aload_unit(unit_block)
     attended = await is_interactive(interactive)
-    async with open_unit_session(unit_block, unit, settings=settings) as session:
+    async with open_unit_session(unit_block, unit, settings=settings, shared=shared) as session:
         run = UnitRun(session, attended)
         views = await load_dossiers(session, period)
         if dry_run or not views:
@@ -182,11 +187,12 @@ async def run_unit(
         if run.interactive:
             await ask_for_receipts(run, views)
         summary = summarise(run, views)
-    await acreate_table_artifact(
-        table=[s.__dict__ for s in summary],
-        key=artifact_key("summary", unit.unit_code),
-        description=f"{unit.unit_code} {period}: {run.approvals} approval(s)",
-    )
+    if summary_artifact:
+        await acreate_table_artifact(
+            table=[s.__dict__ for s in summary],
+            key=artifact_key("summary", unit.unit_code),
+            description=f"{unit.unit_code} {period}: {run.approvals} approval(s)",
+        )
     logger.info(
         "%s %s: %d dossier(s), %d approval(s) used",
         unit.unit_code,

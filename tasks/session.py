@@ -19,6 +19,7 @@ their own session.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
@@ -39,7 +40,7 @@ from blocks.unit import BhxhUnit
 from esign.base import RemoteSigningClient
 from tasks.crash import crash_point
 
-__all__ = ["UnitSession", "open_unit_session"]
+__all__ = ["RunResources", "UnitSession", "open_unit_session"]
 
 
 class UnitSession:
@@ -63,6 +64,7 @@ class UnitSession:
         client: RemoteSigningClient | None,
         account: str,
         port: SubmissionPort | None,
+        owns_port: bool = True,
     ) -> None:
         self.unit_block = unit_block
         self.unit = unit
@@ -71,6 +73,7 @@ class UnitSession:
         self.logged_in = False
         self._client = client
         self._port = port
+        self._owns_port = owns_port
         self._stack = AsyncExitStack()
         self.pipeline = Pipeline(
             DossierStore(settings.store_dir), unit.outbox_path(settings), checkpoint=crash_point
@@ -96,7 +99,7 @@ class UnitSession:
     async def __aenter__(self) -> Self:
         if self._client is not None:
             await self._stack.enter_async_context(self._client)
-        if self._port is not None:
+        if self._port is not None and self._owns_port:
             self._stack.push_async_callback(self._port.aclose)
         return self
 
@@ -109,6 +112,50 @@ class UnitSession:
         await self._stack.aclose()
 
 
+class RunResources:
+    """What the units of one run share, owned by the run's ``async with``: one submission
+    port per gateway block (its HTTP client, its capabilities read once).
+
+    A monthly run of hundreds of units would otherwise load the same gateway block, open
+    a client and read the carrier's capabilities once per unit.
+    """
+
+    def __init__(self) -> None:
+        self._ports: dict[str, SubmissionPort] = {}
+        self._lock = asyncio.Lock()
+        self._stack = AsyncExitStack()
+
+    async def gateway_port(self, unit: BhxhUnit) -> SubmissionPort:
+        """The port of the unit's gateway block, opened at its first use."""
+        async with self._lock:
+            port = self._ports.get(unit.gateway_block)
+            if port is None:
+                port = await _gateway_port(unit)
+                self._stack.push_async_callback(port.aclose)
+                self._ports[unit.gateway_block] = port
+            return port
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stack.aclose()
+
+
+async def _gateway_port(unit: BhxhUnit) -> SubmissionPort:
+    gateway_client = (await unit.aload_gateway()).get_client()
+    try:
+        return await GatewayAdapter.connect(gateway_client)
+    except BaseException:
+        await gateway_client.aclose()
+        raise
+
+
 @asynccontextmanager
 async def open_unit_session(
     unit_block: str,
@@ -117,6 +164,7 @@ async def open_unit_session(
     settings: Settings | None = None,
     signing: bool = True,
     submission: bool = True,
+    shared: RunResources | None = None,
 ) -> AsyncIterator[UnitSession]:
     """Open a unit's session: load what is needed, create the clients, close them at the end.
 
@@ -126,19 +174,20 @@ async def open_unit_session(
         settings: process settings (default: read now).
         signing: open the provider client (not needed to follow receipts).
         submission: open the submission port (the unit's route: gateway or export).
+        shared: the run's shared resources: a gateway port comes from there (and is
+            closed with them, not with this session).
     """
     unit = unit or await BhxhUnit.aload_unit(unit_block)
     settings = settings or Settings()
     # Every block is loaded before any client exists, so a failed load leaves nothing open.
     credentials = await unit.aload_credentials() if signing else None
     port: SubmissionPort | None = None
+    owns_port = True
     if submission and unit.route == "gateway":
-        gateway_client = (await unit.aload_gateway()).get_client()
-        try:
-            port = await GatewayAdapter.connect(gateway_client)
-        except BaseException:
-            await gateway_client.aclose()
-            raise
+        if shared is not None:
+            port, owns_port = await shared.gateway_port(unit), False
+        else:
+            port = await _gateway_port(unit)
     elif submission:
         sink: ExportSink = (
             await aload_sink(unit.export_block)
@@ -150,6 +199,6 @@ async def open_unit_session(
     client = credentials.get_client() if credentials else None
     account = credentials.account if credentials else ""
     async with UnitSession(
-        unit_block, unit, settings, client=client, account=account, port=port
+        unit_block, unit, settings, client=client, account=account, port=port, owns_port=owns_port
     ) as session:
         yield session
