@@ -117,23 +117,41 @@ class RunResources:
     port per gateway block (its HTTP client, its capabilities read once).
 
     A monthly run of hundreds of units would otherwise load the same gateway block, open
-    a client and read the carrier's capabilities once per unit.
+    a client and read the carrier's capabilities once per unit. The first unit that needs
+    the port opens it while the others wait; if that fails (the carrier unavailable at the
+    start of the run), every waiting unit opens one on its own, as if nothing were shared,
+    so that one outage does not fail every unit that waited for the same read.
     """
 
     def __init__(self) -> None:
         self._ports: dict[str, SubmissionPort] = {}
-        self._lock = asyncio.Lock()
+        self._opening: dict[str, asyncio.Future[SubmissionPort]] = {}
         self._stack = AsyncExitStack()
+
+    def _keep(self, name: str, port: SubmissionPort) -> SubmissionPort:
+        if name not in self._ports:
+            self._ports[name] = port
+            self._stack.push_async_callback(port.aclose)
+        return self._ports[name]
 
     async def gateway_port(self, unit: BhxhUnit) -> SubmissionPort:
         """The port of the unit's gateway block, opened at its first use."""
-        async with self._lock:
-            port = self._ports.get(unit.gateway_block)
-            if port is None:
-                port = await _gateway_port(unit)
-                self._stack.push_async_callback(port.aclose)
-                self._ports[unit.gateway_block] = port
-            return port
+        name = unit.gateway_block
+        if name in self._ports:
+            return self._ports[name]
+        opening = self._opening.get(name)
+        if opening is None:
+            opening = self._opening[name] = asyncio.ensure_future(_gateway_port(unit))
+        try:
+            return self._keep(name, await asyncio.shield(opening))
+        except Exception:
+            if self._opening.get(name) is opening:
+                del self._opening[name]
+        port = await _gateway_port(unit)
+        if name in self._ports:
+            await port.aclose()
+            return self._ports[name]
+        return self._keep(name, port)
 
     async def __aenter__(self) -> Self:
         return self
