@@ -64,6 +64,7 @@ from typing import Any
 from lxml import etree
 
 from bhxh.errors import InputLocation, InputRefused
+from bhxh.hrvalues import parse_date
 from bhxh.vntext import (
     LEGACY_NAMES,
     LegacyEncoding,
@@ -331,14 +332,31 @@ class Table:
         return find_duplicates(self.rows, names)
 
 
+_DATE_TEXT = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{1,2}-\d{1,2}")
+
+
+def _cell_key(cell: Cell | None) -> str:
+    """A cell's value for comparisons: a date in any accepted form as ``dd/MM/yyyy``,
+    text as its :func:`~bhxh.vntext.duplicate_key`."""
+    if cell is None:
+        return ""
+    raw = cell.raw
+    if isinstance(raw, dt.date) or (isinstance(raw, str) and _DATE_TEXT.fullmatch(cell.value)):
+        try:
+            return parse_date(raw)
+        except InputRefused:
+            pass
+    return duplicate_key(cell.value)
+
+
 def find_duplicates(rows: Iterable[Row], names: Sequence[str]) -> list[tuple[Row, Row]]:
     """Rows whose values in ``names`` are the same once normalised (NFC, case, spaces,
-    tone placement: see :func:`bhxh.vntext.duplicate_key`); rows with all of them empty
-    are not compared."""
+    tone placement: see :func:`bhxh.vntext.duplicate_key`; dates in any accepted form);
+    rows with all of them empty are not compared."""
     first: dict[tuple[str, ...], Row] = {}
     pairs: list[tuple[Row, Row]] = []
     for row in rows:
-        key = tuple(duplicate_key(row.text(n)) for n in names)
+        key = tuple(_cell_key(row.get(n)) for n in names)
         if not any(key):
             continue
         if key in first:
