@@ -64,7 +64,13 @@ from typing import Any
 from lxml import etree
 
 from bhxh.errors import InputLocation, InputRefused
-from bhxh.hrvalues import parse_date
+from bhxh.hrvalues import (
+    parse_amount,
+    parse_birth_date,
+    parse_date,
+    parse_digits,
+    parse_month,
+)
 from bhxh.vntext import (
     LEGACY_NAMES,
     LegacyEncoding,
@@ -200,6 +206,7 @@ _BY_NAME, _BY_CUSTOM, _BY_TEMPLATE, _BY_COMMON = 0, 1, 2, 3
 _SOURCES = {_BY_NAME: "name", _BY_CUSTOM: "alias", _BY_TEMPLATE: "vnpt", _BY_COMMON: "common"}
 _NUMBERING = re.compile(r"\(?\s*(?:\d{1,3}|[A-Z])\s*\)?")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_Problem = tuple[str, str] | None  # why a cell cannot be read (vi, en)
 
 
 class HeaderNotFound(InputRefused):
@@ -213,12 +220,12 @@ class HeaderNotFound(InputRefused):
 class Cell:
     """One value read from an HR table.
 
-    ``value`` is the text a declaration carries: NFC, trimmed, inner spaces collapsed; a
-    number cell as its digits (``9000000``; ``0.5``), a date cell as ``dd/MM/yyyy``.
-    ``raw`` is what the file held (``str`` from CSV; ``str``, ``int``, ``float``,
-    ``datetime``, ``bool`` or None from a workbook): typed parsers
-    (:mod:`bhxh.hrvalues`) read ``raw`` so that an Excel date or number is not re-guessed
-    from text.
+    ``value`` is the text a declaration carries: NFC, trimmed, inner spaces collapsed
+    (converted from TCVN3 / VNI when asked); a number cell as its digits (``9000000``;
+    ``0.5``), a date cell as ``dd/MM/yyyy``. ``raw`` is what the file held (``str`` from
+    CSV; ``str``, ``int``, ``float``, ``datetime``, ``bool`` or None from a workbook).
+    :attr:`typed` is what the parsers of :mod:`bhxh.hrvalues` read: the raw number or
+    date, so an Excel date or number is not re-guessed from text, or the text.
     """
 
     value: str
@@ -230,6 +237,11 @@ class Cell:
     column: str
     header: str
     unit: str | None = None
+
+    @property
+    def typed(self) -> object:
+        """The value to parse: ``raw`` for a number, date or empty cell, else ``value``."""
+        return self.value if isinstance(self.raw, str) else self.raw
 
     @property
     def where(self) -> InputLocation:
@@ -246,13 +258,48 @@ class Cell:
 
 @dataclass(frozen=True)
 class Row:
-    """One data row: ``cells`` maps each expected column found in the file to its cell."""
+    """One data row: ``cells`` maps each expected column found in the file to its cell.
+
+    The typed readers (:meth:`amount`, :meth:`date`, :meth:`month`, :meth:`birth_date`,
+    :meth:`digits`) return the declaration's string for a column, ``""`` when it is absent
+    or empty, and raise :class:`~bhxh.errors.InputRefused` naming the cell otherwise.
+
+    Example:
+        >>> row.amount("TienLuong"), row.month("TuThang"), row.date("NgaySinh")
+        ('9000000', '01/2026', '05/03/1990')
+    """
 
     number: int
     cells: Mapping[str, Cell]
     file: str
     sheet: str | None
     unit: str | None = None
+    date1904: bool = False  # the workbook counts dates from 1904
+
+    def typed(self, name: str) -> object:
+        """The cell's :attr:`Cell.typed`, None when the column is absent."""
+        cell = self.cells.get(name)
+        return cell.typed if cell is not None else None
+
+    def amount(self, name: str) -> str:
+        """Whole VND as digits (:func:`bhxh.hrvalues.parse_amount`)."""
+        return parse_amount(self.typed(name), self.where(name))
+
+    def date(self, name: str) -> str:
+        """``dd/MM/yyyy`` (:func:`bhxh.hrvalues.parse_date`)."""
+        return parse_date(self.typed(name), self.where(name), date1904=self.date1904)
+
+    def month(self, name: str) -> str:
+        """``MM/yyyy`` (:func:`bhxh.hrvalues.parse_month`)."""
+        return parse_month(self.typed(name), self.where(name), date1904=self.date1904)
+
+    def birth_date(self, name: str) -> str:
+        """``dd/MM/yyyy``, ``MM/yyyy`` or ``yyyy`` (:func:`bhxh.hrvalues.parse_birth_date`)."""
+        return parse_birth_date(self.typed(name), self.where(name), date1904=self.date1904)
+
+    def digits(self, name: str, lengths: Sequence[int], notes: list[str] | None = None) -> str:
+        """An identity number's digits (:func:`bhxh.hrvalues.parse_digits`)."""
+        return parse_digits(self.typed(name), self.where(name), lengths=lengths, notes=notes)
 
     def get(self, name: str) -> Cell | None:
         return self.cells.get(name)
@@ -343,7 +390,7 @@ def _cell_key(cell: Cell | None) -> str:
     raw = cell.raw
     if isinstance(raw, dt.date) or (isinstance(raw, str) and _DATE_TEXT.fullmatch(cell.value)):
         try:
-            return parse_date(raw)
+            return parse_date(cell.typed)
         except InputRefused:
             pass
     return duplicate_key(cell.value)
@@ -705,28 +752,30 @@ def _is_header_like(values: Sequence[str], index: Mapping[str, tuple[str, int]])
 
 
 def _build_rows(
-    rows: Iterator[tuple[int, Sequence[tuple[object, str]]]],
+    rows: Iterator[tuple[int, Sequence[tuple[object, _Problem]]]],
     header: _Header,
     index: Mapping[str, tuple[str, int]],
     base: InputLocation,
     reading: _Reading,
+    *,
+    date1904: bool = False,
 ) -> list[Row]:
-    """Rows below the header. ``rows`` yields (row number, [(raw, kind)]), kind "" or an
-    error text for cells that cannot be read (formula without value, error value)."""
+    """Rows below the header. ``rows`` yields (row number, [(raw, problem)]), the problem
+    (vi, en) of a cell that cannot be read (formula without value, error value) or None."""
     out: list[Row] = []
     leading = True  # still right under the header: numbering / repeated header rows
     for number, cells in rows:
         if number <= header.end:
             continue
-        picked: list[tuple[Column, object, str]] = []
+        picked: list[tuple[Column, object, _Problem]] = []
         for column in header.columns.values():
-            raw, problem = cells[column.index - 1] if column.index <= len(cells) else (None, "")
+            raw, problem = cells[column.index - 1] if column.index <= len(cells) else (None, None)
             picked.append((column, raw, problem))
         texts = [
             "" if raw is None else normalize_text(raw if isinstance(raw, str) else _display(raw))
             for _, raw, _ in picked
         ]
-        if not any(texts) and not any(p for _, _, p in picked):
+        if not any(texts) and all(p is None for _, _, p in picked):
             continue
         if leading:
             if _is_numbering_row(texts) or _is_header_like(texts, index):
@@ -754,10 +803,10 @@ def _build_rows(
                 header=column.header,
                 unit=base.unit,
             )
-            if problem:
+            if problem is not None:
                 raise InputRefused(
-                    problem.split(" — ")[0],
-                    problem.split(" — ")[-1],
+                    problem[0],
+                    problem[1],
                     where=where,
                     expected_vi="một giá trị: mở tệp trong Excel, kiểm tra công thức rồi lưu lại",
                     expected_en="a value: open the file in Excel, check the formula and save it",
@@ -775,7 +824,7 @@ def _build_rows(
                 header=column.header,
                 unit=base.unit,
             )
-        out.append(Row(number, values, base.file or "", base.sheet, base.unit))
+        out.append(Row(number, values, base.file or "", base.sheet, base.unit, date1904))
     return out
 
 
@@ -848,7 +897,10 @@ def _csv_text(data: bytes, where: InputLocation) -> str:
         ) from None
 
 
-def _csv_rows(text: str, delimiter: str, where: InputLocation) -> list[tuple[int, list[str]]]:
+def _csv_rows(
+    text: str, delimiter: str, where: InputLocation, limit: int | None = None
+) -> list[tuple[int, list[str]]]:
+    """(first line number, cells) per record; ``limit`` records at most."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[tuple[int, list[str]]] = []
     start = 1
@@ -856,6 +908,8 @@ def _csv_rows(text: str, delimiter: str, where: InputLocation) -> list[tuple[int
         for cells in reader:
             rows.append((start, cells))
             start = reader.line_num + 1
+            if limit is not None and len(rows) >= limit:
+                break
             if len(rows) > MAX_ROWS + HEADER_SCAN_ROWS:
                 raise InputRefused(
                     f"quá {MAX_ROWS} dòng dữ liệu",
@@ -876,7 +930,6 @@ def _csv_rows(text: str, delimiter: str, where: InputLocation) -> list[tuple[int
 
 
 def _read_csv(
-    path: Path,
     data: bytes,
     expected: Sequence[str],
     index: Mapping[str, tuple[str, int]],
@@ -886,26 +939,21 @@ def _read_csv(
     base: InputLocation,
 ) -> Table:
     text = _csv_text(data, base)
-    found: tuple[str, list[tuple[int, list[str]]], _Header] | None = None
+    found: tuple[str, _Header] | None = None
     for delimiter in (",", ";", "\t"):
-        rows = _csv_rows(text, delimiter, base)
-        grid = [cells for _, cells in rows[:HEADER_SCAN_ROWS]]
-        header = _find_header(grid, [], index, base, header_row)
-        if header is not None and (found is None or len(header.columns) > len(found[2].columns)):
-            found = (delimiter, rows, header)
-    if found is None or not _qualifies(found[2], expected, required):
-        raise _no_header(base, expected, required, (None, found[2]) if found else None)
-    delimiter, rows, header = found
-    # CSV rows are numbered by their line; the header search counted records.
-    record_to_line = {i: line for i, (line, _) in enumerate(rows, start=1)}
-    header_line = record_to_line.get(header.end, header.end)
+        head = _csv_rows(text, delimiter, base, limit=HEADER_SCAN_ROWS)
+        header = _find_header([cells for _, cells in head], [], index, base, header_row)
+        if header is not None and (found is None or len(header.columns) > len(found[1].columns)):
+            found = (delimiter, header)
+    if found is None or not _qualifies(found[1], expected, required):
+        raise _no_header(base, expected, required, (None, found[1]) if found else None)
+    delimiter, header = found
+    rows = _csv_rows(text, delimiter, base)
+    # CSV rows are numbered by their first line; the header search counted records.
+    header_line = rows[header.end - 1][0] if header.end <= len(rows) else header.end
     header = _Header(header_line, header_line, header.columns, header.ignored, header.notes)
     table_rows = _build_rows(
-        ((line, [(c, "") for c in cells]) for line, cells in rows),
-        header,
-        index,
-        base,
-        reading,
+        ((line, [(c, None) for c in cells]) for line, cells in rows), header, index, base, reading
     )
     return _finish(base, header, table_rows, reading, delimiter=delimiter)
 
@@ -1073,27 +1121,25 @@ def _open_workbook(path: Path, where: InputLocation) -> Any:
         ) from None
 
 
-def _sheet_rows(ws: Any, info: _SheetInfo) -> Iterator[tuple[int, list[tuple[object, str]]]]:
+def _sheet_rows(ws: Any, info: _SheetInfo) -> Iterator[tuple[int, list[tuple[object, _Problem]]]]:
     """(row number, [(raw value, problem)]) for every row of a read-only worksheet."""
     ws.reset_dimensions()  # a wrong <dimension> must not cut the sheet short
     for number, cells in enumerate(ws.iter_rows(), start=1):
-        values: list[tuple[object, str]] = []
+        values: list[tuple[object, _Problem]] = []
         for col, cell in enumerate(cells, start=1):
             value = getattr(cell, "value", None)
-            problem = ""
+            problem: _Problem = None
             formula = info.uncached.get((number, col))
+            ref = f"{_letter(col)}{number}"
             if formula is not None:
                 problem = (
-                    f"ô {_letter(col)}{number} có công thức {formula} nhưng không có giá trị đã "
-                    f"tính (tệp chưa được Excel tính và lưu) — cell {_letter(col)}{number} holds "
-                    f"the formula {formula} but no calculated value (the file was never "
-                    "calculated and saved by Excel)"
+                    f"ô {ref} có công thức {formula} nhưng không có giá trị đã tính (tệp chưa "
+                    "được Excel tính và lưu)",
+                    f"cell {ref} holds the formula {formula} but no calculated value (the file "
+                    "was never calculated and saved by Excel)",
                 )
             elif getattr(cell, "data_type", "") == "e":
-                problem = (
-                    f"ô {_letter(col)}{number} có lỗi {value} — cell {_letter(col)}{number} "
-                    f"holds the error {value}"
-                )
+                problem = (f"ô {ref} có lỗi {value}", f"cell {ref} holds the error {value}")
             values.append((value, problem))
         yield number, values
 
@@ -1160,7 +1206,9 @@ def _read_xlsx(
                         closest = (info.name, header)
                     continue
                 assert header is not None
-                table_rows = _build_rows(itertools.chain(head, rows), header, index, where, reading)
+                table_rows = _build_rows(
+                    itertools.chain(head, rows), header, index, where, reading, date1904=date1904
+                )
                 return _finish(where, header, table_rows, reading, date1904=date1904)
         finally:
             wb.close()
@@ -1306,7 +1354,7 @@ def read_table(
                 expected_en="an .xlsx file saved by Excel",
             )
         return _read_csv(
-            p, p.read_bytes(), expected_columns, index, required, header_row, reading, base
+            p.read_bytes(), expected_columns, index, required, header_row, reading, base
         )
     except InputRefused as exc:
         raise exc.with_unit(unit) from None

@@ -15,7 +15,6 @@ from lxml import etree
 
 from bhxh.build_cli import FormSpec, main
 from bhxh.errors import DossierInvalid
-from bhxh.hrvalues import parse_amount, parse_month
 from bhxh.models import Dossier, UnitInfo
 from bhxh.vntext import encode_legacy
 from bhxh.workbook import Table
@@ -38,8 +37,8 @@ def standin_d02(table: Table, unit: UnitInfo, period: str) -> bytes:
             ("STT", str(i)),
             ("HoTen", row.text("HoTen")),
             ("ChucVu", row.text("ChucVu")),
-            ("TienLuong", parse_amount(row.raw("TienLuong"), row.where("TienLuong"))),
-            ("TuThang", parse_month(row.raw("TuThang"), row.where("TuThang"))),
+            ("TienLuong", row.amount("TienLuong")),
+            ("TuThang", row.month("TuThang")),
             ("PA", row.text("PA")),
         ):
             etree.SubElement(el, tag).text = value or None

@@ -241,6 +241,33 @@ def test_dates_and_numbers_keep_their_excel_types(book: WriteBook) -> None:
     assert parse_month(row.raw("TuThang")) == "01/2026"
 
 
+def test_row_readers_give_the_declaration_strings_and_name_the_cell(book: WriteBook) -> None:
+    path = book([(*HEADER, "Từ tháng"), (*ROW_BINH, dt.datetime(2026, 1, 1))])
+    row = _read(path).rows[0]
+    assert (row.amount("TienLuong"), row.month("TuThang"), row.date("NgaySinh")) == (
+        "9000000", "01/2026", "01/02/1995",
+    )  # fmt: skip
+    assert row.digits("MasoBHXH", (10,)) == "0123456790"
+    assert row.amount("PhuCapCV") == ""  # a column the file does not have
+    with pytest.raises(InputRefused, match=r"dòng 2, cột D \(Chức vụ\)"):
+        row.amount("ChucVu")
+
+
+def test_a_1904_workbook_counts_serials_from_1904(tmp_path: Path) -> None:
+    import openpyxl
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    wb = openpyxl.Workbook()
+    wb.epoch = CALENDAR_MAC_1904
+    ws = wb.active
+    assert ws is not None
+    ws.append(("Họ và tên", "Chức vụ", "Tiền lương", "PA", "Ngày sinh"))
+    ws.append(("Lê Hoa", "Kế toán", 1, "TM", 31412))  # a number cell: a serial
+    wb.save(tmp_path / "mac.xlsx")
+    table = _read(tmp_path / "mac.xlsx")
+    assert table.date1904 and table.rows[0].date("NgaySinh") == "01/01/1990"
+
+
 def test_old_xls_file_is_refused_with_the_fix(tmp_path: Path) -> None:
     path = tmp_path / "luong.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
