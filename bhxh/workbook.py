@@ -471,6 +471,7 @@ class _Header:
     columns: dict[str, Column]
     ignored: list[tuple[str, str]]
     notes: list[str]
+    conflict: InputRefused | None = None  # raised if this row is taken as the header
 
 
 def _grid_value(grid: Sequence[Sequence[object]], row: int, col: int) -> object:
@@ -534,6 +535,7 @@ def _header_at(
                 ignored.append((_letter(col), label))
     columns: dict[str, Column] = {}
     notes: list[str] = []
+    conflict: InputRefused | None = None
     for name, found in claims.items():
         # A header that the VNPT template uses for another element ("Phương án" is its
         # TenPhuongAn) gives way to one that names this element there ("Mã Phương án").
@@ -542,10 +544,10 @@ def _header_at(
         if len(best) > 1:
             letters = " và ".join(_letter(c) for _, c, _ in best)
             letters_en = " and ".join(_letter(c) for _, c, _ in best)
-            raise InputRefused(
+            conflict = conflict or InputRefused(
                 f"cột {name} xuất hiện nhiều lần ({letters})",
                 f"column {name} appears more than once ({letters_en})",
-                where=InputLocation(file=where.file, sheet=where.sheet, row=row),
+                where=InputLocation(file=where.file, sheet=where.sheet, row=row, unit=where.unit),
                 expected_vi="mỗi cột một lần; xoá hoặc đổi tên cột thừa",
                 expected_en="each column once; delete or rename the extra one",
             )
@@ -562,7 +564,7 @@ def _header_at(
     end = max(
         [row] + [m.max_row for m in merges if m.min_row <= row <= m.max_row and m.max_row - row < 5]
     )
-    return _Header(row, end, columns, sorted(set(ignored)), notes)
+    return _Header(row, end, columns, sorted(set(ignored)), notes, conflict)
 
 
 def _find_header(
@@ -584,10 +586,14 @@ def _find_header(
 
 
 def _qualifies(header: _Header | None, expected: Sequence[str], required: Sequence[str]) -> bool:
+    """Whether a header is the table's; a header that names a column twice is refused."""
     if header is None:
         return False
     needed = min(2, len(expected))
-    return len(header.columns) >= needed and all(r in header.columns for r in required)
+    ok = len(header.columns) >= needed and all(r in header.columns for r in required)
+    if ok and header.conflict is not None:
+        raise header.conflict
+    return ok
 
 
 # --- values -----------------------------------------------------------------------------
