@@ -44,10 +44,12 @@ from bhxh.models import Declaration, Dossier, UnitInfo
 from bhxh.vntext import fold_key
 from bhxh.workbook import HeaderNotFound, Table, read_table
 
-__all__ = ["DeclarationBuilder", "FormSpec", "build_parser", "main"]
+__all__ = ["DeclarationBuilder", "DossierWriter", "FormSpec", "build_parser", "main"]
 
 #: Builds one declaration's XML bytes from the table read, the unit and the period.
 DeclarationBuilder = Callable[[Table, UnitInfo, str], bytes]
+#: Writes the dossier: inbox, unit, period, folder, procedure, {file name: bytes} -> folder.
+DossierWriter = Callable[[Path, UnitInfo, str, str, str, Mapping[str, bytes]], Path]
 
 
 @dataclass(frozen=True)
@@ -146,10 +148,6 @@ def _default_write(
     from bhxh.inbox import write_dossier
 
     return write_dossier(inbox, unit.code, period, folder, procedure, dict(files))
-
-
-#: Writes the dossier: inbox, unit, period, folder, procedure, {file name: bytes} -> folder.
-DossierWriter = Callable[[Path, UnitInfo, str, str, str, Mapping[str, bytes]], Path]
 
 
 def _report_table(spec: FormSpec, table: Table, out: TextIO) -> None:
