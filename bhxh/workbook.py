@@ -1112,11 +1112,18 @@ def _scan_sheet(archive: zipfile.ZipFile, info: _SheetInfo) -> None:
     info.scanned = True
 
 
-def _open_workbook(path: Path, where: InputLocation) -> Any:
+def _opened(source: Path | bytes) -> Path | io.BytesIO:
+    """A file to read: the path, or a fresh stream over bytes (one per reader)."""
+    return io.BytesIO(source) if isinstance(source, bytes) else source
+
+
+def _open_workbook(source: Path | bytes, where: InputLocation) -> Any:
     import openpyxl  # imported here: reading CSV does not need it
 
     try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        return openpyxl.load_workbook(
+            _opened(source), read_only=True, data_only=True, keep_links=False
+        )
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise InputRefused(
             f"không mở được tệp Excel ({type(exc).__name__}: {exc})",
@@ -1151,7 +1158,7 @@ def _sheet_rows(ws: Any, info: _SheetInfo) -> Iterator[tuple[int, list[tuple[obj
 
 
 def _read_xlsx(
-    path: Path,
+    source: Path | bytes,
     expected: Sequence[str],
     index: Mapping[str, tuple[str, int]],
     required: Sequence[str],
@@ -1161,7 +1168,7 @@ def _read_xlsx(
     base: InputLocation,
 ) -> Table:
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(_opened(source))
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputRefused(
             f"không phải tệp Excel .xlsx ({exc})",
@@ -1178,7 +1185,7 @@ def _read_xlsx(
             raise InputRefused(
                 f"tệp Excel hỏng: {exc}", f"damaged Excel file: {exc}", where=base
             ) from None
-        wb = _open_workbook(path, base)
+        wb = _open_workbook(source, base)
         try:
             if sheet is not None:
                 chosen = [i for i in infos if i.name == sheet] or [
@@ -1287,9 +1294,10 @@ def _finish(
 
 
 def read_table(
-    path: str | Path,
+    source: str | Path | bytes,
     expected_columns: Sequence[str],
     *,
+    name: str | None = None,
     sheet: str | None = None,
     header_row: int | None = None,
     aliases: Mapping[str, Sequence[str]] | None = None,
@@ -1300,10 +1308,13 @@ def read_table(
     """Read an HR table (``.xlsx`` / ``.xlsm`` workbook or ``.csv``) into rows of cells.
 
     Args:
-        path: the file; the format follows its content (a zip is a workbook; the old
-            binary ``.xls`` is refused with the fix), not only its name.
+        source: the file's path, or its content as bytes (an upload, CSV text encoded);
+            the format follows the content (a zip is a workbook; the old binary ``.xls``
+            is refused with the fix), not the name.
         expected_columns: the element names to read (``HoTen``, ``MasoBHXH``...); other
             columns are listed in ``Table.ignored_columns``.
+        name: the file name refusals give (default: the path's name; ``"CSV"`` or
+            ``"workbook"`` for bytes).
         sheet: the sheet to read (exact name, or the same ignoring case and diacritics);
             default: the first visible sheet whose header holds the columns.
         header_row: the header's row number (its last row for a two-row header);
@@ -1318,24 +1329,38 @@ def read_table(
         InputRefused: the file, its encoding, its header or a cell cannot be read; the
             message names unit, file, sheet, row and column.
     """
-    p = Path(path)
-    base = InputLocation(file=p.name, unit=unit)
-    try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
+    if isinstance(source, bytes):
+        data: Path | bytes = source
+        magic = source[:8]
+        label = name or ("workbook" if magic.startswith(b"PK\x03\x04") else "CSV")
+        suffix = Path(label).suffix.lower()
+        base = InputLocation(file=label, unit=unit)
+        if len(source) > MAX_FILE_BYTES:
             raise InputRefused(
-                f"tệp quá lớn: {size} byte, tối đa {MAX_FILE_BYTES}",
-                f"the file is too large: {size} bytes, at most {MAX_FILE_BYTES}",
+                f"tệp quá lớn: {len(source)} byte, tối đa {MAX_FILE_BYTES}",
+                f"the file is too large: {len(source)} bytes, at most {MAX_FILE_BYTES}",
                 where=base,
             )
-        with p.open("rb") as fh:
-            magic = fh.read(8)
-    except OSError as exc:
-        raise InputRefused(
-            f"không đọc được tệp ({exc.strerror or exc})",
-            f"cannot read the file ({exc.strerror or exc})",
-            where=base,
-        ) from None
+    else:
+        p = Path(source)
+        data, suffix = p, p.suffix.lower()
+        base = InputLocation(file=name or p.name, unit=unit)
+        try:
+            size = p.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise InputRefused(
+                    f"tệp quá lớn: {size} byte, tối đa {MAX_FILE_BYTES}",
+                    f"the file is too large: {size} bytes, at most {MAX_FILE_BYTES}",
+                    where=base,
+                )
+            with p.open("rb") as fh:
+                magic = fh.read(8)
+        except OSError as exc:
+            raise InputRefused(
+                f"không đọc được tệp ({exc.strerror or exc})",
+                f"cannot read the file ({exc.strerror or exc})",
+                where=base,
+            ) from None
     index = _alias_index(expected_columns, aliases)
     reading = _Reading(convert=convert_legacy)
     try:
@@ -1349,9 +1374,9 @@ def read_table(
             )
         if magic.startswith(b"PK\x03\x04"):
             return _read_xlsx(
-                p, expected_columns, index, required, sheet, header_row, reading, base
+                data, expected_columns, index, required, sheet, header_row, reading, base
             )
-        if p.suffix.lower() in (".xlsx", ".xlsm"):
+        if suffix in (".xlsx", ".xlsm"):
             raise InputRefused(
                 "tệp mang đuôi Excel nhưng không phải tệp Excel",
                 "the file is named like a workbook but is not one",
@@ -1359,8 +1384,7 @@ def read_table(
                 expected_vi="tệp .xlsx lưu từ Excel",
                 expected_en="an .xlsx file saved by Excel",
             )
-        return _read_csv(
-            p.read_bytes(), expected_columns, index, required, header_row, reading, base
-        )
+        content = data if isinstance(data, bytes) else data.read_bytes()
+        return _read_csv(content, expected_columns, index, required, header_row, reading, base)
     except InputRefused as exc:
         raise exc.with_unit(unit) from None

@@ -413,6 +413,14 @@ def test_csv_with_bom_and_without(tmp_path: Path) -> None:
         assert (row.number, row.cells["TienLuong"].column) == (2, "D")
 
 
+def test_content_given_as_bytes_is_read_like_a_file(book: WriteBook) -> None:
+    csv_table = read_table(CSV.encode(), D02_COLUMNS, required=D02_REQUIRED)
+    assert csv_table.file == "CSV" and csv_table.rows[0].text("HoTen") == "Nguyễn Văn An"
+    data = book([HEADER, ROW_AN]).read_bytes()
+    xlsx = read_table(data, D02_COLUMNS, required=D02_REQUIRED, name="tai-len.xlsx")
+    assert xlsx.file == "tai-len.xlsx" and xlsx.rows[0].cells["HoTen"].where.sheet == "Dữ Liệu"
+
+
 def test_csv_with_semicolons(tmp_path: Path) -> None:
     path = tmp_path / "luong.csv"
     path.write_text(CSV.replace(",", ";"), encoding="utf-8")
