@@ -112,7 +112,9 @@ class InputLocation:
     """Where a value came from in an HR file: what a refusal names so a person finds it.
 
     ``column`` is the column letter as a spreadsheet shows it (``J``; CSV columns are
-    lettered the same way), ``header`` the column's header as written in the file.
+    lettered the same way), ``header`` the column's header as written in the file. A value
+    of a declaration in the inbox is named by ``dossier``, ``file``, ``record`` (the row
+    element and its STT: ``LaoDong 3 (STT 3)``) and ``element`` (``HoTen``).
     """
 
     file: str | None = None
@@ -121,6 +123,9 @@ class InputLocation:
     column: str | None = None
     header: str | None = None
     unit: str | None = None
+    dossier: str | None = None
+    record: str | None = None
+    element: str | None = None
 
     def describe(self, lang: str = "vi") -> str:
         """``Đơn vị TZ1234A, tệp a.xlsx, trang tính 'Dữ Liệu', dòng 7, cột J (Tiền lương)``."""
@@ -128,6 +133,8 @@ class InputLocation:
         parts: list[str] = []
         if self.unit:
             parts.append(f"{'Đơn vị' if vi else 'unit'} {self.unit}")
+        if self.dossier:
+            parts.append(f"{'hồ sơ' if vi else 'dossier'} {self.dossier}")
         if self.file:
             parts.append(f"{'tệp' if vi else 'file'} {self.file}")
         if self.sheet:
@@ -139,6 +146,10 @@ class InputLocation:
             parts.append(col + (f" ({self.header})" if self.header else ""))
         elif self.header:
             parts.append(f"{'cột' if vi else 'column'} {self.header}")
+        if self.record:
+            parts.append(self.record)
+        if self.element:
+            parts.append(f"{'phần tử' if vi else 'element'} {self.element}")
         return ", ".join(parts)
 
 
@@ -184,6 +195,10 @@ class InputRefused(DossierInvalid):
             parts.append(f"{'cần' if vi else 'expected'} {expected}")
         where = self.where.describe(lang)
         return (f"{where}: " if where else "") + "; ".join(parts)
+
+    def summary(self, lang: str = "vi") -> str:
+        """The refusal in one language, without its details: where, why, what was read."""
+        return self._half(lang)
 
     def _message(self) -> str:
         text = f"{self._half('vi')} — {self._half('en')}"

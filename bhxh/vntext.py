@@ -59,6 +59,7 @@ __all__ = [
     "fold_key",
     "is_vietnamese_syllable",
     "legacy_candidates",
+    "normalize_person_text",
     "normalize_text",
 ]
 
@@ -579,3 +580,59 @@ def could_be_legacy(value: str, encoding: LegacyEncoding) -> str | None:
         if not word.isascii() and not is_vietnamese_syllable(word):
             return None
     return new
+
+
+# --- a person's text in a form field -----------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def normalize_person_text(value: str, *, field: str, collapse_spaces: bool = True) -> str:
+    """A person's text typed into a form (a unit's name, its signer, its address): NFC
+    (:func:`normalize_text`), or refused when it cannot be signed as it is.
+
+    Refused, with a message naming ``field`` in Vietnamese and English: control characters
+    (XML cannot carry them) and text typed in a legacy font encoding (TCVN3 / VNI, with
+    what it probably says). ``collapse_spaces=False`` keeps inner line breaks (a stamp's
+    wording, one line per line break).
+
+    Raises:
+        bhxh.errors.InputRefused: a ``ValueError``, so pydantic validators report it.
+
+    Example:
+        >>> normalize_person_text("Co\u0302ng ty TNHH An Pha\u0301t", field="name")
+        'Công ty TNHH An Phát'
+    """
+    from bhxh.errors import InputRefused
+
+    bad = _CONTROL.search(value)
+    if bad:
+        code = f"U+{ord(bad.group()):04X}"
+        raise InputRefused(
+            f"trường {field} có ký tự điều khiển {code} (không in được, XML không chứa được)",
+            f"field {field} holds the control character {code} (not printable, XML cannot "
+            "carry it)",
+            read=value,
+            expected_vi="văn bản thường; gõ lại trường này",
+            expected_en="plain text; type the field again",
+        )
+    text = normalize_text(value, collapse_spaces=collapse_spaces)
+    candidates = legacy_candidates(text)
+    if candidates:
+        names = " hoặc / or ".join(LEGACY_NAMES[c] for c in candidates)
+        guesses = " / ".join(
+            repr(normalize_text(convert_legacy(text, c), collapse_spaces=collapse_spaces))
+            for c in candidates
+        )
+        raise InputRefused(
+            f"trường {field} được gõ bằng bảng mã cũ {names}, không phải Unicode; có lẽ là "
+            f"{guesses}",
+            f"field {field} is typed in the legacy encoding {names}, not Unicode; it probably "
+            f"reads {guesses}",
+            read=value,
+            expected_vi="văn bản Unicode: gõ lại bằng bộ gõ Unicode (ví dụ Unikey, bảng mã "
+            "Unicode dựng sẵn)",
+            expected_en="Unicode text: type it again with a Unicode keyboard (e.g. Unikey, "
+            "Unicode dựng sẵn)",
+        )
+    return text
