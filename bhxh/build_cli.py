@@ -1,13 +1,20 @@
 """A command that turns an HR workbook or CSV into a dossier in the inbox, for people who
 are not programmers, printing what it read.
 
-It is meant to be exposed as::
+It is exposed as (:func:`bhxh.declarations.cli` gives the real builders)::
 
-    python -m bhxh.declarations build --unit TZ1234A --period 01/2026 --procedure 600 luong.xlsx
+    python -m bhxh.declarations build --unit TZ1234A --tax-code 0101234567 \\
+        --period 01/2026 --procedure 600 luong.xlsx
+
+Options: ``--tax-code`` (written to the manifest: the run then checks it is the unit's),
+``--name``, ``--period`` (default: this month in Vietnam), ``--sheet NAME`` or
+``--sheet FORM=NAME``, ``--header-row``, ``--convert-legacy`` (default: the setting
+``BHXH_CONVERT_LEGACY``), ``--dossier`` (the folder; default from the file name),
+``--inbox``, ``--dry-run``.
 
 :func:`main` is plain Python and knows neither the declaration builders nor how a unit is
 found: the caller gives them (``forms``: per procedure, the forms to build and a function
-"table -> declaration XML" for each; ``resolve_unit``: a unit code or block name ->
+"table -> declaration XML" for each; ``resolve_unit``: a unit code ->
 :class:`~bhxh.models.UnitInfo`). What it does, in order, and nothing is written unless
 every step succeeds:
 
@@ -31,6 +38,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -38,18 +46,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from bhxh.errors import BhxhError, DossierInvalid, InputRefused
+from bhxh.errors import BhxhError, DossierInvalid, InputLocation, InputRefused
 from bhxh.hrvalues import parse_month
 from bhxh.models import Declaration, Dossier, UnitInfo
 from bhxh.vntext import fold_key
-from bhxh.workbook import HeaderNotFound, Table, read_table
+from bhxh.workbook import HeaderNotFound, SheetNotFound, Table, read_table
 
-__all__ = ["DeclarationBuilder", "DossierWriter", "FormSpec", "build_parser", "main"]
+__all__ = [
+    "BuiltDeclaration",
+    "DeclarationBuilder",
+    "DossierWriter",
+    "FormSpec",
+    "build_parser",
+    "main",
+]
 
-#: Builds one declaration's XML bytes from the table read, the unit and the period.
-DeclarationBuilder = Callable[[Table, UnitInfo, str], bytes]
+
+@dataclass(frozen=True)
+class BuiltDeclaration:
+    """A declaration built from a table, and what its builder wants the person to see."""
+
+    content: bytes
+    warnings: Sequence[str] = ()
+
+
+#: Builds one declaration's XML bytes (or a :class:`BuiltDeclaration`, with warnings) from
+#: the table read, the unit and the period.
+DeclarationBuilder = Callable[[Table, UnitInfo, str], "bytes | BuiltDeclaration"]
 #: Writes the dossier: inbox, unit, period, folder, procedure, {file name: bytes} -> folder.
 DossierWriter = Callable[[Path, UnitInfo, str, str, str, Mapping[str, bytes]], Path]
+_TAX_CODE = re.compile(r"\d{10}(?:-\d{3})?")
 
 
 @dataclass(frozen=True)
@@ -63,7 +89,9 @@ class FormSpec:
         required: columns the header must have.
         build: table, unit, period -> the declaration's XML bytes.
         optional: built only when the file has a table for it (a TK1-TS sheet).
-        sheet: the sheet to read by default (``--sheet`` overrides it for every form).
+        sheet: the sheet to read by default (``--sheet NAME`` overrides it for the first
+            form, ``--sheet FORM=NAME`` for any form). A form with a sheet of its own is
+            read from a workbook only: a CSV holds one table (the first form's).
         duplicate_columns: groups of columns whose equal values (once normalised) are
             reported as possible duplicates, e.g. ``(("HoTen", "NgaySinh"),)``.
     """
@@ -92,17 +120,32 @@ def build_parser(prog: str = "python -m bhxh.declarations") -> argparse.Argument
         "the declarations, put the dossier in the inbox",
     )
     build.add_argument("file", type=Path, help="tệp .xlsx hoặc .csv — the .xlsx or .csv file")
+    build.add_argument("--unit", required=True, help="mã đơn vị — the unit's code, e.g. TA0001A")
     build.add_argument(
-        "--unit", required=True, help="mã đơn vị hoặc tên block — unit code or block"
+        "--tax-code",
+        help="mã số thuế, ghi vào manifest để lúc nộp kiểm tra đúng đơn vị — tax code, "
+        "written to the manifest so the run checks the unit",
     )
-    build.add_argument("--period", required=True, help="kỳ kê khai MM/yyyy — period, e.g. 01/2026")
+    build.add_argument("--name", help="tên đơn vị — the unit's name (for messages)")
+    build.add_argument(
+        "--period",
+        help="kỳ kê khai MM/yyyy (mặc định: tháng này, giờ Việt Nam) — period, e.g. 01/2026 "
+        "(default: this month in Vietnam)",
+    )
     build.add_argument("--procedure", required=True, help="mã thủ tục — procedure code, e.g. 600")
-    build.add_argument("--sheet", help="tên trang tính — sheet name (default: found)")
+    build.add_argument(
+        "--sheet",
+        action="append",
+        default=[],
+        help="tên trang tính, hoặc TỜ-KHAI=tên — sheet name, or FORM=name (default: found)",
+    )
     build.add_argument("--header-row", type=int, help="dòng tiêu đề — header row (default: found)")
     build.add_argument(
         "--convert-legacy",
         action="store_true",
-        help="chuyển ô TCVN3/VNI sang Unicode — convert TCVN3/VNI cells to Unicode",
+        default=None,
+        help="chuyển ô TCVN3/VNI sang Unicode (mặc định: BHXH_CONVERT_LEGACY) — convert "
+        "TCVN3/VNI cells to Unicode (default: BHXH_CONVERT_LEGACY)",
     )
     build.add_argument("--dossier", help="tên thư mục hồ sơ — dossier folder (default: file name)")
     build.add_argument(
@@ -147,7 +190,42 @@ def _default_write(
 ) -> Path:
     from bhxh.inbox import write_dossier
 
-    return write_dossier(inbox, unit.code, period, folder, procedure, dict(files))
+    return write_dossier(
+        inbox, unit.code, period, folder, procedure, dict(files), tax_code=unit.tax_code
+    )
+
+
+def _default_period() -> str:
+    from bhxh.periods import default_period
+
+    return default_period()
+
+
+def _default_convert() -> bool:
+    from bhxh.settings import get_settings
+
+    return get_settings().convert_legacy
+
+
+def _sheets(values: Sequence[str], specs: Sequence[FormSpec]) -> dict[str, str | None]:
+    """Form -> the sheet to read: ``--sheet NAME`` for the first form, ``FORM=NAME``."""
+    chosen: dict[str, str | None] = {spec.form: spec.sheet for spec in specs}
+    forms = {fold_key(spec.form): spec.form for spec in specs}
+    for value in values:
+        form, sep, name = value.partition("=")
+        if sep and fold_key(form) in forms:
+            chosen[forms[fold_key(form)]] = name
+        elif specs:
+            chosen[specs[0].form] = value
+    return chosen
+
+
+def _is_workbook(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False  # read_table says why
 
 
 def _report_table(spec: FormSpec, table: Table, out: TextIO) -> None:
@@ -201,7 +279,7 @@ def main(
     unit_code: str | None = None
     try:
         try:
-            period = parse_month(args.period)
+            period = parse_month(args.period or _default_period())
         except InputRefused as exc:
             raise DossierInvalid(
                 f"--period {args.period!r}: {exc.reason_vi}; cần MM/yyyy — "
@@ -221,26 +299,59 @@ def main(
                 f"không tìm thấy đơn vị {args.unit!r} — unit {args.unit!r} not found"
             ) from None
         unit_code = unit.code
+        if args.tax_code is not None:
+            if not _TAX_CODE.fullmatch(args.tax_code.strip()):
+                raise DossierInvalid(
+                    f"--tax-code {args.tax_code!r}: mã số thuế gồm 10 chữ số (chi nhánh: "
+                    "10-3), ví dụ 0101234567 — a tax code is 10 digits (a branch: 10-3)"
+                )
+            unit = dataclasses.replace(unit, tax_code=args.tax_code.strip())
+        if args.name:
+            unit = dataclasses.replace(unit, name=args.name.strip())
+        convert = _default_convert() if args.convert_legacy is None else args.convert_legacy
+        sheets = _sheets(args.sheet, specs)
+        workbook = _is_workbook(args.file)
         files: dict[str, bytes] = {}
         declarations: list[Declaration] = []
-        for spec in specs:
+        for index, spec in enumerate(specs):
+            sheet = sheets[spec.form]
+            if index and spec.sheet is not None and not workbook:
+                if spec.optional:
+                    out.write(f"{spec.form}: tệp CSV chỉ có một bảng, bỏ qua (CSV: one table)\n")
+                    continue
+                raise InputRefused(
+                    f"thủ tục {args.procedure} cần tờ khai {spec.form} ở trang tính {sheet!r}; "
+                    "tệp CSV chỉ có một bảng",
+                    f"procedure {args.procedure} needs a {spec.form} from the sheet {sheet!r}; "
+                    "a CSV file holds one table",
+                    where=InputLocation(file=args.file.name, unit=unit.code),
+                    expected_vi="một tệp .xlsx có trang tính đó",
+                    expected_en="an .xlsx workbook with that sheet",
+                )
             try:
                 table = read_table(
                     args.file,
                     spec.columns,
-                    sheet=args.sheet or spec.sheet,
-                    header_row=args.header_row,
+                    sheet=sheet,
+                    header_row=args.header_row if index == 0 else None,
                     required=spec.required,
-                    convert_legacy=args.convert_legacy,
+                    convert_legacy=convert,
                     unit=unit.code,
                 )
-            except HeaderNotFound:
+            except (HeaderNotFound, SheetNotFound):
                 if spec.optional:
                     out.write(f"{spec.form}: không có trong tệp, bỏ qua (not in the file)\n")
                     continue
                 raise
             _report_table(spec, table, out)
-            content = spec.build(table, unit, period)
+            built = spec.build(table, unit, period)
+            if isinstance(built, BuiltDeclaration):
+                content = built.content
+                for warning in built.warnings:
+                    if warning not in table.warnings:
+                        out.write(f"  lưu ý (warning): {warning}\n")
+            else:
+                content = built
             files[spec.filename] = content
             declarations.append(Declaration(spec.form, spec.filename, content))
         folder = args.dossier or _folder_name(args.file)

@@ -93,6 +93,7 @@ __all__ = [
     "Conversion",
     "HeaderNotFound",
     "Row",
+    "SheetNotFound",
     "Table",
     "find_duplicates",
     "read_table",
@@ -196,6 +197,7 @@ COMMON_ALIASES: dict[str, tuple[str, ...]] = {
     "MaTinh": ("Mã tỉnh",),
     "MaHuyen": ("Mã huyện",),
     "MaXa": ("Mã xã",),
+    "Hdld_tungay": ("Ngày bắt đầu HĐLĐ", "HĐLĐ từ ngày", "Hợp đồng lao động từ ngày"),
 }
 
 _TEMPLATE_KEYS = {
@@ -211,6 +213,10 @@ _Problem = tuple[str, str] | None  # why a cell cannot be read (vi, en)
 
 class HeaderNotFound(InputRefused):
     """No sheet of the file has a header row with the expected columns."""
+
+
+class SheetNotFound(InputRefused):
+    """The workbook has no sheet of the name asked for."""
 
 
 # --- the row model ----------------------------------------------------------------------
@@ -935,6 +941,31 @@ def _csv_rows(
     return rows
 
 
+def _check_widths(
+    rows: Sequence[tuple[int, list[str]]], header_record: int, delimiter: str, base: InputLocation
+) -> None:
+    """Every data line has the header's number of cells: a comma typed in an unquoted cell
+    (``Số 3, Phố Huế``) shifts every value after it into the wrong column."""
+    if header_record > len(rows):
+        return
+    width = len(rows[header_record - 1][1])
+    shown = {",": "dấu phẩy (,)", ";": "dấu chấm phẩy (;)", "\t": "dấu tab"}[delimiter]
+    shown_en = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
+    for line, cells in rows[header_record:]:
+        if len(cells) == width or not any(c.strip() for c in cells):
+            continue
+        if len(cells) > width and not any(c.strip() for c in cells[width:]):
+            continue  # trailing empty cells
+        raise InputRefused(
+            f"dòng có {len(cells)} ô nhưng dòng tiêu đề có {width}",
+            f"the line has {len(cells)} cells but the header has {width}",
+            where=InputLocation(file=base.file, unit=base.unit, row=line),
+            expected_vi=f'mỗi dòng {width} ô; ô có {shown} phải nằm trong ngoặc kép ("...")',
+            expected_en=f"{width} cells on every line; a cell holding a {shown_en} must be "
+            'in double quotes ("...")',
+        )
+
+
 def _read_csv(
     data: bytes,
     expected: Sequence[str],
@@ -955,6 +986,7 @@ def _read_csv(
         raise _no_header(base, expected, required, (None, found[1]) if found else None)
     delimiter, header = found
     rows = _csv_rows(text, delimiter, base)
+    _check_widths(rows, header.end, delimiter, base)
     # CSV rows are numbered by their first line; the header search counted records.
     header_line = rows[header.end - 1][0] if header.end <= len(rows) else header.end
     header = _Header(header_line, header_line, header.columns, header.ignored, header.notes)
@@ -1192,7 +1224,7 @@ def _read_xlsx(
                     i for i in infos if fold_key(i.name) == fold_key(sheet)
                 ]
                 if not chosen:
-                    raise InputRefused(
+                    raise SheetNotFound(
                         f"không có trang tính {sheet!r}",
                         f"there is no sheet {sheet!r}",
                         where=base,
