@@ -177,6 +177,14 @@ class DeclarationRow:
         text = {name: _as_text(value) for name, value in merged.items()}
         object.__setattr__(self, "_values", MappingProxyType(text))
 
+    @classmethod
+    def _of_read_values(cls: type[_R], values: dict[str, str]) -> _R:
+        """A row from values :func:`rows_from_table` has already checked and written as
+        the declaration carries them (a large file is not normalised twice)."""
+        row = cls.__new__(cls)
+        object.__setattr__(row, "_values", MappingProxyType(values))
+        return row
+
     def __getattr__(self, name: str) -> str:
         if name.startswith("_"):
             raise AttributeError(name)
@@ -949,7 +957,7 @@ def rows_from_table(
             expected_en=first.expected_en,
             details=[f"{len(problems)} ô không đọc được / cells refused; còn / also:", *details],
         )
-    rows = tuple(row_type(values) for _, values in read)
+    rows = tuple(row_type._of_read_values(values) for _, values in read)
     return RowsRead(form, rows, table, (*table.warnings, *notes))
 
 

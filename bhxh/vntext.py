@@ -43,6 +43,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -76,6 +77,11 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 # Unicode whitespace (str.isspace: space, NBSP U+00A0, tabs, line breaks, U+2000-U+200A,
 # U+202F, U+3000...). Not U+00AD (soft hyphen): it is TCVN3's "ư" and must reach detection.
 _SPACES = re.compile(r"\s+")
+# Text already as normalize_text returns it (single inner spaces, none around, nothing
+# invisible): the common case, recognised without rebuilding the string.
+_ALREADY_CLEAN = re.compile(
+    r"[^\s\u200b\u200c\u200d\u2060\ufeff]+(?: [^\s\u200b\u200c\u200d\u2060\ufeff]+)*"
+)
 
 
 def normalize_text(value: str, *, collapse_spaces: bool = True) -> str:
@@ -94,6 +100,12 @@ def normalize_text(value: str, *, collapse_spaces: bool = True) -> str:
     - Nothing else changes: letter case, punctuation, the soft hyphen and the tone
       placement (``Hoà`` / ``Hòa``) stay as typed; :func:`duplicate_key` compares them.
     """
+    if (
+        collapse_spaces
+        and _ALREADY_CLEAN.fullmatch(value)
+        and (value.isascii() or unicodedata.is_normalized("NFC", value))
+    ):
+        return value
     text = unicodedata.normalize("NFC", value.translate(_INVISIBLE))
     if collapse_spaces:
         return _SPACES.sub(" ", text).strip()
@@ -543,6 +555,12 @@ def legacy_candidates(value: str) -> tuple[LegacyEncoding, ...]:
     text = unicodedata.normalize("NFC", value)
     if text.isascii() or _BEYOND_LATIN1.search(text):
         return ()
+    return _scored_candidates(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _scored_candidates(text: str) -> tuple[LegacyEncoding, ...]:
+    # HR files repeat their values (titles, places, given names): score each text once.
     scores: dict[LegacyEncoding, int] = {"tcvn3": _score(text, "tcvn3"), "vni": _score(text, "vni")}
     best = max(scores.values())
     if best == 0:
