@@ -313,7 +313,14 @@ _MARKUP = re.compile(
 )
 _REFERENCE = re.compile(r"&(lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_RUN = re.compile(r"[^<>]+")
 _MAX_SHOWN = 10
+
+
+def _non_ascii_runs(document: str) -> set[str]:
+    """The runs between markup delimiters (text, or the inside of a tag) that hold a
+    character beyond ASCII: a first look before parsing, linear in the document's size."""
+    return {run for run in set(_RUN.findall(document)) if not run.isascii()}
 
 
 def _unescape(raw: str) -> str:
@@ -488,13 +495,18 @@ def normalize_declaration(
         document = content.decode("utf-8")
     except UnicodeDecodeError:
         return content, []
+    needs_nfc = "&#" in document or not unicodedata.is_normalized("NFC", document)
+    if not needs_nfc and not any(
+        legacy_candidates(_unescape(text).strip()) for text in _non_ascii_runs(document)
+    ):
+        return content, []  # the common case: nothing to change, nothing to parse
     what = f"unit {unit}, dossier {dossier}, file {filename}"
     try:
         root = parse_xml(content, what=what)
     except UnsafeXml:
         return content, []
     changed = False
-    if "&#" in document or not unicodedata.is_normalized("NFC", document):
+    if needs_nfc:
         new = _rewrite_text(document, None)
         if new != document:
             document, changed = new, True

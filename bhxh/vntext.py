@@ -555,7 +555,14 @@ def legacy_candidates(value: str) -> tuple[LegacyEncoding, ...]:
     text = unicodedata.normalize("NFC", value)
     if text.isascii() or _BEYOND_LATIN1.search(text):
         return ()
+    if len(text) > _MAX_SCORED:
+        # No field is this long; its first words tell as well as all of them, in bounded time.
+        cut = text.rfind(" ", 0, _MAX_SCORED)
+        text = text[: cut if cut > 0 else _MAX_SCORED]
     return _scored_candidates(text)
+
+
+_MAX_SCORED = 1000  # characters of a value looked at
 
 
 @functools.lru_cache(maxsize=8192)
