@@ -72,7 +72,7 @@ class BuiltDeclaration:
 
 #: Builds one declaration's XML bytes (or a :class:`BuiltDeclaration`, with warnings) from
 #: the table read, the unit and the period.
-DeclarationBuilder = Callable[[Table, UnitInfo, str], "bytes | BuiltDeclaration"]
+DeclarationBuilder = Callable[[Table, UnitInfo, str], bytes | BuiltDeclaration]
 #: Writes the dossier: inbox, unit, period, folder, procedure, {file name: bytes} -> folder.
 DossierWriter = Callable[[Path, UnitInfo, str, str, str, Mapping[str, bytes]], Path]
 _TAX_CODE = re.compile(r"\d{10}(?:-\d{3})?")
