@@ -4,11 +4,17 @@ they resemble (``except ValueError`` still works), each naming what a person mus
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 __all__ = [
     "AttachmentInvalid",
     "BhxhError",
     "DossierInvalid",
     "GatewayError",
+    "InputLocation",
+    "InputRefused",
     "SignatureInvalid",
     "StampFontMissing",
     "StoreError",
@@ -99,3 +105,117 @@ class AttachmentInvalid(DossierInvalid):
 
 class StampFontMissing(BhxhError, FileNotFoundError):
     """The font that draws the Vietnamese signature stamp is not installed."""
+
+
+@dataclass(frozen=True)
+class InputLocation:
+    """Where a value came from in an HR file: what a refusal names so a person finds it.
+
+    ``column`` is the column letter as a spreadsheet shows it (``J``; CSV columns are
+    lettered the same way), ``header`` the column's header as written in the file. A value
+    of a declaration in the inbox is named by ``dossier``, ``file``, ``record`` (the row
+    element and its STT: ``LaoDong 3 (STT 3)``) and ``element`` (``HoTen``).
+    """
+
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    header: str | None = None
+    unit: str | None = None
+    dossier: str | None = None
+    record: str | None = None
+    element: str | None = None
+
+    def describe(self, lang: str = "vi") -> str:
+        """``Đơn vị TZ1234A, tệp a.xlsx, trang tính 'Dữ Liệu', dòng 7, cột J (Tiền lương)``."""
+        vi = lang == "vi"
+        parts: list[str] = []
+        if self.unit:
+            parts.append(f"{'Đơn vị' if vi else 'unit'} {self.unit}")
+        if self.dossier:
+            parts.append(f"{'hồ sơ' if vi else 'dossier'} {self.dossier}")
+        if self.file:
+            parts.append(f"{'tệp' if vi else 'file'} {self.file}")
+        if self.sheet:
+            parts.append(f"{'trang tính' if vi else 'sheet'} {self.sheet!r}")
+        if self.row is not None:
+            parts.append(f"{'dòng' if vi else 'row'} {self.row}")
+        if self.column:
+            col = f"{'cột' if vi else 'column'} {self.column}"
+            parts.append(col + (f" ({self.header})" if self.header else ""))
+        elif self.header:
+            parts.append(f"{'cột' if vi else 'column'} {self.header}")
+        if self.record:
+            parts.append(self.record)
+        if self.element:
+            parts.append(f"{'phần tử' if vi else 'element'} {self.element}")
+        return ", ".join(parts)
+
+
+class InputRefused(DossierInvalid):
+    """An HR file (workbook or CSV) or one of its values is refused before anything is built.
+
+    The message names the unit (when known), file, sheet, row and column, what was read
+    and what is expected, in Vietnamese with the English beside it::
+
+        Đơn vị TZ1234A, tệp luong.xlsx, trang tính 'Dữ Liệu', dòng 7, cột J (Tiền lương):
+        số tiền có phần lẻ; đọc được '9.000,5'; cần số nguyên VND, ví dụ 9000000 —
+        unit TZ1234A, file luong.xlsx, sheet 'Dữ Liệu', row 7, column J (Tiền lương): an
+        amount with decimals; read '9.000,5'; expected a whole number of VND, e.g. 9000000
+    """
+
+    def __init__(
+        self,
+        reason_vi: str,
+        reason_en: str,
+        *,
+        where: InputLocation | None = None,
+        read: object = None,
+        expected_vi: str = "",
+        expected_en: str = "",
+        details: Sequence[str] = (),
+    ) -> None:
+        self.reason_vi = reason_vi
+        self.reason_en = reason_en
+        self.where = where or InputLocation()
+        self.read = read
+        self.expected_vi = expected_vi
+        self.expected_en = expected_en
+        self.details: tuple[str, ...] = tuple(details)
+        super().__init__(self._message())
+
+    def _half(self, lang: str) -> str:
+        vi = lang == "vi"
+        parts = [self.reason_vi if vi else self.reason_en]
+        if self.read is not None:
+            parts.append(f"{'đọc được' if vi else 'read'} {self.read!r}")
+        expected = self.expected_vi if vi else self.expected_en
+        if expected:
+            parts.append(f"{'cần' if vi else 'expected'} {expected}")
+        where = self.where.describe(lang)
+        return (f"{where}: " if where else "") + "; ".join(parts)
+
+    def summary(self, lang: str = "vi") -> str:
+        """The refusal in one language, without its details: where, why, what was read."""
+        return self._half(lang)
+
+    def _message(self) -> str:
+        text = f"{self._half('vi')} — {self._half('en')}"
+        if self.details:
+            text += "\n" + "\n".join(f"  - {d}" for d in self.details)
+        return text
+
+    def with_unit(self, unit: str | None) -> InputRefused:
+        """The same refusal naming ``unit`` (readers often do not know it; callers do)."""
+        if not unit or self.where.unit:
+            return self
+        return type(self)(
+            self.reason_vi,
+            self.reason_en,
+            where=dataclasses.replace(self.where, unit=unit),
+            read=self.read,
+            expected_vi=self.expected_vi,
+            expected_en=self.expected_en,
+            details=self.details,
+        )

@@ -65,6 +65,14 @@ class Settings(BaseSettings):
         "room for the declarations and a second attachment.",
     )
 
+    # HR text.
+    convert_legacy: bool = Field(
+        False,
+        description="Convert text typed in a legacy Vietnamese font encoding (TCVN3 / ABC, "
+        "VNI-Windows) found in inbox declarations and HR files to Unicode, reporting every "
+        "converted value, instead of refusing the dossier (BHXH_CONVERT_LEGACY=true).",
+    )
+
     # Signed attachments.
     stamp_font: Path = Field(
         Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),

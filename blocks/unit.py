@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from prefect.blocks.core import Block
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from bhxh.ivan import DEFAULT_IVAN, get_ivan
 from bhxh.models import UnitInfo
 from bhxh.pdfsign import StampSpec
 from bhxh.settings import Settings
+from bhxh.vntext import normalize_person_text
 from blocks.credentials import _DOCS, _LOGO, BhxhGatewayCredentials
 from blocks.providers import SigningCredentials, credentials_type, provider_names
 
@@ -135,6 +136,18 @@ class BhxhUnit(Block):
     outbox_dir: str | None = Field(
         default=None, description="Where signed files are written for other software."
     )
+
+    @field_validator("name", "signer", "address", "stamp_place", "stamp_text", mode="before")
+    @classmethod
+    def _unicode_text(cls, value: object, info: ValidationInfo) -> object:
+        # A person's text: NFC (the signed bytes never depend on how it was typed); control
+        # characters and TCVN3 / VNI mojibake refused, naming the field.
+        if not isinstance(value, str):
+            return value
+        keep_lines = info.field_name == "stamp_text"  # one line per line break
+        return normalize_person_text(
+            value, field=info.field_name or "", collapse_spaces=not keep_lines
+        )
 
     @field_validator("ivan_code")
     @classmethod

@@ -84,8 +84,9 @@ def main() -> int:
     scenario.issue_registered_certificates()
     folders = scenario.fill_inbox(period, dossiers=1, workers=8, with_pdf=True)
     print(
-        f"  inbox: {len(folders)} dossier(s) of procedure 600 built from CSV, each with a "
-        f"labour contract as a PDF attachment, under {data}/inbox"
+        f"  inbox: {len(folders)} dossier(s) of procedure 600 built from HR exports "
+        f"({scenario.units[0].unit.name}'s from an Excel workbook in {data}/csv/, the others "
+        f"from CSV), each with a labour contract as a PDF attachment, under {data}/inbox"
     )
     with start_sandbox(scenario.sandbox_config()) as sandbox:
         assert sandbox.gateway_url is not None

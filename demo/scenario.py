@@ -20,8 +20,10 @@ from bhxh.declarations import (
     WorkerRow,
     build_d02ts,
     build_tk1ts,
+    read_rows,
     read_workers_csv,
     write_demo_csv,
+    write_demo_workbook,
 )
 from bhxh.inbox import write_dossier
 from bhxh.models import UnitInfo
@@ -354,24 +356,41 @@ class Scenario:
         workers: int = 5,
         with_tk1: bool = True,
         with_pdf: bool = False,
+        workbooks: int = 1,
     ) -> list[Path]:
-        """600 dossiers built from CSV (an HR export) for every unit.
+        """600 dossiers built from HR exports for every unit.
 
         The D02-TS and TK1-TS have the real files' shape (the catalogue's layouts): the
-        D02-TS rows come from the CSV, the TK1-TS registers the first two workers with
-        birth-place, address and hospital codes (invented people, real code formats). With
-        ``with_pdf``, each dossier carries a labour contract as a PDF attachment (signed in
-        round 1).
+        D02-TS rows come from the HR export, the TK1-TS registers the first two workers
+        with birth-place, address and hospital codes (invented people, real code formats).
+        The first dossier of the first ``workbooks`` units comes from an Excel workbook
+        (Vietnamese headers, a title row, number and date cells, some names in decomposed
+        Unicode: :func:`~bhxh.declarations.write_demo_workbook`, read by
+        :func:`~bhxh.declarations.read_rows`), the others from CSV; both give the same rows
+        for the same seed. With ``with_pdf``, each dossier carries a labour contract as a
+        PDF attachment (signed in round 1).
         """
         inbox = self.data_dir / "inbox"
         csv_dir = self.data_dir / "csv"
         folders = []
         for ui, u in enumerate(self.units):
             for d in range(dossiers):
-                csv = write_demo_csv(
-                    csv_dir / f"{u.block}-{d + 1}.csv", workers, seed=1000 * ui + d, period=period
-                )
-                rows = read_workers_csv(csv)
+                seed = 1000 * ui + d
+                if ui < workbooks and d == 0:
+                    hr_file = write_demo_workbook(
+                        csv_dir / f"{u.block}-{d + 1}.xlsx",
+                        workers,
+                        seed=seed,
+                        period=period,
+                        title=f"DANH SÁCH LAO ĐỘNG — {u.unit.name.upper()}",
+                    )
+                    read = read_rows(hr_file, "D02-TS", unit=u.unit.code)
+                    rows = [r for r in read.rows if isinstance(r, WorkerRow)]
+                else:
+                    csv = write_demo_csv(
+                        csv_dir / f"{u.block}-{d + 1}.csv", workers, seed=seed, period=period
+                    )
+                    rows = read_workers_csv(csv)
                 declarations = {"D02-TS-595.xml": build_d02ts(u.unit, period, rows)}
                 if with_tk1:
                     tk1 = [_tk1_row(r) for r in rows[:2]]

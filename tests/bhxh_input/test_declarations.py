@@ -66,45 +66,62 @@ def test_csv_file_is_read_from_a_path(tmp_path: Path) -> None:
     assert len(read_workers_csv(str(path))) == 2
 
 
+# The CSV reader is bhxh.workbook.read_table's: refusals name the row (the line) and the
+# column by its letter and header, in Vietnamese then English.
+
+
 def test_csv_bad_number_names_line_and_column() -> None:
     text = CSV.replace("9000000", "9 triệu")
     with pytest.raises(
-        DossierInvalid, match=r"line 3, column TienLuong: '9 triệu' is not a whole number of VND"
+        DossierInvalid,
+        match=r"row 3, column E \(TienLuong\): not an amount; read '9 triệu'; expected a whole "
+        "number of VND",
     ):
         read_workers_csv(text)
 
 
 def test_csv_bad_month_names_line_and_column() -> None:
-    with pytest.raises(DossierInvalid, match=r"line 2, column TuThang: '2026-01' must be MM/yyyy"):
-        read_workers_csv("HoTen,ChucVu,TienLuong,PA,TuThang\nA,B,1,TM,2026-01\n")
+    with pytest.raises(
+        DossierInvalid, match=r"row 2, column E \(TuThang\): there is no month 13; read '13/2026'"
+    ):
+        read_workers_csv("HoTen,ChucVu,TienLuong,PA,TuThang\nA,B,1,TM,13/2026\n")
+
+
+def test_csv_months_as_people_type_them_are_read() -> None:
+    rows = read_workers_csv(
+        "HoTen,ChucVu,TienLuong,PA,TuThang\nA,B,1,TM,2026-01\nC,D,1,TM,1/2026\nE,F,1,TM,T3/2026\n"
+    )
+    assert [r.TuThang for r in rows] == ["01/2026", "01/2026", "03/2026"]
 
 
 def test_csv_unknown_column_is_refused() -> None:
-    with pytest.raises(DossierInvalid, match=r"line 1: unknown column\(s\) Luong"):
+    with pytest.raises(DossierInvalid, match=r"row 1: unknown column\(s\) E \(Luong\)"):
         read_workers_csv("HoTen,ChucVu,TienLuong,PA,Luong\n")
 
 
 def test_csv_missing_required_column_is_refused() -> None:
-    with pytest.raises(DossierInvalid, match=r"missing required column\(s\) PA"):
+    with pytest.raises(
+        DossierInvalid, match=r"it lacks PA; expected a header row with the columns"
+    ):
         read_workers_csv("HoTen,ChucVu,TienLuong\nA,B,1\n")
 
 
 def test_csv_required_cell_left_empty_uses_the_portals_words() -> None:
     with pytest.raises(
-        DossierInvalid, match=r"line 2, column ChucVu: required \(Không được để trống\)"
+        DossierInvalid, match=r"row 2, column B \(ChucVu\): required \(Không được để trống"
     ):
         read_workers_csv("HoTen,ChucVu,TienLuong,PA\nA,,1,TM\n")
 
 
 def test_csv_row_of_the_wrong_width_names_the_line() -> None:
-    with pytest.raises(DossierInvalid, match=r"line 2: 3 cells, the header has 4"):
+    with pytest.raises(DossierInvalid, match=r"row 2: the line has 3 cells but the header has 4"):
         read_workers_csv("HoTen,ChucVu,TienLuong,PA\nA,B,1\n")
 
 
 def test_csv_not_utf8_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "w.csv"
     path.write_bytes("HoTen,ChucVu,TienLuong,PA\nCafé,B,1,TM\n".encode("latin-1"))
-    with pytest.raises(DossierInvalid, match=r"w.csv, line 2: not UTF-8"):
+    with pytest.raises(DossierInvalid, match=r"w.csv, row 2: the file is not UTF-8"):
         read_workers_csv(path)
 
 
