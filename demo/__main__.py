@@ -53,11 +53,12 @@ async def _run(scenario: Scenario, misa_url: str, gateway_url: str, period: str)
 
 def _write_export_receipts(scenario: Scenario) -> None:
     """Play the accountant of the export route: after submitting the exported files in the
-    I-VAN's software, write the soHoSo it showed into the receipts file. No I-VAN software
-    runs here, so the numbers are the demo's own."""
+    I-VAN's software, write the soHoSo and the result it showed into the receipts file. No
+    I-VAN software runs here, so the numbers are the demo's own, and the result is the one
+    the gateway gives the other units (accepted)."""
     pipeline = Pipeline(DossierStore(scenario.data_dir / "store"), scenario.data_dir / "outbox")
     rows = [
-        f"{view.id},{n:05d}/2026/{unit.unit.agency_code},1,numbered"
+        f"{view.id},{n:05d}/2026/{unit.unit.agency_code},1,accepted"
         for unit in scenario.units
         if unit.route == "export"
         for n, view in enumerate(pipeline.unit_views(unit.unit.code), start=901)
