@@ -672,10 +672,8 @@ class Overview:
             f"# Tổng quan kỳ {self.period} · Period overview {self.period}",
             "",
             f"Cập nhật / updated **{local:%d/%m/%Y %H:%M}** (giờ Việt Nam, UTC+7)"
-            + (f" by `{_md(self.source)}`" if self.source else "")
+            + (f" by `{_code(self.source)}`" if self.source else "")
             + f" · hạn nộp / contributions due **{_date_vn(self.due)}**",
-            "",
-            f"**{_md(self.summary())}**",
             "",
             "## Tổng theo trạng thái · Totals by status",
             "",
@@ -716,9 +714,10 @@ class Overview:
             "",
             "## Hồ sơ · Dossiers",
             "",
-            "| Đơn vị / unit | Hồ sơ / dossier | Thủ tục / procedure | Lượt duyệt / approvals "
-            "| Nộp qua / went to | Số hồ sơ / soHoSo | Đợt / dot | Hẹn trả / promised "
-            "| Trạng thái / status | Kết quả / outcome | Việc cần làm / next action |",
+            "| Đơn vị / unit | Hồ sơ / dossier | Việc cần làm / next action "
+            "| Trạng thái / status | Số hồ sơ / soHoSo | Đợt / dot | Hẹn trả / promised "
+            "| Thủ tục / procedure | Lượt duyệt / approvals | Nộp qua / went to "
+            "| Kết quả / outcome |",
             "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in self.rows:
@@ -728,26 +727,31 @@ class Overview:
                 + " | ".join(
                     [
                         _md(r.unit),
-                        f"`{_md(r.dossier)}`",
-                        _md(r.procedure),
-                        f"{r.approvals}/{r.approvals_needed}",
-                        _md(r.where),
+                        f"`{_code(r.dossier)}`",
+                        f"**{_md(r.action_vi)}** / {_md(r.action_en)}",
+                        f"{_md(r.status_vi)} / {_md(r.status_en)}",
                         _md(r.so_ho_so or "-"),
                         str(r.dot) if r.dot is not None else "-",
                         promised,
-                        f"{_md(r.status_vi)} / {_md(r.status_en)}",
+                        _md(r.procedure),
+                        f"{r.approvals}/{r.approvals_needed}",
+                        _md(r.where),
                         _md(r.outcome or "-"),
-                        f"**{_md(r.action_vi)}** / {_md(r.action_en)}",
                     ]
                 )
                 + " |"
             )
         if not self.rows:
-            lines.append("| - | - | - | - | - | - | - | - | - | - | Không có hồ sơ / no dossier |")
+            lines.append("| - | - | Không có hồ sơ / no dossier | - | - | - | - | - | - | - | - |")
         return "\n".join(lines) + "\n"
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
+
+
+def _code(text: object) -> str:
+    """Text for a code span (no escape works there): ids and names, nothing else."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "", str(text))
 
 
 def _md(text: object) -> str:
