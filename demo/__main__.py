@@ -20,11 +20,13 @@ import sys
 from collections import Counter
 
 from bhxh.pipeline import Pipeline
+from bhxh.report import report_name
 from bhxh.settings import Settings
 from bhxh.store import DossierStore
 from bhxh.submission import RECEIPTS_FILE
 from demo.scenario import Scenario, demo_units, export_demo_unit
 from flows import monthly_submission, setup_remote_signing, track_results
+from flows._overview import overview_key
 from flows.sign_and_submit import previous_period
 from sandbox.audit import read_audit
 from sandbox.config import start_sandbox
@@ -123,6 +125,15 @@ def main() -> int:
             f"{len(views) - forms} business dossier(s) and {forms} registration form(s)"
         )
     print()
+    periods = sorted(
+        {v.period for u in scenario.units for v in pipeline.unit_views(u.unit.code)},
+        key=lambda p: (p[3:], p[:2]),
+    )
+    for p in periods:
+        print(
+            f"Overview {p}: Prefect artifact {overview_key(p)} (Artifacts page), reports "
+            f"{settings.reports_dir}/{report_name(p)}.csv and .xlsx"
+        )
     print(f"Signed files:   {settings.outbox_dir}/<unit>/<MM-YYYY>/<dossier>/")
     print(f"Test PKI:       {settings.pki_dir}/ (root.pem, intermediates.pem, crls.pem)")
     print(f"Sandbox audit:  {sandbox.config.audit_path} ({len(audit)} events)")
