@@ -21,6 +21,7 @@ import json
 import logging
 import re
 import sqlite3
+import sys
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -30,6 +31,7 @@ from prefect import get_client
 from prefect.client.schemas.filters import LogFilter
 from prefect.events.filters import EventFilter, EventOccurredFilter
 from prefect.flow_runs import aresume_flow_run
+from prefect.logging.handlers import PrefectConsoleHandler
 from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, get_current_settings, temporary_settings
 from pydantic import SecretStr
 
@@ -51,6 +53,27 @@ class _Everything(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def console_to_this_test(capfd: pytest.CaptureFixture[str]) -> Iterator[None]:
+    """Prefect's console handlers keep the stderr of the test that created them: in a
+    full run, an earlier test's capture, which capfd does not see. Point them at this
+    test's stderr for its length."""
+    loggers = [logging.getLogger()] + [
+        lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)
+    ]
+    handlers = {h for lg in loggers for h in lg.handlers if isinstance(h, PrefectConsoleHandler)}
+    saved = [(h, h.stream, h.console.file) for h in handlers]
+    for handler in handlers:
+        handler.setStream(sys.stderr)
+        handler.console.file = sys.stderr
+    try:
+        yield
+    finally:
+        for handler, stream, file in saved:  # no flush: this test's capture is closed
+            handler.stream = stream
+            handler.console.file = file
 
 
 @pytest.fixture
@@ -144,6 +167,7 @@ async def test_no_secret_is_left_in_logs_database_results_files_or_errors(
     tmp_path: Path,
     every_log_record: _Everything,
     capfd: pytest.CaptureFixture[str],
+    console_to_this_test: None,
 ) -> None:
     otp_unit, plain_unit, locked_unit = many_units(3, prefix="secret", approve_after=0.2)
     otp_unit = dataclasses.replace(otp_unit, two_factor=True)
