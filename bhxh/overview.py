@@ -212,7 +212,9 @@ class Limits:
 class _Pipeline(Protocol):
     def views(self, unit_code: str, period: str) -> list[DossierView]: ...
 
-    def unit_views(self, unit_code: str) -> list[DossierView]: ...
+
+#: How far back a 05 change is looked for (its period is the month it was made in).
+CHANGE_LOOKBACK_MONTHS = 12
 
 
 def _folders(inbox_dir: Path, unit_code: str, period: str) -> int:
@@ -222,16 +224,43 @@ def _folders(inbox_dir: Path, unit_code: str, period: str) -> int:
     return sum(1 for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def _months_back(today: dt.date, n: int) -> list[str]:
+    """The ``n`` periods ending with today's month, oldest first."""
+    out = []
+    month, year = today.month, today.year
+    for _ in range(n):
+        out.append(f"{month:02d}/{year}")
+        month, year = (12, year - 1) if month == 1 else (month - 1, year)
+    return out[::-1]
+
+
 def read_unit_state(
-    facts: UnitFacts, pipeline: _Pipeline, inbox_dir: Path, period: str
+    facts: UnitFacts,
+    pipeline: _Pipeline,
+    inbox_dir: Path,
+    period: str,
+    *,
+    now: dt.datetime | None = None,
 ) -> UnitState:
-    """Read one unit's dossiers (the period, the month before, its 05 forms) and inbox."""
+    """Read one unit's dossiers (the period, the month before, its 05 forms of the last
+    :data:`CHANGE_LOOKBACK_MONTHS` months) and its inbox.
+
+    The 05 forms are read period by period, not from the unit's whole history, so that
+    the cost of an overview does not grow with the years of dossiers in the store.
+    """
     before = previous_period(period)
+    today = _local(now or dt.datetime.now(dt.UTC)).date()
+    changes = [
+        v
+        for p in _months_back(today, CHANGE_LOOKBACK_MONTHS)
+        for v in pipeline.views(facts.code, p)
+        if v.procedure == "05"
+    ]
     return UnitState(
         facts=facts,
         views=tuple(pipeline.views(facts.code, period)),
         previous=tuple(pipeline.views(facts.code, before)),
-        changes=tuple(v for v in pipeline.unit_views(facts.code) if v.procedure == "05"),
+        changes=tuple(changes),
         inbox_folders=_folders(Path(inbox_dir), facts.code, period),
         previous_inbox_folders=_folders(Path(inbox_dir), facts.code, before),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from bhxh.overview import (
     read_unit_state,
 )
 from bhxh.pipeline import Pipeline
-from bhxh.store import DossierStore, Step
+from bhxh.store import DossierStore, Step, StoredFile
 from tests.overview.journal import (
     T0,
     acknowledged,
@@ -309,5 +310,16 @@ def test_read_unit_state_reads_the_store_and_counts_inbox_folders(tmp_path: Path
     inbox = tmp_path / "inbox"
     (inbox / "TA0001A" / "01-2026" / "01-bao-tang").mkdir(parents=True)
     (inbox / "TA0001A" / "01-2026" / ".hidden").mkdir()
-    state = read_unit_state(UNIT, pipeline, inbox, PERIOD)
-    assert (state.inbox_folders, state.previous_inbox_folders, state.views) == (1, 0, ())
+
+    def stored(period: str, procedure: str, content: bytes) -> str:
+        digest = hashlib.sha256(content).hexdigest()
+        file = StoredFile("declaration", "D02-TS", "D02-TS-595.xml", digest)
+        return store.create("TA0001A", period, procedure, "x", [(file, "source/a", content)]).id
+
+    business = stored(PERIOD, "600", b"<D02-TS/>")
+    change = stored("02/2026", "05", b"<TK1-TS/>")
+    stored("01/2025", "05", b"<old/>")  # more than a year before: not looked at
+    state = read_unit_state(UNIT, pipeline, inbox, PERIOD, now=NOW)
+    assert (state.inbox_folders, state.previous_inbox_folders) == (1, 0)
+    assert [v.id for v in state.views] == [business]
+    assert [v.id for v in state.changes] == [change]
