@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import inspect
 import json
 import logging
 import re
@@ -30,8 +31,9 @@ import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import LogFilter
 from prefect.events.filters import EventFilter, EventOccurredFilter
+from prefect.events.worker import EventsWorker
 from prefect.flow_runs import aresume_flow_run
-from prefect.logging.handlers import PrefectConsoleHandler
+from prefect.logging.handlers import APILogWorker, PrefectConsoleHandler
 from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, get_current_settings, temporary_settings
 from pydantic import SecretStr
 
@@ -74,6 +76,17 @@ def console_to_this_test(capfd: pytest.CaptureFixture[str]) -> Iterator[None]:
         for handler, stream, file in saved:  # no flush: this test's capture is closed
             handler.stream = stream
             handler.console.file = file
+
+
+@pytest.fixture
+async def workers_on_this_api() -> None:
+    """Prefect's event and log workers are process-wide and keep the API they were
+    started for: in a full run, the flow tests' harness (another server). Drained now,
+    they start again for this folder's harness, where this test looks for what they sent."""
+    for worker in (EventsWorker, APILogWorker):
+        drained = worker.drain_all(timeout=30)
+        if inspect.isawaitable(drained):
+            await drained
 
 
 @pytest.fixture
@@ -168,6 +181,7 @@ async def test_no_secret_is_left_in_logs_database_results_files_or_errors(
     every_log_record: _Everything,
     capfd: pytest.CaptureFixture[str],
     console_to_this_test: None,
+    workers_on_this_api: None,
 ) -> None:
     otp_unit, plain_unit, locked_unit = many_units(3, prefix="secret", approve_after=0.2)
     otp_unit = dataclasses.replace(otp_unit, two_factor=True)
