@@ -80,6 +80,28 @@ class Settings(BaseSettings):
         "stamp (Debian package fonts-dejavu-core).",
     )
 
+    # The period overview: warnings before they cost, and where its reports are written.
+    reports_dir_override: Path | None = Field(
+        None,
+        alias="BHXH_REPORTS_DIR",
+        description="Where the period overviews are written as CSV and .xlsx (default "
+        "data_dir/reports, next to the outbox).",
+    )
+    certificate_warning_days: int = Field(
+        30, ge=0, description="Warn when a unit's certificate expires within this many days."
+    )
+    deadline_warning_days: int = Field(
+        7,
+        ge=0,
+        description="Warn when a period's contributions are due (the last day of the "
+        "following month) within this many days and some dossiers are not accepted yet.",
+    )
+    change_pending_warning_days: int = Field(
+        5,
+        ge=0,
+        description="Warn when a 05 change handed over this many days ago is still pending.",
+    )
+
     @cached_property
     def pki_dir(self) -> Path:
         return self.data_dir / "pki"
@@ -95,6 +117,10 @@ class Settings(BaseSettings):
     @cached_property
     def store_dir(self) -> Path:
         return self.data_dir / "store"
+
+    @cached_property
+    def reports_dir(self) -> Path:
+        return self.reports_dir_override or self.data_dir / "reports"
 
 
 def get_settings() -> Settings:

@@ -21,11 +21,13 @@ from collections import Counter
 
 from bhxh.periods import default_period
 from bhxh.pipeline import Pipeline
+from bhxh.report import report_name
 from bhxh.settings import Settings
 from bhxh.store import DossierStore
 from bhxh.submission import RECEIPTS_FILE
 from demo.scenario import Scenario, demo_units, export_demo_unit
 from flows import monthly_submission, setup_remote_signing, track_results
+from flows._overview import overview_key
 from sandbox.audit import read_audit
 from sandbox.config import start_sandbox
 
@@ -53,11 +55,12 @@ async def _run(scenario: Scenario, misa_url: str, gateway_url: str, period: str)
 
 def _write_export_receipts(scenario: Scenario) -> None:
     """Play the accountant of the export route: after submitting the exported files in the
-    I-VAN's software, write the soHoSo it showed into the receipts file. No I-VAN software
-    runs here, so the numbers are the demo's own."""
+    I-VAN's software, write the soHoSo and the result it showed into the receipts file. No
+    I-VAN software runs here, so the numbers are the demo's own, and the result is the one
+    the gateway gives the other units (accepted)."""
     pipeline = Pipeline(DossierStore(scenario.data_dir / "store"), scenario.data_dir / "outbox")
     rows = [
-        f"{view.id},{n:05d}/2026/{unit.unit.agency_code},1,numbered"
+        f"{view.id},{n:05d}/2026/{unit.unit.agency_code},1,accepted"
         for unit in scenario.units
         if unit.route == "export"
         for n, view in enumerate(pipeline.unit_views(unit.unit.code), start=901)
@@ -135,6 +138,15 @@ def main() -> int:
             f"{len(views) - forms} business dossier(s) and {forms} registration form(s)"
         )
     print()
+    periods = sorted(
+        {v.period for u in scenario.units for v in pipeline.unit_views(u.unit.code)},
+        key=lambda p: (p[3:], p[:2]),
+    )
+    for p in periods:
+        print(
+            f"Overview {p}: Prefect artifact {overview_key(p)} (Artifacts page), reports "
+            f"{settings.reports_dir}/{report_name(p)}.csv and .xlsx"
+        )
     print(f"Signed files:   {settings.outbox_dir}/<unit>/<MM-YYYY>/<dossier>/")
     print(f"Test PKI:       {settings.pki_dir}/ (root.pem, intermediates.pem, crls.pem)")
     print(f"Sandbox audit:  {sandbox.config.audit_path} ({len(audit)} events)")

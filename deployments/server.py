@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bhxh.settings import Settings
 from demo.scenario import DemoUnit, Scenario, demo_units
@@ -78,6 +79,7 @@ def running_stack(
     dossiers: int = 1,
     worker_env: Mapping[str, str] | None = None,
     query_seconds: float = 10.0,
+    gateway: Mapping[str, Any] | None = None,
 ) -> Iterator[Stack]:
     """Server (+ PostgreSQL), deployments, sandbox, blocks, inbox, workers; all stopped
     on exit, in reverse order, whatever happened.
@@ -93,6 +95,7 @@ def running_stack(
         dossiers: dossiers per unit in the inbox.
         worker_env: extra environment for the workers and their flow runs.
         query_seconds: how often the workers poll the pool.
+        gateway: overrides of the sandbox gateway's configuration (scripted outcomes...).
     """
     root = root.resolve()
     data_dir = root / "data"
@@ -109,7 +112,12 @@ def running_stack(
         )
         stack.callback(server.stop)
 
-        scenario = Scenario(list(units), data_dir=data_dir, pki_dir=pki_dir or data_dir / "pki")
+        scenario = Scenario(
+            list(units),
+            data_dir=data_dir,
+            pki_dir=pki_dir or data_dir / "pki",
+            gateway_overrides=dict(gateway or {}),
+        )
         scenario.issue_registered_certificates()
         if dossiers:
             scenario.fill_inbox(period, dossiers=dossiers, workers=5)

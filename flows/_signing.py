@@ -35,6 +35,7 @@ from esign.models import Certificate, SignItem, Transaction, TxStatus
 from esign.waiting import wait_for_outcome
 from tasks.crash import crash_point
 from tasks.dossiers import apply_round, prepare_round, record_signing_request
+from tasks.events import announce_approval
 from tasks.session import UnitSession
 from tasks.signing import fetch_transaction, login_esign, request_signatures
 
@@ -331,6 +332,7 @@ async def _resume_existing(run: UnitRun, views: list[DossierView], round_no: int
             tx = await wait_for_transaction(
                 run, tx, items, _round_position(request.pending, round_no)
             )
+        announce_approval(run.session, request.pending, round_no, tx)
         if tx.status is TxStatus.SUCCEEDED:
             run.approvals += 1
             await _apply(run, list(request.pending), round_no, tx)
@@ -412,8 +414,10 @@ async def sign_round(run: UnitRun, views: list[DossierView], round_no: int) -> N
             continue
         run.requests += 1
         await record_signing_request(session, pending, round_no, client_tx, tx.id, tx.expires_at)
+        announce_approval(session, pending, round_no, tx, _reference(client_tx), requested=True)
         crash_point(f"r{round_no}-requested")
         tx = await wait_for_transaction(run, tx, items, position, _reference(client_tx))
+        announce_approval(session, pending, round_no, tx, _reference(client_tx))
         if tx.status is TxStatus.SUCCEEDED:
             run.approvals += 1
             crash_point(f"r{round_no}-approved")

@@ -15,6 +15,7 @@ from bhxh.periods import default_period
 from bhxh.pipeline import DossierView, VssStatus
 from bhxh.settings import Settings
 from blocks.unit import BhxhUnit
+from flows._overview import publish_overview, publish_overviews
 from flows._signing import artifact_key
 from flows.sign_and_submit import Batching, DossierSummary, run_unit
 from tasks.dossiers import read_dossier_status
@@ -90,6 +91,7 @@ async def monthly_submission(
         key=artifact_key("monthly", period),
         description=f"Monthly submission {period}: {len(names)} unit(s), {len(failures)} failed",
     )
+    await publish_overview(period, source="monthly_submission")
     if failures:
         raise RuntimeError(
             f"{len(failures)} of {len(names)} unit(s) did not finish:\n- " + "\n- ".join(failures)
@@ -181,4 +183,6 @@ async def track_results(
         description=f"Results {period or '(every open dossier)'}: {changes} change(s)",
     )
     get_run_logger().info("%d dossier(s) followed, %d change(s)", len(latest), changes)
+    periods = [period] if period else [view.period for view, _ in latest.values()]
+    await publish_overviews(periods, source="track_results")
     return table

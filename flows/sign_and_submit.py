@@ -15,6 +15,7 @@ from bhxh.pipeline import DossierView
 from bhxh.settings import Settings
 from blocks.unit import BhxhUnit
 from esign.errors import CertificateNotFound
+from flows._overview import publish_overview
 from flows._signing import (
     UnitRun,
     artifact_key,
@@ -237,4 +238,7 @@ async def sign_and_submit(
         asyncio.run(sign_and_submit("acme", period="01/2026"))
         ```
     """
-    return await run_unit(unit_block, period, batching, dry_run, interactive)
+    try:
+        return await run_unit(unit_block, period, batching, dry_run, interactive)
+    finally:
+        await publish_overview(period or default_period(), source="sign_and_submit")

@@ -39,6 +39,7 @@ from blocks.export import aload_sink
 from blocks.unit import BhxhUnit
 from esign.base import RemoteSigningClient
 from tasks.crash import crash_point
+from tasks.events import DossierEvents
 
 __all__ = ["RunResources", "UnitSession", "open_unit_session"]
 
@@ -76,7 +77,11 @@ class UnitSession:
         self._owns_port = owns_port
         self._stack = AsyncExitStack()
         self.pipeline = Pipeline(
-            DossierStore(settings.store_dir), unit.outbox_path(settings), checkpoint=crash_point
+            DossierStore(settings.store_dir),
+            unit.outbox_path(settings),
+            checkpoint=crash_point,
+            # A Prefect event per state change of a dossier (tasks/events.py).
+            observe=DossierEvents(unit_name=unit.name, account=account, ivan_code=unit.ivan_code),
         )
 
     def __repr__(self) -> str:

@@ -5,8 +5,10 @@ one-time code typed into a paused run, and every token the provider issued (its
 in-memory list). Places searched: every log record of the process (any logger, DEBUG,
 with tracebacks), stdout/stderr, the logs stored by the Prefect API, every table of the
 Prefect database (parameters, states and their messages, task runs, artifacts, run
-inputs, block documents, ...), the database file itself, result storage, the data dir
-(``var/``: store, outbox, inbox, sandbox audit) and the text of every exception raised.
+inputs, block documents, events and their resources, ...), the database file itself,
+result storage, the data dir (``var/``: store, outbox, inbox, sandbox audit, the period
+overviews' CSV reports), the overviews' .xlsx workbooks unzipped, every event and every
+artifact as the API gives them, and the text of every exception raised.
 Hits expected: zero. Positive controls prove that each place was really read.
 """
 
@@ -14,16 +16,24 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
+import inspect
+import json
 import logging
 import re
 import sqlite3
+import sys
+import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import LogFilter
+from prefect.events.filters import EventFilter, EventOccurredFilter
+from prefect.events.worker import EventsWorker
 from prefect.flow_runs import aresume_flow_run
+from prefect.logging.handlers import APILogWorker, PrefectConsoleHandler
 from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, get_current_settings, temporary_settings
 from pydantic import SecretStr
 
@@ -45,6 +55,38 @@ class _Everything(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def console_to_this_test(capfd: pytest.CaptureFixture[str]) -> Iterator[None]:
+    """Prefect's console handlers keep the stderr of the test that created them: in a
+    full run, an earlier test's capture, which capfd does not see. Point them at this
+    test's stderr for its length."""
+    loggers = [logging.getLogger()] + [
+        lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)
+    ]
+    handlers = {h for lg in loggers for h in lg.handlers if isinstance(h, PrefectConsoleHandler)}
+    saved = [(h, h.stream, h.console.file) for h in handlers]
+    for handler in handlers:
+        handler.setStream(sys.stderr)
+        handler.console.file = sys.stderr
+    try:
+        yield
+    finally:
+        for handler, stream, file in saved:  # no flush: this test's capture is closed
+            handler.stream = stream
+            handler.console.file = file
+
+
+@pytest.fixture
+async def workers_on_this_api() -> None:
+    """Prefect's event and log workers are process-wide and keep the API they were
+    started for: in a full run, the flow tests' harness (another server). Drained now,
+    they start again for this folder's harness, where this test looks for what they sent."""
+    for worker in (EventsWorker, APILogWorker):
+        drained = worker.drain_all(timeout=30)
+        if inspect.isawaitable(drained):
+            await drained
 
 
 @pytest.fixture
@@ -93,6 +135,40 @@ def _database_texts(db: Path) -> Iterator[tuple[str, str]]:
                         yield f"db:{table}", str(cell)
 
 
+def _workbook_texts(root: Path) -> Iterator[tuple[str, str]]:
+    """Every part of every .xlsx under ``root``, unzipped (the raw file is compressed)."""
+    for path in sorted(root.rglob("*.xlsx")):
+        with zipfile.ZipFile(path) as book:
+            for member in book.namelist():
+                text = book.read(member).decode("utf-8", "ignore")
+                yield f"xlsx:{path.relative_to(root)}:{member}", text
+
+
+async def _api_events(since: dt.datetime, until_seen: set[str]) -> list[str]:
+    """Every event stored since ``since`` as JSON, once ``until_seen`` names are there
+    (events reach the database through a queue and the server's persister)."""
+    deadline = asyncio.get_running_loop().time() + 60
+    async with get_client() as client:
+        while True:
+            window = EventFilter(
+                occurred=EventOccurredFilter(
+                    since=since, until=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+                )
+            )
+            page = await client.read_events(filter=window, limit=50)
+            events = list(page.events)
+            while page.next_page:
+                page = await client.read_events_page(page.next_page)
+                events += page.events
+            if until_seen <= {e.event for e in events}:
+                return [e.model_dump_json() for e in events]
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(
+                    f"events never stored: {until_seen - {e.event for e in events}}"
+                )
+            await asyncio.sleep(0.5)
+
+
 def _file_texts(root: Path) -> Iterator[tuple[str, str]]:
     for path in sorted(root.rglob("*")):
         if path.is_file() and not path.is_symlink():
@@ -104,10 +180,13 @@ async def test_no_secret_is_left_in_logs_database_results_files_or_errors(
     tmp_path: Path,
     every_log_record: _Everything,
     capfd: pytest.CaptureFixture[str],
+    console_to_this_test: None,
+    workers_on_this_api: None,
 ) -> None:
     otp_unit, plain_unit, locked_unit = many_units(3, prefix="secret", approve_after=0.2)
     otp_unit = dataclasses.replace(otp_unit, two_factor=True)
     units = [otp_unit, plain_unit, locked_unit]
+    started = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     world = await make_world(units, dossiers=1, setup=False)
     world.scenario.fill_inbox(SECOND_PERIOD, dossiers=1, workers=3)
     await prime_units(world, [plain_unit, locked_unit])
@@ -171,6 +250,25 @@ async def test_no_secret_is_left_in_logs_database_results_files_or_errors(
     }
     assert all(len(v) >= 6 for v in secrets.values())
 
+    # The events of the runs (dossiers, approvals, warnings) and every artifact, as the
+    # API gives them; waited for first, so that the database holds them too.
+    events = await _api_events(
+        started,
+        {
+            "bhxh.dossier.signed",
+            "bhxh.dossier.submitted",
+            "bhxh.dossier.numbered",
+            "bhxh.approval.requested",
+            "bhxh.approval.approved",
+            "bhxh.warning.deadline-passed",
+        },
+    )
+    async with get_client() as client:
+        artifacts = await client.read_artifacts(limit=200)
+    artifact_texts = [
+        json.dumps([a.key, a.description, a.data], ensure_ascii=False, default=str)
+        for a in artifacts
+    ]
     api_logs: list[str] = []
     async with get_client() as client:
         while page := await client.read_logs(
@@ -194,6 +292,9 @@ async def test_no_secret_is_left_in_logs_database_results_files_or_errors(
         ],
         "result storage": list(_file_texts(storage)) if storage.exists() else [],
         "data dir (var/)": list(_file_texts(scenario.data_dir)),
+        "overview workbooks (.xlsx, unzipped)": list(_workbook_texts(scenario.data_dir)),
+        "Prefect events (API)": [("events", "\n".join(events))],
+        "Prefect artifacts (API)": [("artifacts", "\n".join(artifact_texts))],
         "exception texts": [("exceptions", "\n".join(errors))],
     }
     # Positive controls: each place holds what it should, so it was really searched.
@@ -202,9 +303,14 @@ async def test_no_secret_is_left_in_logs_database_results_files_or_errors(
         "stdout/stderr": "sign_and_submit",  # Prefect's console log
         "Prefect API logs": otp_unit.username,
         "Prefect database tables": plain_unit.block,  # a flow parameter
-        "data dir (var/)": plain_unit.unit.code,
+        "data dir (var/)": "Không cần làm gì",  # the overview's CSV report
+        "overview workbooks (.xlsx, unzipped)": plain_unit.unit.code,
+        "Prefect events (API)": "bhxh.dossier.numbered",
+        "Prefect artifacts (API)": "overview-01-2026",
         "exception texts": locked_unit.username,
     }
+    assert any("bhxh.approval.requested" in t for _, t in places["Prefect database tables"])
+    assert any("Tổng quan kỳ 02/2026" in t for _, t in places["Prefect database tables"])
     for place, needle in controls.items():
         assert any(needle in text for _, text in places[place]), f"{place} was not read"
 
