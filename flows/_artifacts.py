@@ -4,6 +4,7 @@ status labels, and tables published once and updated in place as news arrives.""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,6 +23,7 @@ __all__ = [
     "publish_markdown",
     "publish_table",
     "status_label",
+    "text",
     "update_markdown",
     "update_table",
     "vn_time",
@@ -52,6 +54,12 @@ STATUS_LABELS: Mapping[str, str] = {
     "rejected_at_receipt": "bị từ chối khi tiếp nhận / refused at receipt",
     "supplement_requested": "BHXH yêu cầu bổ sung / supplement requested",
 }
+
+
+def text(value: object) -> str:
+    """``value`` safe inside an artifact's Markdown: HTML tags neutralised, quotes kept
+    (the UI's Markdown shows ``&#x27;`` literally)."""
+    return html.escape(str(value), quote=False)
 
 
 def status_label(status: str | None) -> str:

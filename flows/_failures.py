@@ -15,7 +15,6 @@ state as given (``prefect.states.return_value_to_state``).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -43,7 +42,7 @@ from esign.errors import (
     TransportError,
     TwoFactorRequired,
 )
-from flows._artifacts import artifact_key
+from flows._artifacts import artifact_key, text
 from flows._forms import PeriodInvalid, UnitNotFound
 
 __all__ = [
@@ -312,13 +311,13 @@ async def failed_state(exc: BaseException, scope: RunScope) -> Any:
     if not why.expected:
         logger.debug("Chi tiết / traceback", exc_info=exc)
     who = scope.unit_name or scope.unit_code
-    title = f" ({html.escape(who)})" if who else ""
+    title = f" ({text(who)})" if who else ""
     markdown = (
         f"## Lượt chạy dừng lại / The run stopped{title}\n\n"
-        f"**{html.escape(why.vi)}** / {html.escape(why.en)}.\n\n"
-        f"{html.escape(why.detail)}\n\n"
-        f"**Việc cần làm / what to do:** {html.escape(why.todo_vi)} / "
-        f"{html.escape(why.todo_en)}.\n"
+        f"**{text(why.vi)}** / {text(why.en)}.\n\n"
+        f"{text(why.detail)}\n\n"
+        f"**Việc cần làm / what to do:** {text(why.todo_vi)} / "
+        f"{text(why.todo_en)}.\n"
     )
     try:
         await acreate_markdown_artifact(

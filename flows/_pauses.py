@@ -13,7 +13,6 @@ form's schema, poll until the run is resumed, read the answer) with the message 
 from __future__ import annotations
 
 import datetime as dt
-import html
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -28,7 +27,7 @@ from prefect.states import Paused
 from prefect.utilities.engine import propose_state
 
 from bhxh.settings import Settings
-from flows._artifacts import artifact_key, publish_markdown, update_markdown, vn_time
+from flows._artifacts import artifact_key, publish_markdown, text, update_markdown, vn_time
 
 __all__ = ["HOW_TO_ANSWER", "Question", "ask"]
 
@@ -36,9 +35,9 @@ R = TypeVar("R", bound=RunInput)
 
 #: Where the answer is given, in the words of Prefect's own (English) UI.
 HOW_TO_ANSWER = (
-    "trên trang của lượt chạy này, menu ⋮ (góc trên bên phải) → Resume, điền biểu mẫu "
-    "rồi bấm Resume / on this run's page, the ⋮ menu (top right) → Resume, fill in the "
-    "form, press Resume"
+    "trên trang của lượt chạy này bấm Resume ở góc trên bên phải (hoặc menu ⋮ → Resume), "
+    "điền biểu mẫu rồi bấm Submit / on this run's page press Resume at the top right (or "
+    "the ⋮ menu → Resume), fill in the form, press Submit"
 )
 
 
@@ -66,16 +65,16 @@ async def ask(
     *,
     key: str,
     settings: Settings,
-    initial: dict[str, Any] | None = None,
 ) -> R:
     """Pause the current flow run until a person answers ``form`` (or the pause times out).
 
     Args:
         question: what is asked.
-        form: the run input the resume form shows.
+        form: the run input the resume form shows; its fields carry their own defaults
+            (``RunInput.with_initial_data`` would replace a field given initial data by a
+            bare one, dropping its title and description from the form).
         key: the pause key, unique in the run (``certificate``, ``otp-0``...).
         settings: the pause timeout and poll interval.
-        initial: the values the form starts with.
 
     Raises:
         FlowPauseTimeout: nobody answered within ``settings.pause_timeout_seconds``.
@@ -93,8 +92,8 @@ async def ask(
     )
     details = f"{question.details}\n\n" if question.details else ""
     markdown = (
-        f"## Cần bạn trả lời / Your answer is needed: {html.escape(question.vi)} / "
-        f"{html.escape(question.en)}\n\n"
+        f"## Cần bạn trả lời / Your answer is needed: {text(question.vi)} / "
+        f"{text(question.en)}\n\n"
         f"{details}"
         f"**Cách trả lời / how to answer:** {HOW_TO_ANSWER}.\n\n"
         f"**Hạn / until:** {until}. Sau đó lượt chạy dừng (Failed) và mọi việc đã làm được "
@@ -107,9 +106,7 @@ async def ask(
     logger = get_run_logger()
     logger.info("%s", sentence)
 
-    form = form.with_initial_data(
-        description=f"{details}**Hạn / until:** {until}", **(initial or {})
-    )
+    form = form.with_initial_data(description=f"{details}**Hạn / until:** {until}")
     proposed: State[Any] = Paused(
         timeout_seconds=timeout, reschedule=False, pause_key=key, message=sentence[:2000]
     )

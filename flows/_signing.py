@@ -34,6 +34,7 @@ from flows._artifacts import (
     artifact_key,
     count,
     publish_markdown,
+    text,
     update_markdown,
     vn_time,
 )
@@ -157,7 +158,7 @@ async def login(run: UnitRun) -> str:
         question = Question(
             "nhập mã OTP nhà cung cấp ký số vừa gửi",
             "type the one-time code the signing provider sent",
-            f"**{html.escape(unit.name)}** ({unit.unit_code}): nhà cung cấp ký số đã gửi mã "
+            f"**{text(unit.name)}** ({unit.unit_code}): nhà cung cấp ký số đã gửi mã "
             f"một lần tới chủ tài khoản `{session.account}` / the signing provider sent a "
             f"one-time code to the owner of account `{session.account}`.",
             unit.unit_code,
@@ -226,19 +227,17 @@ class ApprovalCard:
         )
 
     def markdown(self, outcome: str | None = None) -> str:
-        names = "\n".join(
-            f"| `{html.escape(doc_id)}` | {html.escape(name)} |" for doc_id, name in self.documents
-        )
+        names = "\n".join(f"| `{text(doc_id)}` | {text(name)} |" for doc_id, name in self.documents)
         now = f"**{outcome}**" if outcome else "**Đang chờ duyệt / waiting for approval**"
         return (
-            f"## Duyệt trên điện thoại / Approve on the phone: {html.escape(self.unit_name)} "
+            f"## Duyệt trên điện thoại / Approve on the phone: {text(self.unit_name)} "
             f"({self.unit_code})\n\n"
             f"- Trạng thái / status: {now}\n"
             f"- Lần duyệt / approval: **{self.position[0]} / {self.position[1]}** cho hồ sơ "
             f"này / for these dossiers (yêu cầu số / request no. {self.number} trong lượt "
             "chạy / in this run)\n"
             f"- Nhà cung cấp / provider: **{self.provider}**, tài khoản / account "
-            f"**{html.escape(self.account)}**\n"
+            f"**{text(self.account)}**\n"
             f"- Giao dịch / transaction: `{self.transaction_id}`, trên điện thoại hiện / shown "
             f"on the phone as **Mã yêu cầu: {self.reference or '-'}**\n"
             f"- Hạn / expires: **{vn_time(self.expires)}**\n"
@@ -377,7 +376,7 @@ async def _decide_after_failure(run: UnitRun, round_no: int, tx: Transaction, at
         question = Question(
             "gửi lại yêu cầu ký tới điện thoại, hay dừng",
             "ask the phone again, or stop",
-            f"**{html.escape(what)}**.\n\nKhông mất gì đã làm / nothing done so far is lost.",
+            f"**{text(what)}**.\n\nKhông mất gì đã làm / nothing done so far is lost.",
             run.unit.unit_code,
         )
         answer = await ask(
@@ -385,7 +384,6 @@ async def _decide_after_failure(run: UnitRun, round_no: int, tx: Transaction, at
             AskAgain,
             key=f"ask-again-r{round_no}-{attempt}",
             settings=run.settings,
-            initial={"action": ASK_AGAIN},
         )
         if answer.action == STOP:
             raise SigningStopped(
@@ -590,7 +588,7 @@ async def ask_for_receipts(run: UnitRun, views: Sequence[DossierView]) -> None:
         question = Question(
             f"nhập số hồ sơ (soHoSo) I-VAN cấp cho hồ sơ {current.id}",
             f"type the soHoSo the I-VAN gave dossier {current.id}",
-            f"**{html.escape(run.unit.name)}** ({run.unit.unit_code}), hồ sơ / dossier "
+            f"**{text(run.unit.name)}** ({run.unit.unit_code}), hồ sơ / dossier "
             f"`{current.id}` (thủ tục / procedure {current.procedure}, kỳ / period "
             f"{current.period}) đã được xuất ra / was exported to `{ack.location}`.\n\n"
             "Nhập tệp vào phần mềm I-VAN, nộp, rồi gõ số hồ sơ (soHoSo) mà phần mềm trả về / "

@@ -58,9 +58,9 @@ async def monthly_submission(
         period: Kỳ kê khai dạng MM/yyyy; để trống = tháng trước (lịch chạy hằng tháng để
             trống), ví dụ 10/2026 / the declaration period as MM/yyyy; empty = the previous
             month (the monthly schedule leaves it empty), e.g. 10/2026.
-        units: Tên các đơn vị (khối BHXH Unit) cần chạy, mỗi dòng một tên; để trống = mọi
-            đơn vị đã lưu, ví dụ an-phat / names of the units (BHXH Unit blocks) to run, one
-            per line; empty = every saved unit, e.g. an-phat.
+        units: Tên các đơn vị (khối BHXH Unit) cần chạy, mỗi tên một mục (Add item); để
+            trống = mọi đơn vị đã lưu, ví dụ an-phat / names of the units (BHXH Unit blocks) to
+            run, one item each (Add item); empty = every saved unit, e.g. an-phat.
         batching: Theo đơn vị: tối đa 2 lần duyệt mỗi đơn vị; từng hồ sơ: 2 lần duyệt cho
             mỗi hồ sơ / per unit: at most 2 approvals per unit; per dossier: 2 approvals for
             each dossier.
@@ -152,9 +152,9 @@ async def track_results(
             kỳ, cả tờ khai 04/05/06, ví dụ 10/2026 / follow one period only (MM/yyyy);
             empty = every dossier without a final outcome, of every period, the 04/05/06
             forms included, e.g. 10/2026.
-        units: Tên các đơn vị (khối BHXH Unit), mỗi dòng một tên; để trống = mọi đơn vị đã
-            lưu, ví dụ an-phat / names of the units (BHXH Unit blocks), one per line; empty =
-            every saved unit, e.g. an-phat.
+        units: Tên các đơn vị (khối BHXH Unit), mỗi tên một mục (Add item); để trống
+            = mọi đơn vị đã lưu, ví dụ an-phat / names of the units (BHXH Unit blocks), one item
+            each (Add item); empty = every saved unit, e.g. an-phat.
         max_wait_seconds: Chờ kết quả tối đa bấy nhiêu giây (0 đến 86400, mặc định 60; 0 =
             đọc một lần) / wait at most this many seconds for outcomes (0 to 86400, default
             60; 0 = read once).

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -20,7 +19,7 @@ from bhxh.pipeline import DossierView
 from bhxh.settings import Settings
 from esign.errors import CertificateNotFound
 from esign.models import Certificate
-from flows._artifacts import artifact_key, publish_markdown, status_label
+from flows._artifacts import artifact_key, publish_markdown, status_label, text
 from flows._failures import RunScope, VssRefused, run_explained
 from flows._forms import (
     ATTENDED_LABELS,
@@ -57,7 +56,8 @@ class SetupResult:
 
 
 def _choice_input(fitting: tuple[Certificate, ...]) -> type[RunInput]:
-    """A run input whose one field is a drop-down of the fitting certificates' serials."""
+    """A run input whose one field is a drop-down of the fitting certificates' serials
+    (the first one chosen to start with)."""
     serials = tuple(c.serial for c in fitting)
     model: type[RunInput] = create_model(
         "CertificateChoice",
@@ -65,6 +65,7 @@ def _choice_input(fitting: tuple[Certificate, ...]) -> type[RunInput]:
         serial=(
             Literal.__getitem__(serials),  # type: ignore[arg-type]
             Field(
+                default=serials[0],
                 title="Chứng thư số / certificate",
                 description="Số serial của chứng thư dùng để ký hồ sơ của đơn vị (danh sách "
                 "ở trên) / serial of the certificate to sign this unit's dossiers with (listed "
@@ -79,7 +80,7 @@ async def _choose(
     run: UnitRun, fitting: tuple[Certificate, ...], requested: str | None
 ) -> Certificate:
     unit = run.unit
-    listing = "\n".join(f"- `{c.serial}`: {html.escape(c.describe())}" for c in fitting)
+    listing = "\n".join(f"- `{c.serial}`: {text(c.describe())}" for c in fitting)
     if requested:
         for cert in fitting:
             if cert.serial.upper() == requested.upper():
@@ -100,7 +101,7 @@ async def _choose(
     question = Question(
         "chọn chứng thư số để ký",
         "choose the certificate to sign with",
-        f"**{html.escape(unit.name)}** ({unit.unit_code}): several certificates carry MST "
+        f"**{text(unit.name)}** ({unit.unit_code}): several certificates carry MST "
         f"{unit.tax_code} / có {len(fitting)} chứng thư số mang mã số thuế {unit.tax_code}. "
         f"Chọn một / choose one:\n\n{listing}",
         unit.unit_code,
@@ -110,7 +111,6 @@ async def _choose(
         _choice_input(fitting),
         key="certificate",
         settings=run.settings,
-        initial={"serial": fitting[0].serial},
     )
     chosen: str = answer.serial
     return next(c for c in fitting if c.serial == chosen)
@@ -173,6 +173,8 @@ class RegistrationAnswer(RunInput):
         "Đã đăng ký đúng chứng thư này, không nộp gì / already registered with this very "
         "certificate: submit nothing",
     ] = Field(
+        default="05: đã đăng ký bằng chứng thư khác (USB token), nộp tờ khai thay đổi / "
+        "registered with another certificate: submit the change form",
         title="Tờ khai cần nộp / form to submit",
         description="Chọn theo những gì đơn vị đã đăng ký với BHXH / choose from what the "
         "unit registered with VSS before.",
@@ -197,8 +199,7 @@ async def _form_when_unknown(run: UnitRun, cert: Certificate) -> str:
     question = Question(
         "chọn tờ khai cần nộp (04 hay 05)",
         "choose the form to submit (04 or 05)",
-        f"**{html.escape(question_text)}.**\n\nChứng thư mới / new certificate: "
-        f"{html.escape(cert.describe())}",
+        f"**{text(question_text)}.**\n\nChứng thư mới / new certificate: {text(cert.describe())}",
         unit.unit_code,
     )
     answer = await ask(
@@ -206,7 +207,6 @@ async def _form_when_unknown(run: UnitRun, cert: Certificate) -> str:
         RegistrationAnswer,
         key="registration-form",
         settings=run.settings,
-        initial={"form": next(iter(_REGISTRATION_CHOICES))},
     )
     return _REGISTRATION_CHOICES[answer.form]
 
@@ -228,9 +228,9 @@ async def _publish_setup(run: UnitRun, result: SetupResult) -> None:
         else "- Tờ khai / form: không cần nộp / none needed\n"
     )
     await publish_markdown(
-        f"## Thiết lập ký số từ xa / Remote-signing setup: {html.escape(unit.name)} "
+        f"## Thiết lập ký số từ xa / Remote-signing setup: {text(unit.name)} "
         f"({unit.unit_code})\n\n"
-        f"- Chứng thư số / certificate: {html.escape(cert.describe() if cert else '-')}\n"
+        f"- Chứng thư số / certificate: {text(cert.describe() if cert else '-')}\n"
         f"{form}"
         f"- Đăng ký tại BHXH / registration at VSS: **{state}**\n",
         artifact_key("thiet-lap", "setup", unit.unit_code),
