@@ -130,7 +130,7 @@ def _form_for(run: UnitRun, serial: str) -> DossierView | None:
 
 async def _wait_for_registration(
     run: UnitRun, serial: str, seconds: float, form: DossierView | None
-) -> str:
+) -> Literal["registered", "change_pending"]:
     """Read the registration until the new certificate is registered or ``seconds`` pass.
 
     When the carrier cannot read registrations, the form's own status is read instead
