@@ -45,74 +45,124 @@ class BhxhUnit(Block):
     _logo_url = _LOGO
     _documentation_url = _DOCS
     _description: ClassVar[str] = (
-        "An employer that submits BHXH e-dossiers: codes, signer, the remote-signing "
-        "account and chosen certificate, and where its dossiers wait."
+        "Đơn vị nộp hồ sơ BHXH điện tử / an employer that submits BHXH e-dossiers: codes, "
+        "signer, the remote-signing account and chosen certificate, and where its dossiers "
+        "wait. No secret: the passwords live in the credentials blocks it names."
     )
 
-    unit_code: str = Field(description="The unit's code at VSS (MaSoBHXH).")
-    tax_code: str = Field(description="The unit's tax code (MaSoThue), e.g. 0101234567.")
-    name: str = Field(description="The unit's registered name.")
-    agency_code: str = Field(description="Code of the managing BHXH agency (CoQuanQuanLy).")
-    signer: str = Field(default="", description="Name of the person who signs (NguoiKy).")
-    phone: str = Field(default="", description="Contact phone number.")
-    address: str = Field(default="", description="Contact address.")
-    email: str = Field(default="", description="Contact e-mail.")
+    unit_code: str = Field(
+        description="Mã đơn vị tại BHXH (MaSoBHXH của đơn vị), ví dụ TA0001A / the unit's "
+        "code at VSS, e.g. TA0001A."
+    )
+    tax_code: str = Field(
+        pattern=r"^[0-9]{10}(-?[0-9]{3})?$",
+        description="Mã số thuế (MaSoThue), 10 hoặc 13 chữ số, ví dụ 0101234567; phải trùng "
+        "UID=MST: của chứng thư số / the tax code, 10 or 13 digits, e.g. 0101234567; it must "
+        "match the certificate's UID=MST:.",
+    )
+    name: str = Field(
+        description="Tên đơn vị như đã đăng ký, ví dụ Công ty TNHH An Phát / the unit's "
+        "registered name, e.g. Công ty TNHH An Phát."
+    )
+    agency_code: str = Field(
+        description="Mã cơ quan BHXH quản lý (CoQuanQuanLy), ví dụ 07906 / code of the "
+        "managing BHXH agency, e.g. 07906."
+    )
+    signer: str = Field(
+        default="",
+        description="Người ký (NguoiKy), ví dụ Nguyễn Thị Thu Hà / the person who signs, "
+        "e.g. Nguyễn Thị Thu Hà.",
+    )
+    phone: str = Field(
+        default="",
+        description="Số điện thoại liên hệ, ví dụ 0901234567 / contact phone, e.g. 0901234567.",
+    )
+    address: str = Field(
+        default="",
+        description="Địa chỉ liên hệ (cũng là nơi ký trên tờ khai 04/05), ví dụ Số 1 Phố Thử, "
+        "Cầu Giấy, Hà Nội / contact address (also the place of signing on 04/05 forms).",
+    )
+    email: str = Field(
+        default="",
+        description="E-mail liên hệ, ví dụ ketoan@example.vn / contact e-mail.",
+    )
 
     provider: str = Field(
         default="misa",
-        description="Remote-signing provider: misa (MISA eSign) or vnpt (VNPT SmartCA).",
+        description="Nhà cung cấp ký số từ xa: misa (MISA eSign) hoặc vnpt (VNPT SmartCA) / "
+        "the remote-signing provider: misa (MISA eSign) or vnpt (VNPT SmartCA).",
         json_schema_extra=_provider_choices,
     )
     credentials_block: str = Field(
-        description="Name of the provider credentials block (MISA eSign or VNPT SmartCA)."
+        description="Tên khối thông tin đăng nhập của nhà cung cấp (MISA eSign hoặc VNPT "
+        "SmartCA), ví dụ an-phat-misa / name of the provider credentials block, e.g. "
+        "an-phat-misa."
     )
     gateway_block: str = Field(
         default="default",
-        description="Name of the BHXH gateway credentials block (route gateway).",
+        description="Tuyến gateway: tên khối BhxhGatewayCredentials, ví dụ gateway / route "
+        "gateway: name of the BhxhGatewayCredentials block, e.g. gateway.",
     )
     route: Literal["gateway", "export"] = Field(
         default="gateway",
-        description="How signed dossiers reach the unit's I-VAN: gateway (an adapter to the "
-        "I-VAN's API) or export (files and a manifest for the I-VAN's own software).",
+        description="Cách hồ sơ đã ký tới I-VAN của đơn vị: gateway (qua API của I-VAN) hoặc "
+        "export (xuất tệp và manifest để nhập vào phần mềm của I-VAN) / how signed dossiers "
+        "reach the unit's I-VAN: gateway (an adapter to the I-VAN's API) or export (files "
+        "and a manifest for the I-VAN's own software).",
     )
     export_block: str | None = Field(
         default=None,
-        description="Route export: name of a Prefect file-system block to export to "
-        "(default: the unit's outbox folder).",
+        description="Tuyến export: tên khối file-system của Prefect để xuất tệp; để trống = "
+        "thư mục outbox của đơn vị / route export: name of a Prefect file-system block to "
+        "export to; empty = the unit's outbox folder.",
     )
     ivan_code: str = Field(
         default=DEFAULT_IVAN.code,
-        description="MaIVAN: the I-VAN the unit is registered with (00110 MISA, 00040 "
-        "Thái Sơn, 00020 VNPT, 00050 Viettel, 00060 Bkav, 00001 TS24...).",
+        description="MaIVAN: I-VAN mà đơn vị đăng ký (00110 MISA, 00040 Thái Sơn, 00020 VNPT, "
+        "00050 Viettel, 00060 Bkav, 00001 TS24...) / the I-VAN the unit is registered with, "
+        "e.g. 00110.",
     )
     ivan_name: str | None = Field(
         default=None,
-        description="TenIVAN; default: the name the I-VAN list gives for ivan_code.",
+        description="TenIVAN; để trống = tên trong danh sách I-VAN theo ivan_code / empty = "
+        "the name the I-VAN list gives for ivan_code.",
     )
 
     certificate_alias: str | None = Field(
-        default=None, description="Provider alias / id of the chosen certificate."
+        default=None,
+        description="Do setup_remote_signing ghi: mã chứng thư tại nhà cung cấp / written by "
+        "setup_remote_signing: the provider's alias of the chosen certificate.",
     )
     certificate_serial: str | None = Field(
-        default=None, description="Serial (hex) of the chosen certificate."
+        default=None,
+        description="Do setup_remote_signing ghi: serial (hệ 16) của chứng thư đã chọn, ví dụ "
+        "5A0C3F9E12B7 / written by setup_remote_signing: serial (hex) of the chosen "
+        "certificate.",
     )
     certificate_subject: str | None = Field(
-        default=None, description="Subject of the chosen certificate."
+        default=None,
+        description="Do setup_remote_signing ghi: chủ thể của chứng thư / written by setup: "
+        "the certificate's subject.",
     )
     certificate_not_before: dt.datetime | None = Field(
-        default=None, description="Start of the chosen certificate's validity."
+        default=None,
+        description="Do setup_remote_signing ghi: hiệu lực từ / written by setup: valid from.",
     )
     certificate_not_after: dt.datetime | None = Field(
-        default=None, description="End of the chosen certificate's validity."
+        default=None,
+        description="Do setup_remote_signing ghi: hiệu lực đến / written by setup: valid until.",
     )
 
     registered_serial: str | None = Field(
         default=None,
-        description="Serial of the certificate VSS has on file (for example a USB token).",
+        description="Serial của chứng thư BHXH đang giữ cho đơn vị (ví dụ USB token) / serial "
+        "of the certificate VSS has on file (a USB token, say).",
     )
-    registration_state: str = Field(
+    registration_state: Literal["unknown", "registered", "change_pending", "stopped"] = Field(
         default="unknown",
-        description="Registration at VSS: unknown, registered, change_pending or stopped.",
+        description="Đăng ký giao dịch điện tử tại BHXH: unknown (chưa rõ), registered (đã "
+        "đăng ký), change_pending (đang đổi chứng thư), stopped (đã dừng) / the registration "
+        "at VSS: unknown, registered, change_pending or stopped.",
     )
 
     pdf_stamp: bool = Field(
@@ -131,10 +181,14 @@ class BhxhUnit(Block):
     )
 
     inbox_dir: str | None = Field(
-        default=None, description="Where the unit's dossiers wait (default BHXH data dir)."
+        default=None,
+        description="Thư mục hồ sơ chờ ký của đơn vị; để trống = BHXH_INBOX_DIR / where the "
+        "unit's dossiers wait; empty = BHXH_INBOX_DIR.",
     )
     outbox_dir: str | None = Field(
-        default=None, description="Where signed files are written for other software."
+        default=None,
+        description="Thư mục lưu bản hồ sơ đã ký; để trống = $BHXH_DATA_DIR/outbox / where "
+        "signed files are kept; empty = $BHXH_DATA_DIR/outbox.",
     )
 
     @field_validator("name", "signer", "address", "stamp_place", "stamp_text", mode="before")

@@ -39,6 +39,7 @@ __all__ = [
     "demo_units",
     "export_demo_unit",
     "many_units",
+    "tour_unit",
 ]
 
 CLIENT_ID = "prefect-bhxh-demo"
@@ -192,6 +193,25 @@ def export_demo_unit() -> DemoUnit:
         certificates=(CertSpec("demo-donga-remote", dong_a.tax_code, dong_a.name, "DA-RS"),),
         registered_cert="demo-donga-remote",
         route="export",
+    )
+
+
+def tour_unit() -> DemoUnit:
+    """The unit of ``make server``'s tour: ``gia-phuc``, whose signing account holds two
+    certificates that both fit its tax code (a renewal bought before the old one ended),
+    and which VSS knows by a USB token: setup asks which certificate (the drop-down of the
+    paused run), then submits a 05 change (one approval)."""
+    gia_phuc = _unit("TE0005E", "0105556667", "Công ty TNHH Gia Phúc", agency="07906")
+    return DemoUnit(
+        block="gia-phuc",
+        unit=gia_phuc,
+        username="giaphuc.ketoan",
+        certificates=(
+            CertSpec("tour-giaphuc-2026", gia_phuc.tax_code, gia_phuc.name, "GP-2026"),
+            CertSpec("tour-giaphuc-2027", gia_phuc.tax_code, gia_phuc.name, "GP-2027"),
+        ),
+        registered_cert="tour-giaphuc-token",
+        phone_action="manual",
     )
 
 

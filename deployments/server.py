@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bhxh.settings import Settings
-from demo.scenario import DemoUnit, Scenario, demo_units
+from demo.scenario import DemoUnit, Scenario, demo_units, tour_unit
 from deployments.postgres import PostgresCluster
 from deployments.processes import ManagedProcess
 from deployments.stack import (
@@ -185,17 +185,19 @@ def _print_guide(stack: Stack) -> None:
     print("  monthly_submission/monthly  10th of the month, 08:00 Asia/Ho_Chi_Minh")
     print("  sign_and_submit/manual      one unit, one period, by hand")
     print("  setup_remote_signing/setup  choose and register a unit's certificate")
-    print("  track_results/track         receipts and results")
+    print("  track_results/track         receipts and results of every open dossier")
     print(f"Inbox:           {stack.data_dir}/inbox (period {stack.period})")
     print(f"Dossier store:   {stack.data_dir}/store")
     print(f"Sandbox gateway: {stack.sandbox.gateway_url}")
-    print("Virtual phones (press Đồng ý, then PIN 123456):")
+    print("Virtual phones (Đồng ý, then PIN 123456; the page refreshes by itself):")
     for unit in stack.scenario.units:
         print(f"  {unit.block:10} {stack.phone_url(unit)}")
     print()
-    print("Try: Deployments > setup_remote_signing/setup > Run > Custom run, unit_block=an-phat;")
-    print("approve on the an-phat phone; then sign_and_submit/manual with unit_block=an-phat,")
-    print(f"period={stack.period} (two approvals). Ctrl-C stops everything.", flush=True)
+    print("Tour (README): Deployments > setup > Run > Custom run, Đơn vị / Unit = gia-phuc")
+    print("(two certificates fit: the run pauses, ⋮ > Resume, choose one), approve the 05")
+    print("on the gia-phuc phone; then manual with the same unit and the period")
+    print(f"{stack.period} (two approvals; the run ends with the soHoSo). Ctrl-C stops everything.")
+    print(flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     period = default_period()
-    units = [dataclasses.replace(u, phone_action="manual") for u in demo_units()]
+    units = [dataclasses.replace(u, phone_action="manual") for u in [*demo_units(), tour_unit()]]
     pki_dir = (PROJECT_DIR / Settings().pki_dir).resolve()
     print(f"Starting the Prefect server on 127.0.0.1:{args.port} (10-30 s)...", flush=True)
     started = time.monotonic()

@@ -38,6 +38,7 @@ __all__ = [
     "run_deployment",
     "start_prefect_server",
     "start_worker",
+    "unit_ref",
     "wait_for_flow_run",
     "wait_for_workers",
 ]
@@ -226,6 +227,12 @@ def deploy_all(server: PrefectServer, prefect_file: Path = PREFECT_FILE) -> str:
         "--prefect-file",
         str(prefect_file.relative_to(PROJECT_DIR)),
     )
+
+
+def unit_ref(name: str) -> dict[str, Any]:
+    """The value of a unit parameter (a picker of saved blocks in the form) for a unit
+    named ``name``: a reference to the block, as the UI stores it, by name."""
+    return {"$ref": {"block_document_slug": name}}
 
 
 def run_deployment(server: PrefectServer, name: str, **params: Any) -> str:

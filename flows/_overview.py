@@ -40,7 +40,7 @@ from bhxh.report import ReportFiles, WarningLedger, write_reports
 from bhxh.settings import Settings
 from bhxh.store import DossierStore
 from blocks.unit import BhxhUnit
-from flows._signing import artifact_key
+from flows._artifacts import artifact_key
 from tasks.events import emit_warnings
 
 __all__ = ["overview_key", "publish_overview", "publish_overviews"]

@@ -6,39 +6,45 @@ import asyncio
 import contextlib
 from typing import Any
 
-from prefect import flow, get_client
-from prefect.artifacts import acreate_table_artifact
+from prefect import flow
 from prefect.logging import get_run_logger
 
 from bhxh.gateway import FINAL_STATUSES
-from bhxh.periods import default_period
 from bhxh.pipeline import DossierView, VssStatus
 from bhxh.settings import Settings
 from blocks.unit import BhxhUnit
+from flows._artifacts import artifact_key, count, publish_table, status_label
+from flows._failures import RunScope, UnitsFailed, explain, run_explained
+from flows._forms import (
+    BATCHING_LABELS,
+    BatchingChoice,
+    DryRun,
+    MaxWait,
+    OptionalPeriod,
+    PollEvery,
+    UnitNames,
+    batching_mode,
+    check_period,
+    check_unit_names,
+    list_unit_blocks,
+)
 from flows._overview import publish_overview, publish_overviews
-from flows._signing import artifact_key
-from flows.sign_and_submit import Batching, DossierSummary, run_unit
+from flows.sign_and_submit import DossierSummary, run_unit, summary_rows
 from tasks.dossiers import read_dossier_status
 from tasks.session import RunResources, UnitSession, open_unit_session
 
 __all__ = ["list_unit_blocks", "monthly_submission", "track_results"]
 
 
-async def list_unit_blocks() -> list[str]:
-    """Names of every saved ``BhxhUnit`` block."""
-    async with get_client() as client:
-        documents = await client.read_block_documents_by_type("bhxh-unit", include_secrets=False)
-    return sorted(d.name for d in documents if d.name and not d.is_anonymous)
-
-
-@flow(name="monthly_submission")
+@flow(name="monthly_submission", validate_parameters=False)
 async def monthly_submission(
-    period: str | None = None,
-    units: list[str] | None = None,
-    batching: Batching = "per_unit",
-    dry_run: bool = False,
+    period: OptionalPeriod = "",
+    units: UnitNames = (),
+    batching: BatchingChoice = BATCHING_LABELS["per_unit"],
+    dry_run: DryRun = False,
 ) -> list[DossierSummary]:
-    """Sign and submit the period's dossiers of every configured unit, concurrently.
+    """Ký và nộp hồ sơ của mọi đơn vị cho một kỳ, cùng lúc / sign and submit the period's
+    dossiers of every configured unit, concurrently.
 
     Every unit's phone is pinged at once and the approval waits overlap; one unit's
     failure does not stop the others (it is reported, and the run ends Failed). Every
@@ -46,13 +52,22 @@ async def monthly_submission(
     Prefect API a flow run's writes each, and hundreds of them at once stalled the
     SQLite-backed local API. A monthly run never pauses for a person: a unit that needs one
     (a one-time code, a rejection after the bounded attempts) is reported with what to do,
-    and ``sign_and_submit`` for that unit, started by hand, asks.
+    and sign_and_submit for that unit, started by hand, asks. Receipts (soHoSo) are
+    followed by track_results.
 
     Args:
-        period: ``MM/yyyy``; default the current month in Vietnam's time.
-        units: ``BhxhUnit`` block names; default every saved unit.
-        batching: ``per_unit`` (at most two approvals per unit) or ``per_dossier``.
-        dry_run: validate and list, sign nothing.
+        period: Kỳ kê khai dạng MM/yyyy; để trống = tháng hiện tại theo giờ Việt Nam (lịch
+            chạy hằng tháng để trống), ví dụ 10/2026 / the declaration period as MM/yyyy;
+            empty = the current month in Vietnam (the monthly schedule leaves it empty), e.g.
+            10/2026.
+        units: Tên các đơn vị (khối BHXH Unit) cần chạy, mỗi tên một mục (Add item); để
+            trống = mọi đơn vị đã lưu, ví dụ an-phat / names of the units (BHXH Unit blocks) to
+            run, one item each (Add item); empty = every saved unit, e.g. an-phat.
+        batching: Theo đơn vị: tối đa 2 lần duyệt mỗi đơn vị; từng hồ sơ: 2 lần duyệt cho
+            mỗi hồ sơ / per unit: at most 2 approvals per unit; per dossier: 2 approvals for
+            each dossier.
+        dry_run: Bật để chỉ kiểm tra và liệt kê, không ký, không nộp; mặc định tắt / on: only
+            check and list, sign and submit nothing; off by default.
 
     Example:
         ```python
@@ -62,41 +77,61 @@ async def monthly_submission(
         asyncio.run(monthly_submission(period="01/2026"))
         ```
     """
-    logger = get_run_logger()
-    period = period or default_period()
-    names = units if units is not None else await list_unit_blocks()
-    logger.info("Monthly submission %s for %d unit(s)", period, len(names))
-    async with RunResources() as shared:
-        outcomes = await asyncio.gather(
-            *(
-                run_unit(
-                    name, period, batching, dry_run, False, shared=shared, summary_artifact=False
-                )
-                for name in names
-            ),
-            return_exceptions=True,
+    scope = RunScope("monthly_submission")
+
+    async def body() -> list[DossierSummary]:
+        logger = get_run_logger()
+        chosen = check_period(period)
+        mode = batching_mode(batching)
+        names = await check_unit_names(list(units or ()))
+        logger.info(
+            "Nộp hằng tháng kỳ %s cho %s / monthly submission",
+            chosen,
+            count(len(names), "đơn vị", "unit"),
         )
-    rows: list[DossierSummary] = []
-    failures: list[str] = []
-    for name, outcome in zip(names, outcomes, strict=True):
-        if isinstance(outcome, BaseException):
-            if not isinstance(outcome, Exception):
-                raise outcome
-            failures.append(f"{name}: {outcome}")
-            rows.append(DossierSummary(name, "-", "-", 0, "", "failed", str(outcome)[:500]))
-        else:
-            rows += outcome
-    await acreate_table_artifact(
-        table=[r.__dict__ for r in rows],
-        key=artifact_key("monthly", period),
-        description=f"Monthly submission {period}: {len(names)} unit(s), {len(failures)} failed",
-    )
-    await publish_overview(period, source="monthly_submission")
-    if failures:
-        raise RuntimeError(
-            f"{len(failures)} of {len(names)} unit(s) did not finish:\n- " + "\n- ".join(failures)
+        async with RunResources() as shared:
+            outcomes = await asyncio.gather(
+                *(
+                    run_unit(
+                        name,
+                        chosen,
+                        mode,
+                        bool(dry_run),
+                        False,
+                        shared=shared,
+                        summary_artifact=False,
+                    )
+                    for name in names
+                ),
+                return_exceptions=True,
+            )
+        rows: list[DossierSummary] = []
+        failures: list[str] = []
+        for name, outcome in zip(names, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                if not isinstance(outcome, Exception):
+                    raise outcome
+                why = explain(outcome)
+                failures.append(f"{name}: {why.message()}")
+                logger.error("%s: %s", name, why.message())
+                rows.append(DossierSummary(name, "-", "-", 0, "", "failed", why.message()[:500]))
+            else:
+                rows += outcome
+        await publish_table(
+            summary_rows(rows),
+            artifact_key("hang-thang", "monthly", chosen),
+            f"Nộp hằng tháng / monthly submission {chosen}: "
+            f"{count(len(names), 'đơn vị', 'unit')}, {len(failures)} chưa xong / not finished",
         )
-    return rows
+        await publish_overview(chosen, source="monthly_submission")
+        if failures:
+            raise UnitsFailed(
+                f"{len(failures)}/{len(names)} đơn vị chưa xong / {len(failures)} of "
+                f"{len(names)} unit(s) did not finish:\n- " + "\n- ".join(failures)
+            )
+        return rows
+
+    return await run_explained(scope, body)
 
 
 def _to_follow(session: UnitSession, period: str | None) -> list[DossierView]:
@@ -111,20 +146,35 @@ def _to_follow(session: UnitSession, period: str | None) -> list[DossierView]:
     ]
 
 
-@flow(name="track_results")
+@flow(name="track_results", validate_parameters=False)
 async def track_results(
-    period: str | None = None,
-    units: list[str] | None = None,
-    max_wait_seconds: float = 60,
-    poll_seconds: float = 5,
+    period: OptionalPeriod = "",
+    units: UnitNames = (),
+    max_wait_seconds: MaxWait = 60,
+    poll_seconds: PollEvery = 5,
 ) -> list[dict[str, Any]]:
-    """Follow handed-over dossiers until VSS gives a final outcome (or the wait ends).
+    """Theo dõi số hồ sơ và kết quả của hồ sơ đã nộp / follow handed-over dossiers until
+    VSS gives a final outcome (or the wait ends).
 
     Reads the unit's carrier for every dossier submitted or exported without a final
-    outcome yet (of one period, or of every period and the 04/05/06 forms when ``period``
-    is empty): the gateway's status, or for the export route the receipts file in the
-    export location. Records receipts (``soHoSo``, ``dot``) and results in the dossier
+    outcome yet: by default of every period, the 04, 05 and 06 forms of setup included.
+    For the gateway route it reads the gateway's status, for the export route the receipts
+    file in the export location. Records receipts (soHoSo, dot) and results in the dossier
     store, and publishes them.
+
+    Args:
+        period: Chỉ theo dõi một kỳ (MM/yyyy); để trống = mọi hồ sơ chưa có kết quả của mọi
+            kỳ, cả tờ khai 04/05/06, ví dụ 10/2026 / follow one period only (MM/yyyy);
+            empty = every dossier without a final outcome, of every period, the 04/05/06
+            forms included, e.g. 10/2026.
+        units: Tên các đơn vị (khối BHXH Unit), mỗi tên một mục (Add item); để trống
+            = mọi đơn vị đã lưu, ví dụ an-phat / names of the units (BHXH Unit blocks), one item
+            each (Add item); empty = every saved unit, e.g. an-phat.
+        max_wait_seconds: Chờ kết quả tối đa bấy nhiêu giây (0 đến 86400, mặc định 60; 0 =
+            đọc một lần) / wait at most this many seconds for outcomes (0 to 86400, default
+            60; 0 = read once).
+        poll_seconds: Hỏi lại BHXH sau mỗi bấy nhiêu giây (0 đến 3600, mặc định 5) / ask VSS
+            again every this many seconds (0 to 3600, default 5).
 
     Example:
         ```python
@@ -134,8 +184,23 @@ async def track_results(
         asyncio.run(track_results(period="01/2026"))
         ```
     """
+    scope = RunScope("track_results")
+
+    async def body() -> list[dict[str, Any]]:
+        return await _track(
+            check_period(period, empty_means=""),
+            await check_unit_names(list(units or ())),
+            float(max_wait_seconds),
+            float(poll_seconds),
+        )
+
+    return await run_explained(scope, body)
+
+
+async def _track(
+    period: str, names: list[str], max_wait_seconds: float, poll_seconds: float
+) -> list[dict[str, Any]]:
     settings = Settings()
-    names = units if units is not None else await list_unit_blocks()
     latest: dict[str, tuple[DossierView, Any]] = {}
     changes = 0
     async with contextlib.AsyncExitStack() as stack:
@@ -146,7 +211,8 @@ async def track_results(
             session = await stack.enter_async_context(
                 open_unit_session(name, unit, settings=settings, signing=False, shared=shared)
             )
-            followed += [(session, v) for v in await asyncio.to_thread(_to_follow, session, period)]
+            found = await asyncio.to_thread(_to_follow, session, period or None)
+            followed += [(session, v) for v in found]
         deadline = asyncio.get_running_loop().time() + max_wait_seconds
         while True:
             for session, view in followed:
@@ -177,12 +243,31 @@ async def track_results(
         }
         for view, status in latest.values()
     ]
-    await acreate_table_artifact(
-        table=table,
-        key=artifact_key("results", period or "open"),
-        description=f"Results {period or '(every open dossier)'}: {changes} change(s)",
+    shown = [
+        {
+            "Đơn vị / unit": row["unit"],
+            "Hồ sơ / dossier": row["dossier"],
+            "Thủ tục / procedure": row["procedure"],
+            "Kỳ / period": row["period"],
+            "Trạng thái / status": status_label(row["status"]),
+            "Số hồ sơ / soHoSo": row["so_ho_so"] or "",
+            "Đợt / dot": row["dot"] if row["dot"] is not None else "",
+            "Kết quả / outcome": status_label(row["outcome"]) if row["outcome"] else "",
+        }
+        for row in table
+    ]
+    which = period or "mọi kỳ / every period"
+    await publish_table(
+        shown,
+        artifact_key("ket-qua", "results", period or "open"),
+        f"Kết quả / results {which}: {count(len(table), 'hồ sơ', 'dossier')}, "
+        f"{changes} thay đổi / change(s)",
     )
-    get_run_logger().info("%d dossier(s) followed, %d change(s)", len(latest), changes)
+    get_run_logger().info(
+        "Đã theo dõi %s, %d thay đổi / dossiers followed, changes",
+        count(len(latest), "hồ sơ", "dossier"),
+        changes,
+    )
     periods = [period] if period else [view.period for view, _ in latest.values()]
     await publish_overviews(periods, source="track_results")
     return table

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from prefect import flow
-from prefect.artifacts import acreate_markdown_artifact
-from prefect.flow_runs import apause_flow_run
 from prefect.input import RunInput
 from prefect.logging import get_run_logger
 from pydantic import Field, create_model
@@ -18,10 +17,21 @@ from bhxh.forms import build_registration_form, certificate_info
 from bhxh.periods import today_vn
 from bhxh.pipeline import DossierView
 from bhxh.settings import Settings
-from blocks.unit import BhxhUnit
 from esign.errors import CertificateNotFound
 from esign.models import Certificate
-from flows._signing import UnitRun, artifact_key, is_interactive, login, sign_round
+from flows._artifacts import artifact_key, publish_markdown, status_label, text
+from flows._failures import RunScope, VssRefused, run_explained
+from flows._forms import (
+    ATTENDED_LABELS,
+    AttendedChoice,
+    CertificateSerial,
+    ConfirmWait,
+    UnitChoice,
+    attended_mode,
+    resolve_unit,
+)
+from flows._pauses import Question, ask
+from flows._signing import UnitRun, is_interactive, login, sign_round
 from tasks.dossiers import (
     open_registration_dossier,
     read_dossier_status,
@@ -46,14 +56,21 @@ class SetupResult:
 
 
 def _choice_input(fitting: tuple[Certificate, ...]) -> type[RunInput]:
-    """A run input whose one field is a dropdown of the fitting certificates' serials."""
+    """A run input whose one field is a drop-down of the fitting certificates' serials
+    (the first one chosen to start with)."""
     serials = tuple(c.serial for c in fitting)
     model: type[RunInput] = create_model(
         "CertificateChoice",
         __base__=RunInput,
         serial=(
             Literal.__getitem__(serials),  # type: ignore[arg-type]
-            Field(description="Serial of the certificate to sign this unit's dossiers with."),
+            Field(
+                default=serials[0],
+                title="Chứng thư số / certificate",
+                description="Số serial của chứng thư dùng để ký hồ sơ của đơn vị (danh sách "
+                "ở trên) / serial of the certificate to sign this unit's dossiers with (listed "
+                "above).",
+            ),
         ),
     )
     return model
@@ -63,32 +80,37 @@ async def _choose(
     run: UnitRun, fitting: tuple[Certificate, ...], requested: str | None
 ) -> Certificate:
     unit = run.unit
-    listing = "\n".join(f"- `{c.serial}`: {c.describe()}" for c in fitting)
+    listing = "\n".join(f"- `{c.serial}`: {text(c.describe())}" for c in fitting)
     if requested:
         for cert in fitting:
             if cert.serial.upper() == requested.upper():
                 return cert
         raise CertificateNotFound(
-            f"unit {unit.unit_code}: certificate {requested} is not among the usable ones:\n"
-            + listing
+            f"unit {unit.unit_code}: chứng thư {requested} không nằm trong các chứng thư dùng "
+            f"được / certificate {requested} is not among the usable ones:\n" + listing
         )
     if len(fitting) == 1:
         return fitting[0]
     if not run.interactive:
         raise CertificateNotFound(
-            f"unit {unit.unit_code}: {len(fitting)} certificates fit tax code {unit.tax_code}; "
-            "choose one (run by hand from the Prefect UI, or pass certificate_serial):\n" + listing
+            f"unit {unit.unit_code}: {len(fitting)} chứng thư số hợp với mã số thuế "
+            f"{unit.tax_code}, cần người chọn / {len(fitting)} certificates fit tax code "
+            f"{unit.tax_code}; choose one (run by hand from the Prefect UI, or pass "
+            "certificate_serial):\n" + listing
         )
-    model = _choice_input(fitting)
-    answer: Any = await apause_flow_run(
-        wait_for_input=model.with_initial_data(
-            description=f"**{unit.name}** ({unit.unit_code}): several certificates carry "
-            f"MST {unit.tax_code}. Choose the one to sign with:\n\n{listing}",
-            serial=fitting[0].serial,
-        ),
-        timeout=run.settings.pause_timeout_seconds,
-        poll_interval=run.settings.pause_poll_seconds,
+    question = Question(
+        "chọn chứng thư số để ký",
+        "choose the certificate to sign with",
+        f"**{text(unit.name)}** ({unit.unit_code}): several certificates carry MST "
+        f"{unit.tax_code} / có {len(fitting)} chứng thư số mang mã số thuế {unit.tax_code}. "
+        f"Chọn một / choose one:\n\n{listing}",
+        unit.unit_code,
+    )
+    answer: Any = await ask(
+        question,
+        _choice_input(fitting),
         key="certificate",
+        settings=run.settings,
     )
     chosen: str = answer.serial
     return next(c for c in fitting if c.serial == chosen)
@@ -108,7 +130,7 @@ def _form_for(run: UnitRun, serial: str) -> DossierView | None:
 
 async def _wait_for_registration(
     run: UnitRun, serial: str, seconds: float, form: DossierView | None
-) -> str:
+) -> Literal["registered", "change_pending"]:
     """Read the registration until the new certificate is registered or ``seconds`` pass.
 
     When the carrier cannot read registrations, the form's own status is read instead
@@ -129,75 +151,156 @@ async def _wait_for_registration(
         delay = min(delay * 2, 10)
 
 
+#: The choice when nobody can tell what VSS has on file, by the form's label.
+_REGISTRATION_CHOICES: Mapping[str, str] = {
+    "05: đã đăng ký bằng chứng thư khác (USB token), nộp tờ khai thay đổi / registered "
+    "with another certificate: submit the change form": "05",
+    "04: chưa từng đăng ký, nộp tờ khai đăng ký / never registered: submit the "
+    "registration form": "04",
+    "Đã đăng ký đúng chứng thư này, không nộp gì / already registered with this very "
+    "certificate: submit nothing": "registered",
+}
+
+
 class RegistrationAnswer(RunInput):
     """Whether the unit is already registered with VSS for e-transactions."""
 
-    form: Literal["05", "04", "registered"] = Field(
-        description="05: registered before with another certificate (a USB token): submit "
-        "the change form. 04: never registered: submit the registration form. registered: "
-        "already registered with this very certificate: submit nothing."
+    form: Literal[
+        "05: đã đăng ký bằng chứng thư khác (USB token), nộp tờ khai thay đổi / registered "
+        "with another certificate: submit the change form",
+        "04: chưa từng đăng ký, nộp tờ khai đăng ký / never registered: submit the "
+        "registration form",
+        "Đã đăng ký đúng chứng thư này, không nộp gì / already registered with this very "
+        "certificate: submit nothing",
+    ] = Field(
+        default="05: đã đăng ký bằng chứng thư khác (USB token), nộp tờ khai thay đổi / "
+        "registered with another certificate: submit the change form",
+        title="Tờ khai cần nộp / form to submit",
+        description="Chọn theo những gì đơn vị đã đăng ký với BHXH / choose from what the "
+        "unit registered with VSS before.",
     )
 
 
 async def _form_when_unknown(run: UnitRun, cert: Certificate) -> str:
     """04 or 05 (or nothing) when neither the carrier nor the dossiers tell: ask a person."""
     unit = run.unit
-    question = (
+    question_text = (
         f"Không biết {unit.name} ({unit.unit_code}) đã đăng ký giao dịch điện tử với BHXH "
         "bằng chứng thư nào: I-VAN của đơn vị không cho đọc thông tin này / the unit's I-VAN "
         "cannot tell which certificate VSS has on file"
     )
     if not run.interactive:
         raise GatewayError(
-            f"{question}. Ghi registration_state (registered, stopped) và registered_serial "
-            "vào khối BhxhUnit, hoặc chạy setup bằng tay để chọn tờ khai 04/05 / record "
-            "registration_state and registered_serial in the unit block, or run setup by "
-            "hand to choose the 04 or 05 form."
+            f"{question_text}. Ghi registration_state (registered, stopped) và "
+            "registered_serial vào khối BhxhUnit, hoặc chạy setup bằng tay để chọn tờ khai "
+            "04/05 / record registration_state and registered_serial in the unit block, or "
+            "run setup by hand to choose the 04 or 05 form."
         )
-    answer = await apause_flow_run(
-        wait_for_input=RegistrationAnswer.with_initial_data(
-            description=f"**{question}.**\n\nChứng thư mới / new certificate: "
-            f"{cert.describe()}\n\nChọn tờ khai cần nộp / choose the form to submit.",
-            form="05",
-        ),
-        timeout=run.settings.pause_timeout_seconds,
-        poll_interval=run.settings.pause_poll_seconds,
-        key="registration-form",
+    question = Question(
+        "chọn tờ khai cần nộp (04 hay 05)",
+        "choose the form to submit (04 or 05)",
+        f"**{text(question_text)}.**\n\nChứng thư mới / new certificate: {text(cert.describe())}",
+        unit.unit_code,
     )
-    return answer.form
+    answer = await ask(
+        question,
+        RegistrationAnswer,
+        key="registration-form",
+        settings=run.settings,
+    )
+    return _REGISTRATION_CHOICES[answer.form]
 
 
-@flow(name="setup_remote_signing")
+_REGISTRATION_WORDS: Mapping[str, str] = {
+    "registered": "đã đăng ký với chứng thư này / registered with this certificate",
+    "change_pending": "BHXH đang xử lý tờ khai thay đổi / the change is with VSS",
+    "stopped": "đã dừng / stopped",
+    "unknown": "chưa rõ / unknown",
+}
+
+
+async def _publish_setup(run: UnitRun, result: SetupResult) -> None:
+    unit, cert = run.unit, run.certificate
+    state = _REGISTRATION_WORDS.get(result.registration_state, result.registration_state)
+    form = (
+        f"- Tờ khai / form: hồ sơ / dossier `{result.registration_dossier}` đã nộp / submitted\n"
+        if result.registration_dossier
+        else "- Tờ khai / form: không cần nộp / none needed\n"
+    )
+    await publish_markdown(
+        f"## Thiết lập ký số từ xa / Remote-signing setup: {text(unit.name)} "
+        f"({unit.unit_code})\n\n"
+        f"- Chứng thư số / certificate: {text(cert.describe() if cert else '-')}\n"
+        f"{form}"
+        f"- Đăng ký tại BHXH / registration at VSS: **{state}**\n",
+        artifact_key("thiet-lap", "setup", unit.unit_code),
+        f"Thiết lập / setup {unit.unit_code}: {state}",
+    )
+    get_run_logger().info(
+        "%s: ký bằng / signs with %s; BHXH / VSS: %s",
+        unit.unit_code,
+        cert.describe() if cert else "-",
+        state,
+    )
+
+
+@flow(name="setup_remote_signing", validate_parameters=False)
 async def setup_remote_signing(
-    unit_block: str,
-    certificate_serial: str | None = None,
-    interactive: bool | None = None,
-    confirm_wait_seconds: float = 30,
+    unit_block: UnitChoice,
+    certificate_serial: CertificateSerial = "",
+    interactive: AttendedChoice = ATTENDED_LABELS[None],
+    confirm_wait_seconds: ConfirmWait = 30,
 ) -> SetupResult:
-    """Set a unit up for remote signing, or change its certificate ("Thay đổi").
+    """Thiết lập ký số từ xa cho một đơn vị, hoặc đổi chứng thư / set a unit up for remote
+    signing, or change its certificate ("Thay đổi").
 
-    Logs in to the provider (two-factor code asked in a manual run), keeps the active,
-    currently valid certificates whose ``UID=MST:`` is the unit's tax code, uses the one
-    that fits (asks a person when several do; fails listing them in an unattended run),
+    Logs in to the provider (a one-time code is asked in a manual run), keeps the active,
+    currently valid certificates whose UID=MST: is the unit's tax code, uses the one that
+    fits (asks a person when several do; fails listing them in an unattended run) and
     saves the choice in the unit block. If VSS has another certificate on file (a USB
     token, say), builds the 05 change form, signs it (one approval) and submits it; an
-    unregistered unit gets the 04 form instead. The unit stays ``change_pending`` until
-    the gateway confirms.
+    unregistered unit gets the 04 form instead. The unit stays change_pending until the
+    gateway confirms.
+
+    Args:
+        unit_block: Đơn vị cần thiết lập, chọn trong các đơn vị đã lưu (khối BHXH Unit),
+            ví dụ an-phat / the unit to set up, one of the saved units (BHXH Unit blocks),
+            e.g. an-phat.
+        certificate_serial: Số serial (hệ 16) của chứng thư muốn dùng; để trống để tự chọn
+            chứng thư hợp với mã số thuế (hỏi khi có nhiều), ví dụ 5A0C3F9E12B7 / the serial
+            (hex) of the certificate to use; empty to pick the one that fits the tax code
+            (asking when several do), e.g. 5A0C3F9E12B7.
+        interactive: Có người trả lời câu hỏi của lượt chạy không (chọn chứng thư, mã OTP,
+            chọn tờ khai 04/05); tự động: chạy tay thì có, chạy theo lịch thì không /
+            whether a person answers the run's questions (certificate, one-time code, the
+            04 or 05 form); auto: yes when started by hand, no on a schedule.
+        confirm_wait_seconds: Sau khi nộp tờ khai 04/05, chờ BHXH xác nhận tối đa bấy nhiêu
+            giây (0 đến 3600, mặc định 30); sau đó đơn vị ở trạng thái change_pending /
+            after submitting the 04 or 05 form, wait at most this many seconds for VSS to
+            confirm (0 to 3600, default 30); after that the unit stays change_pending.
 
     Example:
         ```python
         import asyncio
         from flows import setup_remote_signing
 
-        asyncio.run(setup_remote_signing("acme"))
+        asyncio.run(setup_remote_signing("an-phat"))
         ```
     """
-    settings = Settings()
-    unit = await BhxhUnit.aload_unit(unit_block)
-    attended = await is_interactive(interactive)
-    async with open_unit_session(unit_block, unit, settings=settings) as session:
-        run = UnitRun(session, attended)
-        return await _setup(run, certificate_serial, confirm_wait_seconds)
+    scope = RunScope("setup_remote_signing")
+
+    async def body() -> SetupResult:
+        settings = Settings()
+        name, unit = await resolve_unit(unit_block)
+        scope.unit_code, scope.unit_name = unit.unit_code, unit.name
+        attended = await is_interactive(attended_mode(interactive))
+        async with open_unit_session(name, unit, settings=settings) as session:
+            run = UnitRun(session, attended)
+            result = await _setup(run, certificate_serial or None, float(confirm_wait_seconds))
+            await _publish_setup(run, result)
+            return result
+
+    return await run_explained(scope, body)
 
 
 async def _setup(
@@ -216,7 +319,12 @@ async def _setup(
     unit.certificate_not_before = cert.not_before
     unit.certificate_not_after = cert.not_after
     await unit.asave(unit_block, overwrite=True)
-    logger.info("Unit %s will sign with %s", unit.unit_code, cert.describe())
+    logger.info(
+        "Đơn vị %s sẽ ký bằng / unit %s will sign with %s",
+        unit.unit_code,
+        unit.unit_code,
+        cert.describe(),
+    )
 
     registration = await read_registration(session)
     registered = registration.serial
@@ -246,9 +354,13 @@ async def _setup(
     else:
         kind = "05" if registration.state in {"registered", "change_pending"} else "04"
     logger.info(
-        "VSS has %s on file for %s (%s): submitting a %s form for the new certificate",
-        registered or "no certificate",
+        "BHXH đang giữ %s cho %s (%s): nộp tờ khai %s cho chứng thư mới / VSS has %s on file "
+        "(%s): submitting a %s form for the new certificate",
+        registered or "không có chứng thư nào",
         unit.unit_code,
+        status_label(registration.state) or registration.state,
+        kind,
+        registered or "no certificate",
         registration.state,
         kind,
     )
@@ -264,7 +376,7 @@ async def _setup(
     await sign_round(run, [view], 2)
     problems = await submit_dossiers(session, [view])
     if problems:
-        raise GatewayError(f"unit {unit.unit_code}: " + "; ".join(problems))
+        raise VssRefused(f"unit {unit.unit_code}: " + "; ".join(problems))
     view = session.pipeline.view(view)
     assert view.handed_over
     unit.registration_state = "change_pending"
@@ -274,11 +386,4 @@ async def _setup(
     if state == "registered":
         unit.registered_serial = cert.serial
     await unit.asave(unit_block, overwrite=True)
-    await acreate_markdown_artifact(
-        markdown=f"## {unit.name} ({unit.unit_code})\n\n"
-        f"- Certificate: {cert.describe()}\n- Form {kind} dossier `{view.id}` submitted\n"
-        f"- Registration at VSS: **{state}**\n",
-        key=artifact_key("setup", unit.unit_code),
-        description=f"Remote-signing setup of {unit.unit_code}",
-    )
     return SetupResult(unit.unit_code, cert.serial, cert.alias, state, view.id)

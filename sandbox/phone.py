@@ -3,13 +3,18 @@
 The page (``GET /phone/{user}``) lists pending requests exactly as the real phone shows
 them: the display text (``DataToBeDisplayed`` / ``transaction_desc``) as sanitised HTML,
 every document name and id, and a countdown. **Đồng ý** leads to a PIN step; **Từ chối**
-rejects. The forms carry a single-use CSRF token bound to the page's user.
+rejects. The forms carry a single-use CSRF token bound to the page's user. The page
+keeps itself current as a phone app does: it asks ``GET /phone/{user}/version`` every
+two seconds and reloads when a request came or went (never while a PIN is being typed).
+A form that worked answers with a redirect to the page (post, redirect, get), so that
+reloading it afterwards shows the page again instead of sending the form twice.
 
 The JSON control API (``/phone/api/...``) needs the ``x-sandbox-token`` header.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import html
 import json
@@ -21,7 +26,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 if TYPE_CHECKING:
@@ -123,7 +128,25 @@ for (const el of document.querySelectorAll('[data-left]')) {
   let left = parseInt(el.dataset.left, 10);
   setInterval(() => { left = Math.max(0, left - 1); el.textContent = left; }, 1000);
 }
+const shown = document.body.dataset.version;
+const typing = () => [...document.querySelectorAll('input[name=pin]')].some(
+  (i) => i.value !== '' || i === document.activeElement);
+setInterval(async () => {
+  if (typing()) { return; }
+  try {
+    const answer = await fetch(document.body.dataset.versionUrl, {cache: 'no-store'});
+    const now = (await answer.json()).version;
+    if (now !== shown) { window.location.replace(document.body.dataset.pageUrl); }
+  } catch (e) { /* the sandbox is restarting: ask again later */ }
+}, 2000);
 """
+
+#: What a form that worked says on the page it redirects to (``?done=...``).
+_DONE = {
+    "approve": "Nhập mã PIN để xác nhận ký.",
+    "reject": "Đã từ chối yêu cầu ký.",
+    "signed": "Đã ký thành công.",
+}
 
 
 def _e(value: object) -> str:
@@ -166,11 +189,19 @@ def _tx_card(user: str, tx: SigningTx, token: str) -> str:
     )
 
 
+def page_version(state: ProviderState, user: str) -> str:
+    """What the page shows, in short: it changes when a request comes, goes or moves on."""
+    pending = [f"{tx.id}:{int(tx.awaiting_pin)}" for tx in state.pending(user)]
+    recent = [f"{tx.id}:{tx.state}" for tx in state.recent(user)]
+    return hashlib.sha256("|".join([*pending, "/", *recent]).encode()).hexdigest()[:16]
+
+
 def render_phone_page(
     state: ProviderState, user: str, token: str, nonce: str, message: str = "", error: str = ""
 ) -> str:
     """The phone page of ``user`` (pending requests, then the last outcomes)."""
     pending = state.pending(user)
+    page_url = f"/phone/{quote(user, safe='')}"
     cards = "".join(_tx_card(user, tx, token) for tx in pending) or (
         "<p class=empty>Không có yêu cầu ký nào đang chờ.</p>"
     )
@@ -186,7 +217,9 @@ def render_phone_page(
     return (
         "<!doctype html><html lang=vi><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
-        f"<title>Điện thoại ảo: {_e(user)}</title><style>{_STYLE}</style></head><body>"
+        f"<title>Điện thoại ảo: {_e(user)}</title><style>{_STYLE}</style></head>"
+        f'<body data-version="{_e(page_version(state, user))}" data-page-url="{_e(page_url)}" '
+        f'data-version-url="{_e(page_url)}/version">'
         f"<h1>Điện thoại ảo</h1><p class=meta>Tài khoản <b>{_e(user)}</b></p>{notice}"
         f"{cards}<h2>Gần đây</h2><ul class=history>{history}</ul>"
         f'<script nonce="{_e(nonce)}">{_SCRIPT}</script></body></html>'
@@ -204,7 +237,7 @@ def _page_response(
         headers={
             "Content-Security-Policy": (
                 f"default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; "
-                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+                "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
             ),
             "X-Frame-Options": "DENY",
             "X-Content-Type-Options": "nosniff",
@@ -248,7 +281,21 @@ def phone_routes(state: ProviderState) -> list[BaseRoute]:
         user = request.path_params["user"]
         if not known(user):
             return HTMLResponse("<p>Không có tài khoản này.</p>", status_code=404)
-        return _page_response(state, user)
+        return _page_response(
+            state, user, message=_DONE.get(request.query_params.get("done", ""), "")
+        )
+
+    async def version(request: Request) -> Response:
+        user = request.path_params["user"]
+        if not known(user):
+            return JSONResponse({"error": "unknown account"}, status_code=404)
+        return JSONResponse(
+            {"version": page_version(state, user)}, headers={"Cache-Control": "no-store"}
+        )
+
+    def done(user: str, what: str) -> Response:
+        # Post, redirect, get: a reload shows the page, it does not send the form again.
+        return RedirectResponse(f"/phone/{quote(user, safe='')}?done={what}", status_code=303)
 
     async def act(request: Request) -> Response:
         user, tx_id, action = (request.path_params[k] for k in ("user", "tx", "action"))
@@ -266,10 +313,10 @@ def phone_routes(state: ProviderState) -> list[BaseRoute]:
             return _page_response(state, user, error="Yêu cầu không còn chờ ký.", status=409)
         if action == "approve":
             tx.awaiting_pin = True
-            return _page_response(state, user, message="Nhập mã PIN để xác nhận ký.")
+            return done(user, "approve")
         if action == "reject":
             state.reject(tx.id, via="phone")
-            return _page_response(state, user, message="Đã từ chối yêu cầu ký.")
+            return done(user, "reject")
         pin = (form.get("pin") or [""])[0]
         if not tx.awaiting_pin:
             return _page_response(state, user, error="Hãy bấm Đồng ý trước.", status=409)
@@ -277,7 +324,7 @@ def phone_routes(state: ProviderState) -> list[BaseRoute]:
             state.audit.write(tx.service, "pin_failed", user=user, transaction=tx.id)
             return _page_response(state, user, error="Mã PIN không đúng.", status=400)
         if state.approve(tx.id, via="phone"):
-            return _page_response(state, user, message="Đã ký thành công.")
+            return done(user, "signed")
         return _page_response(state, user, error="Yêu cầu đã hết hạn.", status=409)
 
     # ---------------------------------------------------------------- JSON control
@@ -382,5 +429,6 @@ def phone_routes(state: ProviderState) -> list[BaseRoute]:
             methods=["POST"],
         ),
         Route("/phone/{user}", page, methods=["GET"]),
+        Route("/phone/{user}/version", version, methods=["GET"]),
         Route("/phone/{user}/{tx}/{action}", act, methods=["POST"]),
     ]

@@ -34,6 +34,7 @@ __all__ = [
     "open_registration_dossier",
     "prepare_round",
     "read_dossier_status",
+    "read_dossier_statuses",
     "read_registration",
     "record_receipt",
     "record_signing_request",
@@ -179,6 +180,24 @@ async def read_dossier_status(session: UnitSession, view: DossierView) -> VssSta
     vss = to_vss_status(status)
     await asyncio.to_thread(session.pipeline.record_status, view, vss)
     return vss
+
+
+@task(name="read_dossier_statuses", cache_policy=NONE, persist_result=False)
+async def read_dossier_statuses(
+    session: UnitSession, views: Sequence[DossierView]
+) -> dict[str, VssStatus | None]:
+    """The carrier's status of several handed-over dossiers, in one task run (the wait for
+    receipts at the end of a run reads them a few times); receipts and results are
+    journalled."""
+    found: dict[str, VssStatus | None] = {}
+    for view in views:
+        key = (await asyncio.to_thread(session.pipeline.submission, view)).natural_key
+        status = await session.port.status(key, view.id)
+        vss = to_vss_status(status) if status is not None else None
+        if vss is not None:
+            await asyncio.to_thread(session.pipeline.record_status, view, vss)
+        found[view.id] = vss
+    return found
 
 
 @task(name="record_receipt", cache_policy=NONE, persist_result=False)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+from prefect.utilities.schema_tools import validate
 
 from deployments.serve import TIMEZONE, build_deployments, load_flow, load_specs
 from deployments.stack import PREFECT_FILE, WORK_POOL
+from flows._forms import BATCHING_LABELS, PERIOD_PATTERN, default_period
 
 
 def _yaml() -> dict[str, Any]:
@@ -58,10 +60,21 @@ def test_manual_runs_offer_unit_period_batching_and_dry_run_typed() -> None:
     schema = load_flow(spec).parameters.model_dump()
     props = schema["properties"]
     assert schema["required"] == ["unit_block"]
-    assert props["unit_block"]["type"] == "string"
-    assert props["period"]["default"] is None  # empty: the previous month
-    assert props["batching"]["enum"] == ["per_unit", "per_dossier"]
+    # A picker of the saved BHXH Unit blocks, not a free-text box.
+    unit = schema["definitions"][props["unit_block"]["$ref"].rsplit("/", 1)[-1]]
+    assert unit["block_type_slug"] == "bhxh-unit"
+    assert props["period"]["default"] == default_period()  # shown, not None
+    assert props["period"]["pattern"] == PERIOD_PATTERN
+    assert props["batching"]["enum"] == list(BATCHING_LABELS.values())
     assert props["dry_run"]["type"] == "boolean"
+
+
+def test_deployment_parameters_fit_the_forms_the_server_enforces() -> None:
+    for spec in load_specs():
+        schema = load_flow(spec).parameters.model_dump()
+        assert validate(spec.parameters, schema, raise_on_error=False, ignore_required=True) == []
+    track = next(s for s in load_specs() if s.name == "track")
+    assert track.parameters["period"] == "" and track.parameters["units"] == []
 
 
 def test_serve_builds_the_same_deployments_with_time_zone_aware_schedules() -> None:
@@ -75,4 +88,4 @@ def test_serve_builds_the_same_deployments_with_time_zone_aware_schedules() -> N
     }
     assert monthly.slug == "monthly-10th-0800" and monthly.active is True
     assert deployments["manual"].schedules == []
-    assert deployments["monthly"].parameters == {"batching": "per_unit", "dry_run": False}
+    assert deployments["monthly"].parameters == {"period": "", "dry_run": False}

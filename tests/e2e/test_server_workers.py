@@ -24,6 +24,7 @@ from deployments.stack import (
     PrefectServer,
     run_deployment,
     start_prefect_server,
+    unit_ref,
     wait_for_flow_run,
 )
 from tests.e2e.support import (
@@ -85,7 +86,8 @@ def test_deployment_runs_sign_submit_and_get_dossiers_acknowledged(
 
         # Set both units up (an-phat submits a 05 change: one approval).
         setups = [
-            run_deployment(server, "setup_remote_signing/setup", unit_block=b) for b in blocks
+            run_deployment(server, "setup_remote_signing/setup", unit_block=unit_ref(b))
+            for b in blocks
         ]
         for run_id in setups:
             wait_for_flow_run(server, run_id, timeout=240)
@@ -96,7 +98,9 @@ def test_deployment_runs_sign_submit_and_get_dossiers_acknowledged(
             ]
         else:  # one run per unit, for the two workers to share
             run_ids = [
-                run_deployment(server, "sign_and_submit/manual", unit_block=b, period=PERIOD)
+                run_deployment(
+                    server, "sign_and_submit/manual", unit_block=unit_ref(b), period=PERIOD
+                )
                 for b in blocks
             ]
         for run_id in run_ids:
@@ -181,7 +185,7 @@ def test_serve_entry_point_serves_the_same_deployments_with_their_schedule(
             }
             assert schedule["slug"] == "monthly-10th-0800" and schedule["active"] is True
             assert monthly["work_pool_name"] is None  # served by the process, not a pool
-            assert monthly["parameters"] == {"batching": "per_unit", "dry_run": False}
+            assert monthly["parameters"] == {"period": "", "dry_run": False}
             _assert_monthly_schedule(scheduled_starts(server, monthly["id"]))
             for name in names[1:]:
                 assert read_deployment(server, name)["schedules"] == []

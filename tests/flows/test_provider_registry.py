@@ -134,7 +134,10 @@ async def test_a_registered_third_provider_signs_through_the_same_flows(
     assert setup.registration_state == "registered"
     summary = await sign_and_submit(unit.block, period=PERIOD)
 
-    assert [s.status for s in summary] == ["submitted"]
+    # Submitted, and the run waited for the receipt VSS gave.
+    assert [(s.route, bool(s.acknowledgement), bool(s.so_ho_so)) for s in summary] == [
+        ("gateway", True, True)
+    ]
     assert sum(world.submissions().values()) == 1
     # Nothing went through the MISA sandbox: the third provider signed.
     assert world.count("sign_request") == 0

@@ -12,7 +12,7 @@ from bhxh.errors import DossierInvalid
 from bhxh.store import Step
 from demo.scenario import many_units
 from flows import monthly_submission, sign_and_submit
-from flows._signing import SigningStopped
+from flows._signing import ASK_AGAIN, STOP, SigningStopped
 from tests.flows.conftest import PERIOD, MakeWorld, World, wait_for_paused
 
 
@@ -90,9 +90,9 @@ async def test_rejection_then_ask_again_through_run_input(make_world: MakeWorld)
     flow_run_id = await wait_for_paused("sign_and_submit")
     assert world.count("rejected", user=unit.username) == 1
     world.set_policy(unit, "approve")
-    await aresume_flow_run(flow_run_id, run_input={"action": "ask_again"})
+    await aresume_flow_run(flow_run_id, run_input={"action": ASK_AGAIN})
     summary = await asyncio.wait_for(run, 120)
-    assert summary[0].status == "submitted"
+    assert summary[0].acknowledgement and summary[0].so_ho_so
     assert world.count("approved", user=unit.username) == 2
     assert world.count("sign_request", user=unit.username) == 3
 
@@ -105,7 +105,7 @@ async def test_stop_after_rejection_keeps_state(make_world: MakeWorld) -> None:
         sign_and_submit(unit.block, period=PERIOD, interactive=True, return_state=True)
     )
     flow_run_id = await wait_for_paused("sign_and_submit")
-    await aresume_flow_run(flow_run_id, run_input={"action": "stop"})
+    await aresume_flow_run(flow_run_id, run_input={"action": STOP})
     state = await asyncio.wait_for(run, 120)
     assert state.is_failed()
     with pytest.raises(SigningStopped, match="stopped by the operator"):

@@ -98,7 +98,10 @@ async def test_a_person_approves_on_the_phone_page_with_the_pin(
     sb = provider()  # manual policy: nobody approves but the person
     batch = items(3)
     text = "<b>Ký hồ sơ</b> kỳ 01/2025<script>alert(1)</script>"
-    async with misa(sb) as client, httpx.AsyncClient(base_url=sb.url) as browser:
+    async with (
+        misa(sb) as client,
+        httpx.AsyncClient(base_url=sb.url, follow_redirects=True) as browser,
+    ):
         cert, tx_id = await _request(client, batch, text)
 
         page = read(await browser.get("/phone/acme"))
@@ -107,10 +110,11 @@ async def test_a_person_approves_on_the_phone_page_with_the_pin(
         for item in batch:
             assert item.name in seen and item.document_id in seen
         assert "Hết hạn sau" in seen
-        assert "script" not in page.tags[:-1]  # only the page's own countdown script
+        assert "script" not in page.tags[:-1]  # only the page's own script
         agree = page.form_with("Đồng ý")
         answer = await browser.post(urljoin("/", agree.action), data=agree.fields)
         assert answer.status_code == 200
+        assert [r.status_code for r in answer.history] == [303]  # post, redirect, get
 
         pin_page = read(answer)
         confirm = next(f for f in pin_page.forms if "pin" in f.inputs)
@@ -125,6 +129,44 @@ async def test_a_person_approves_on_the_phone_page_with_the_pin(
     assert len(approvals) == 1 and approvals[0]["via"] == "phone"
 
 
+async def test_reloading_after_confirming_shows_the_page_without_sending_the_form_again(
+    provider: ProviderFactory,
+) -> None:
+    sb = provider()
+    batch = items(1)
+    async with misa(sb) as client, httpx.AsyncClient(base_url=sb.url) as browser:
+        await _request(client, batch, "Ký")
+        agree = read(await browser.get("/phone/acme")).form_with("Đồng ý")
+        pin_step = await browser.post(agree.action, data=agree.fields)
+        assert pin_step.status_code == 303
+        confirm = next(
+            f
+            for f in read(await browser.get(pin_step.headers["location"])).forms
+            if "pin" in f.inputs
+        )
+        signed = await browser.post(confirm.action, data={**confirm.fields, "pin": "123456"})
+        assert signed.status_code == 303
+        # What a reload of the page after Xác nhận fetches: a GET of where it landed.
+        for _ in range(2):
+            again = await browser.get(signed.headers["location"])
+            assert again.status_code == 200
+            assert "Đã ký thành công" in again.text and "Phiên đã hết hạn" not in again.text
+    assert len(sb.events("approved", "acme")) == 1
+
+
+async def test_the_page_knows_when_its_list_changed(provider: ProviderFactory) -> None:
+    sb = provider()
+    async with misa(sb) as client, httpx.AsyncClient(base_url=sb.url) as browser:
+        empty = (await browser.get("/phone/acme/version")).json()["version"]
+        assert (await browser.get("/phone/acme/version")).json()["version"] == empty
+        page = await browser.get("/phone/acme")
+        assert f'data-version="{empty}"' in page.text and "/phone/acme/version" in page.text
+        await _request(client, items(1), "Ký")
+        arrived = (await browser.get("/phone/acme/version")).json()["version"]
+        assert arrived != empty
+        assert (await browser.get("/phone/nobody/version")).status_code == 404
+
+
 async def test_a_wrong_pin_keeps_the_request_pending_with_an_error(
     provider: ProviderFactory,
 ) -> None:
@@ -133,11 +175,8 @@ async def test_a_wrong_pin_keeps_the_request_pending_with_an_error(
     async with misa(sb) as client, httpx.AsyncClient(base_url=sb.url) as browser:
         cert, tx_id = await _request(client, batch, "Ký")
         agree = read(await browser.get("/phone/acme")).form_with("Đồng ý")
-        confirm = next(
-            f
-            for f in read(await browser.post(agree.action, data=agree.fields)).forms
-            if "pin" in f.inputs
-        )
+        pin_step = await browser.post(agree.action, data=agree.fields, follow_redirects=True)
+        confirm = next(f for f in read(pin_step).forms if "pin" in f.inputs)
         answer = await browser.post(confirm.action, data={**confirm.fields, "pin": "000000"})
         assert answer.status_code == 400
         assert "Mã PIN không đúng" in answer.text
@@ -179,6 +218,7 @@ async def test_the_page_is_locked_down_with_headers(provider: ProviderFactory) -
         page = await browser.get("/phone/acme")
     csp = page.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "script-src 'nonce-" in csp
+    assert "connect-src 'self'" in csp  # the page asks its own origin whether to refresh
     assert page.headers["x-frame-options"] == "DENY"
 
 

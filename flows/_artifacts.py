@@ -1,0 +1,114 @@
+"""What a person reads in the Prefect UI: artifact keys, Vietnam time, counted words,
+status labels, and tables published once and updated in place as news arrives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from prefect import get_client
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+from prefect.client.schemas.actions import ArtifactUpdate
+
+__all__ = [
+    "STATUS_LABELS",
+    "VN",
+    "artifact_key",
+    "count",
+    "publish_markdown",
+    "publish_table",
+    "status_label",
+    "text",
+    "update_markdown",
+    "update_table",
+    "vn_time",
+]
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+#: Journal and VSS statuses, as an accountant reads them.
+STATUS_LABELS: Mapping[str, str] = {
+    "loaded": "đã nạp / loaded",
+    "prepared": "đang ký lượt 1 / signing, round 1",
+    "round1_requested": "chờ duyệt lượt 1 / waiting for approval 1",
+    "declarations_signed": "đã ký tờ khai / declarations signed",
+    "envelope_prepared": "đang ký hồ sơ / signing the envelope",
+    "round2_requested": "chờ duyệt hồ sơ / waiting for the envelope's approval",
+    "signed": "đã ký / signed",
+    "submitting": "đang nộp / submitting",
+    "submitted": "đã nộp / submitted",
+    "exported": "đã xuất cho phần mềm I-VAN / exported for the I-VAN software",
+    "receipt": "đã có số hồ sơ / numbered",
+    "result": "đã có kết quả / result known",
+    "failed": "bị từ chối / refused",
+    "received": "BHXH đã nhận / received by VSS",
+    "numbered": "đã có số hồ sơ / numbered",
+    "processing": "BHXH đang xử lý / being processed",
+    "accepted": "được chấp nhận / accepted",
+    "rejected": "bị từ chối / rejected",
+    "rejected_at_receipt": "bị từ chối khi tiếp nhận / refused at receipt",
+    "supplement_requested": "BHXH yêu cầu bổ sung / supplement requested",
+}
+
+
+def text(value: object) -> str:
+    """``value`` safe inside an artifact's Markdown: HTML tags neutralised, quotes kept
+    (the UI's Markdown shows ``&#x27;`` literally)."""
+    return html.escape(str(value), quote=False)
+
+
+def status_label(status: str | None) -> str:
+    return STATUS_LABELS.get(status or "", status or "")
+
+
+def artifact_key(*parts: str) -> str:
+    """Artifact keys allow lower-case letters, digits and dashes only."""
+    raw = "-".join(parts).lower()
+    return "".join(c if c.isalnum() and c.isascii() else "-" for c in raw).strip("-")[:100]
+
+
+def vn_time(moment: dt.datetime, *, date: bool = True) -> str:
+    """``25/11/2026 08:25:22 (giờ Việt Nam, UTC+7)``: the zone is always shown."""
+    local = moment.astimezone(VN)
+    shown = f"{local:%d/%m/%Y %H:%M:%S}" if date else f"{local:%H:%M:%S}"
+    return f"{shown} (giờ Việt Nam, UTC+7)"
+
+
+def count(n: int, vi: str, en: str, en_plural: str | None = None) -> str:
+    """``1 tài liệu / 1 document``, ``3 tài liệu / 3 documents``."""
+    english = en if n == 1 else (en_plural or f"{en}s")
+    return f"{n} {vi} / {n} {english}"
+
+
+async def publish_markdown(markdown: str, key: str, description: str) -> UUID:
+    return await acreate_markdown_artifact(markdown=markdown, key=key, description=description)
+
+
+async def update_markdown(artifact_id: UUID, markdown: str, description: str) -> None:
+    """Rewrite a published markdown artifact in place (the same card, new words)."""
+    async with get_client() as client:
+        await client.update_artifact(
+            artifact_id, ArtifactUpdate(data=markdown, description=description)
+        )
+
+
+async def publish_table(rows: Sequence[Mapping[str, Any]], key: str, description: str) -> UUID:
+    return await acreate_table_artifact(
+        table=[dict(r) for r in rows], key=key, description=description
+    )
+
+
+async def update_table(
+    artifact_id: UUID, rows: Sequence[Mapping[str, Any]], description: str
+) -> None:
+    """Rewrite a published table in place (receipts that arrived, say)."""
+    async with get_client() as client:
+        await client.update_artifact(
+            artifact_id,
+            ArtifactUpdate(data=json.dumps([dict(r) for r in rows]), description=description),
+        )

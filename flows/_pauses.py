@@ -1,0 +1,151 @@
+"""Every pause announces itself: what is asked, how to answer, until when.
+
+Before a run waits for a person it publishes an artifact and logs one line saying what is
+asked, how to answer (the run's page, its ⋮ menu, Resume) and until when (Vietnam time,
+the zone shown); the run's Paused state carries the same sentence as its message, so it
+shows wherever Prefect shows the state. Once answered, the card says so.
+
+``prefect.flow_runs.apause_flow_run`` proposes a Paused state without a message; this is
+the same protocol (propose Paused with the pause key and the run-input keyset, save the
+form's schema, poll until the run is resumed, read the answer) with the message set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+import anyio
+from prefect import get_client
+from prefect.client.schemas.objects import State
+from prefect.context import FlowRunContext
+from prefect.exceptions import FlowPauseTimeout
+from prefect.input import RunInput, keyset_from_paused_state
+from prefect.logging import get_run_logger
+from prefect.states import Paused
+from prefect.utilities.engine import propose_state
+
+from bhxh.settings import Settings
+from flows._artifacts import artifact_key, publish_markdown, text, update_markdown, vn_time
+
+__all__ = ["HOW_TO_ANSWER", "Question", "ask"]
+
+R = TypeVar("R", bound=RunInput)
+
+#: Where the answer is given, in the words of Prefect's own (English) UI.
+HOW_TO_ANSWER = (
+    "trên trang của lượt chạy này bấm Resume ở góc trên bên phải (hoặc menu ⋮ → Resume), "
+    "điền biểu mẫu rồi bấm Submit / on this run's page press Resume at the top right (or "
+    "the ⋮ menu → Resume), fill in the form, press Submit"
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a pause asks a person.
+
+    Attributes:
+        vi: the question in Vietnamese, short ("chọn chứng thư số để ký").
+        en: the same in English ("choose the certificate to sign with").
+        details: markdown shown in the resume form and the artifact (what to choose
+            from, why); may be empty.
+        unit_code: the unit the question is about.
+    """
+
+    vi: str
+    en: str
+    details: str
+    unit_code: str
+
+
+async def ask(
+    question: Question,
+    form: type[R],
+    *,
+    key: str,
+    settings: Settings,
+) -> R:
+    """Pause the current flow run until a person answers ``form`` (or the pause times out).
+
+    Args:
+        question: what is asked.
+        form: the run input the resume form shows; its fields carry their own defaults
+            (``RunInput.with_initial_data`` would replace a field given initial data by a
+            bare one, dropping its title and description from the form).
+        key: the pause key, unique in the run (``certificate``, ``otp-0``...).
+        settings: the pause timeout and poll interval.
+
+    Raises:
+        FlowPauseTimeout: nobody answered within ``settings.pause_timeout_seconds``.
+    """
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        raise RuntimeError("only a flow run can pause to ask a person")
+    flow_run_id = context.flow_run.id
+    timeout = settings.pause_timeout_seconds
+    until = vn_time(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=timeout))
+    sentence = (
+        f"Chờ bạn trả lời / waiting for your answer: {question.vi} / {question.en} "
+        f"({question.unit_code}). Trả lời / answer: {HOW_TO_ANSWER}. "
+        f"Hạn / until {until}."
+    )
+    details = f"{question.details}\n\n" if question.details else ""
+    markdown = (
+        f"## Cần bạn trả lời / Your answer is needed: {text(question.vi)} / "
+        f"{text(question.en)}\n\n"
+        f"{details}"
+        f"**Cách trả lời / how to answer:** {HOW_TO_ANSWER}.\n\n"
+        f"**Hạn / until:** {until}. Sau đó lượt chạy dừng (Failed) và mọi việc đã làm được "
+        "giữ lại / after that the run stops (Failed); everything done so far is kept.\n"
+    )
+    description = f"Câu hỏi / question ({question.unit_code}): {question.vi} / {question.en}"
+    card = await publish_markdown(
+        markdown, artifact_key("cau-hoi", "question", question.unit_code, key), description
+    )
+    logger = get_run_logger()
+    logger.info("%s", sentence)
+
+    form = form.with_initial_data(description=f"{details}**Hạn / until:** {until}")
+    proposed: State[Any] = Paused(
+        timeout_seconds=timeout, reschedule=False, pause_key=key, message=sentence[:2000]
+    )
+    keyset = keyset_from_paused_state(proposed)
+    proposed.state_details.run_input_keyset = cast(dict[str, str], keyset)
+    answered = False
+    async with get_client() as client:
+        state = await propose_state(client=client, state=proposed, flow_run_id=flow_run_id)
+        if state.is_running():  # this pause fired before and was answered
+            answered = True
+        elif not state.is_paused():
+            raise RuntimeError(f"the run could not pause: the server answered {state}")
+        else:
+            await form.asave(keyset)
+            with anyio.move_on_after(timeout):
+                await anyio.sleep(min(timeout / 2, settings.pause_poll_seconds))
+                while not answered:
+                    run = await client.read_flow_run(flow_run_id)
+                    answered = bool(run.state and run.state.is_running())
+                    if not answered:
+                        await anyio.sleep(settings.pause_poll_seconds)
+            if not answered:
+                run = await client.read_flow_run(flow_run_id)
+                answered = bool(run.state and run.state.is_running())
+    if not answered:
+        await update_markdown(
+            card,
+            markdown + f"\n**Không ai trả lời trước hạn / nobody answered before {until}.**\n",
+            f"Hết hạn / timed out: {description}",
+        )
+        raise FlowPauseTimeout(
+            f"{question.unit_code}: không ai trả lời trước {until} / nobody answered before "
+            f"{until} ({question.en})"
+        )
+    logger.info("Đã nhận câu trả lời / answer received: %s", question.en)
+    answer = await form.aload(keyset)
+    await update_markdown(
+        card,
+        markdown + f"\n**Đã trả lời lúc / answered at {vn_time(dt.datetime.now(dt.UTC))}.**\n",
+        f"Đã trả lời / answered: {description}",
+    )
+    return answer
