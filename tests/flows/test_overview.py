@@ -221,7 +221,9 @@ async def test_a_refusal_a_supplement_and_an_expiring_certificate_show_what_to_d
 async def test_a_unit_waiting_for_the_phone_is_told_whose_phone(make_world: MakeWorld) -> None:
     (unit,) = units = many_units(1, prefix="ovwphone", approve_after=3.0)
     world = await make_world(units)
-    run = asyncio.create_task(sign_and_submit(unit.block, period=PERIOD, interactive=False))
+    run = asyncio.create_task(
+        sign_and_submit(unit.block, period=PERIOD, interactive=False, receipt_wait_seconds=0)
+    )
     deadline = asyncio.get_running_loop().time() + 60
     while not _on_the_phone(world.records(unit)):
         assert asyncio.get_running_loop().time() < deadline, "no signing request was sent"

@@ -50,7 +50,7 @@ async def test_pdf_attachments_cost_no_approval_and_the_phone_lists_each_file(
     world = await make_world(units, dossiers=2, with_pdf=True)
     world.set_policy(unit, "manual")
     phone = asyncio.create_task(_approve_when_asked(world, unit.username, rounds=2))
-    summary = await sign_and_submit(unit.block, period=PERIOD)
+    summary = await sign_and_submit(unit.block, period=PERIOD, receipt_wait_seconds=0)
     first, second = await asyncio.wait_for(phone, 60)
     assert [s.status for s in summary] == ["submitted", "submitted"]
     assert world.per_user("approved") == {unit.username: 2}
