@@ -35,7 +35,7 @@ from playwright.sync_api import expect, sync_playwright
 from bhxh.store import DossierRecord, DossierStore
 from demo.scenario import DemoUnit, demo_units, export_demo_unit, many_units
 from deployments.server import Stack, running_stack
-from deployments.stack import PROJECT_DIR, run_deployment, wait_for_flow_run
+from deployments.stack import PROJECT_DIR, run_deployment, unit_ref, wait_for_flow_run
 from flows._overview import overview_key
 from tests.e2e.support import CHROMIUM, CHROMIUM_FLAGS, FAST_FLOWS, OFF_MACHINE, PERIOD
 
@@ -130,7 +130,8 @@ def month(tmp_path_factory: pytest.TempPathFactory, pki_dir: Path) -> Iterator[M
             server = stack.server
             blocks = [u.block for u in units]
             setups = [
-                run_deployment(server, "setup_remote_signing/setup", unit_block=b) for b in blocks
+                run_deployment(server, "setup_remote_signing/setup", unit_block=unit_ref(b))
+                for b in blocks
             ]
             for run_id in setups:
                 wait_for_flow_run(server, run_id, timeout=240)

@@ -58,13 +58,15 @@ class IdleCloseServer:
                     return
                 status, answer = self.handler(method, path, json.loads(raw) if raw else None)
                 payload = json.dumps(answer).encode()
+                # Recorded before the answer leaves: once the client has read it, a test
+                # may look at this list at once.
+                self.answered.append(f"{method} {path}")
                 writer.write(
                     f"HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n"
                     f"content-length: {len(payload)}\r\n\r\n".encode()
                     + payload
                 )
                 await writer.drain()
-                self.answered.append(f"{method} {path}")
                 last = time.monotonic()
         except (asyncio.IncompleteReadError, ConnectionError):
             return
