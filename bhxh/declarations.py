@@ -679,22 +679,6 @@ def _kind_expected(spec: FieldSpec) -> tuple[str, str]:
     return "văn bản", "text"
 
 
-def _refused(
-    where: InputLocation,
-    reason: tuple[str, str],
-    read: object,
-    expected: tuple[str, str],
-) -> InputRefused:
-    return InputRefused(
-        reason[0],
-        reason[1],
-        where=where,
-        read=read,
-        expected_vi=expected[0],
-        expected_en=expected[1],
-    )
-
-
 def _cell_text(row: Row, name: str, spec: FieldSpec, notes: list[str]) -> str:
     """The value of one field as its kind reads it from the cell (not yet normalised)."""
     kind = spec.kind
@@ -724,7 +708,7 @@ def _cell_text(row: Row, name: str, spec: FieldSpec, notes: list[str]) -> str:
         # The document is silent on words; our choice: Nam / Nữ as HR files write them.
         return _GENDER.get(fold_key(text), text)
     if kind == "rate" and isinstance(raw, float) and 0 < raw < 1:
-        raise _refused(
+        raise InputRefused.pair(
             row.where(name),
             (
                 "tỷ lệ nhỏ hơn 1: ô được định dạng phần trăm (32% được lưu là 0.32)?",
@@ -754,7 +738,7 @@ def _check_columns(table: Table, form: str, unknown_columns: UnknownColumns) -> 
     for letter, header in table.ignored_columns:
         near = _near_field(header, fields)
         if near is not None:
-            raise _refused(
+            raise InputRefused.pair(
                 dataclasses.replace(where, column=letter, header=header),
                 (
                     f"cột {header!r} không phải trường của {form}; có lẽ là {near}",
@@ -766,7 +750,7 @@ def _check_columns(table: Table, form: str, unknown_columns: UnknownColumns) -> 
     if unknown_columns == "refuse" and table.ignored_columns:
         names = ", ".join(f"{letter} ({header})" for letter, header in table.ignored_columns)
         known = ", ".join(fields)
-        raise _refused(
+        raise InputRefused.pair(
             where,
             (f"cột không thuộc {form}: {names}", f"unknown column(s) {names}"),
             None,
@@ -789,7 +773,7 @@ def _table_row_values(
             problems.append(exc)
         except ValueError:
             problems.append(
-                _refused(
+                InputRefused.pair(
                     row.where(name),
                     (f"giá trị không đúng dạng của {name}", f"the value does not fit {name}"),
                     row.text(name),
@@ -799,7 +783,7 @@ def _table_row_values(
     for name, spec in fields.items():
         if spec.required and not spec.fill and name in row.cells and not row.text(name):
             problems.append(
-                _refused(
+                InputRefused.pair(
                     row.where(name),
                     ("Không được để trống", "required (Không được để trống: must not be empty)"),
                     None,
@@ -809,7 +793,7 @@ def _table_row_values(
     pa = values.get("PA", "")
     if form == "D02-TS" and pa and pa not in PA_CODES:
         problems.append(
-            _refused(
+            InputRefused.pair(
                 row.where("PA"),
                 ("mã phương án không có", "unknown PA code"),
                 pa,
@@ -826,7 +810,7 @@ def _table_row_values(
                 # The document is silent on which D02-TS allowance the template's total is;
                 # our choice: refuse rather than guess.
                 problems.append(
-                    _refused(
+                    InputRefused.pair(
                         row.where("PhuCap"),
                         (
                             "cột tổng phụ cấp không cho biết là phụ cấp nào; tờ khai D02-TS "
@@ -866,7 +850,7 @@ def _duplicates(
             earlier = first[value].number
             if form == "D02-TS":
                 problems.append(
-                    _refused(
+                    InputRefused.pair(
                         row.where(name),
                         (
                             f"người lao động có {name} {value} đã có ở dòng {earlier}",

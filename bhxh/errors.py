@@ -185,6 +185,24 @@ class InputRefused(DossierInvalid):
         self.details: tuple[str, ...] = tuple(details)
         super().__init__(self._message())
 
+    @classmethod
+    def pair(
+        cls,
+        where: InputLocation | None,
+        reason: tuple[str, str],
+        read: object,
+        expected: tuple[str, str],
+    ) -> InputRefused:
+        """The refusal from (Vietnamese, English) pairs: the reason and what is expected."""
+        return cls(
+            reason[0],
+            reason[1],
+            where=where,
+            read=read,
+            expected_vi=expected[0],
+            expected_en=expected[1],
+        )
+
     def _half(self, lang: str) -> str:
         vi = lang == "vi"
         parts = [self.reason_vi if vi else self.reason_en]

@@ -89,22 +89,6 @@ _BIRTH_EXPECTED = (
 )
 
 
-def _refuse(
-    where: InputLocation | None,
-    reason: tuple[str, str],
-    read: object,
-    expected: tuple[str, str],
-) -> InputRefused:
-    return InputRefused(
-        reason[0],
-        reason[1],
-        where=where,
-        read=read,
-        expected_vi=expected[0],
-        expected_en=expected[1],
-    )
-
-
 def _is_empty(value: object) -> bool:
     return value is None or (isinstance(value, str) and normalize_text(value) == "")
 
@@ -124,11 +108,11 @@ _NUMBERISH = re.compile(r"\d+(?:[.,]\d+)*")
 
 def _whole_number(value: float | Decimal, where: InputLocation | None, read: object) -> str:
     if isinstance(value, float) and not math.isfinite(value):
-        raise _refuse(where, ("không phải số", "not a number"), read, _AMOUNT_EXPECTED)
+        raise InputRefused.pair(where, ("không phải số", "not a number"), read, _AMOUNT_EXPECTED)
     nearest = round(value)
     if abs(Decimal(str(value)) - nearest) > Decimal(str(_NOISE)):
         ref = _cell_ref(where)
-        raise _refuse(
+        raise InputRefused.pair(
             where,
             (
                 f"số tiền có phần lẻ (VND không có số lẻ; làm tròn trong bảng tính, "
@@ -140,7 +124,7 @@ def _whole_number(value: float | Decimal, where: InputLocation | None, read: obj
             _AMOUNT_EXPECTED,
         )
     if nearest < 0:
-        raise _refuse(where, ("số tiền âm", "a negative amount"), read, _AMOUNT_EXPECTED)
+        raise InputRefused.pair(where, ("số tiền âm", "a negative amount"), read, _AMOUNT_EXPECTED)
     return str(int(nearest))
 
 
@@ -158,7 +142,7 @@ def parse_amount(value: object, where: InputLocation | None = None) -> str:
     if _is_empty(value):
         return ""
     if isinstance(value, bool | dt.date | dt.time):
-        raise _refuse(
+        raise InputRefused.pair(
             where, ("ô này không chứa số tiền", "the cell holds no amount"), value, _AMOUNT_EXPECTED
         )
     if isinstance(value, int):
@@ -170,9 +154,9 @@ def parse_amount(value: object, where: InputLocation | None = None) -> str:
     match = _CURRENCY.fullmatch(text)
     num = match.group("num") if match else text
     if re.fullmatch(r"[-−(].*|.*\)", num):
-        raise _refuse(where, ("số tiền âm", "a negative amount"), read, _AMOUNT_EXPECTED)
+        raise InputRefused.pair(where, ("số tiền âm", "a negative amount"), read, _AMOUNT_EXPECTED)
     if re.fullmatch(r"\d+(?:[.,]\d+)?[eE][+-]?\d+", num):
-        raise _refuse(
+        raise InputRefused.pair(
             where,
             (
                 "số hiển thị dạng khoa học, Excel đã làm tròn mất chữ số; định dạng cột là "
@@ -186,7 +170,9 @@ def parse_amount(value: object, where: InputLocation | None = None) -> str:
     if _SPACE_GROUPS.fullmatch(num):
         num = num.replace(" ", "")
     if not _NUMBERISH.fullmatch(num):
-        raise _refuse(where, ("không phải số tiền", "not an amount"), read, _AMOUNT_EXPECTED)
+        raise InputRefused.pair(
+            where, ("không phải số tiền", "not an amount"), read, _AMOUNT_EXPECTED
+        )
     if num.isdigit():
         return str(int(num))
     dots, commas = num.count("."), num.count(",")
@@ -199,9 +185,9 @@ def parse_amount(value: object, where: InputLocation | None = None) -> str:
         thousands = "." if decimal_sep == "," else ","
         int_part, _, frac = num.rpartition(decimal_sep)
         if decimal_sep in int_part or not _grouped(int_part, thousands):
-            raise _refuse(where, bad_groups, read, _AMOUNT_EXPECTED)
+            raise InputRefused.pair(where, bad_groups, read, _AMOUNT_EXPECTED)
         if len(frac) == 3:
-            raise _refuse(
+            raise InputRefused.pair(
                 where,
                 (
                     f"không rõ dấu {decimal_sep!r} là dấu thập phân hay dấu phân cách hàng nghìn",
@@ -217,12 +203,12 @@ def parse_amount(value: object, where: InputLocation | None = None) -> str:
     if len(parts) > 2 or len(parts[1]) == 3:
         # Thousands separators: VND has no decimals, so "500.000" is five hundred thousand.
         if not _grouped(num, sep):
-            raise _refuse(where, bad_groups, read, _AMOUNT_EXPECTED)
+            raise InputRefused.pair(where, bad_groups, read, _AMOUNT_EXPECTED)
         return str(int(num.replace(sep, "")))
     try:
         amount = Decimal(parts[0] + "." + parts[1])
     except InvalidOperation:  # pragma: no cover - the pattern admits digits only
-        raise _refuse(
+        raise InputRefused.pair(
             where, ("không phải số tiền", "not an amount"), read, _AMOUNT_EXPECTED
         ) from None
     return _whole_number(amount, where, read)
@@ -246,7 +232,7 @@ def excel_serial_to_date(
     """
     read = serial
     if not math.isfinite(serial) or abs(serial - round(serial)) > _NOISE:
-        raise _refuse(
+        raise InputRefused.pair(
             where,
             ("ô có cả giờ trong ngày", "the cell has a time of day"),
             read,
@@ -255,7 +241,7 @@ def excel_serial_to_date(
     day = round(serial)
     first = 0 if date1904 else 1
     if day < first or day > EXCEL_MAX_SERIAL:
-        raise _refuse(
+        raise InputRefused.pair(
             where,
             ("số ngày Excel ngoài khoảng cho phép", "an Excel date serial out of range"),
             read,
@@ -264,7 +250,7 @@ def excel_serial_to_date(
     if date1904:
         return dt.date(1904, 1, 1) + dt.timedelta(days=day)
     if day == 60:
-        raise _refuse(
+        raise InputRefused.pair(
             where,
             (
                 "số ngày Excel 60 là ngày 29/02/1900, một ngày không có thật",
@@ -293,7 +279,7 @@ def _make_date(
         if m > 12 and d <= 12:
             hint_vi = f"; ngày viết theo thứ tự ngày/tháng/năm: có phải {m:02d}/{d:02d}/{y}?"
             hint_en = f"; dates are day/month/year: did you mean {m:02d}/{d:02d}/{y}?"
-        raise _refuse(
+        raise InputRefused.pair(
             where,
             (
                 f"không có ngày {d:02d}/{m:02d}/{y}{hint_vi}",
@@ -303,7 +289,7 @@ def _make_date(
             expected,
         ) from None
     if y < 1900:
-        raise _refuse(where, ("năm trước 1900", "a year before 1900"), read, expected)
+        raise InputRefused.pair(where, ("năm trước 1900", "a year before 1900"), read, expected)
     return date
 
 
@@ -317,14 +303,16 @@ def _date_of(
     """A full date from a cell (not empty)."""
     if isinstance(value, dt.datetime):
         if value.time() != dt.time(0, 0):
-            raise _refuse(
+            raise InputRefused.pair(
                 where, ("ô có cả giờ trong ngày", "the cell has a time of day"), value, expected
             )
         return value.date()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, bool | dt.time):
-        raise _refuse(where, ("ô này không chứa ngày", "the cell holds no date"), value, expected)
+        raise InputRefused.pair(
+            where, ("ô này không chứa ngày", "the cell holds no date"), value, expected
+        )
     if isinstance(value, int | float):
         return excel_serial_to_date(float(value), date1904=date1904, where=where)
     text = normalize_text(str(value))
@@ -335,14 +323,14 @@ def _date_of(
     if m:
         return _make_date(int(m["y"]), int(m["m"]), int(m["d"]), where, text, expected)
     if _DMY_SHORT.fullmatch(text):
-        raise _refuse(
+        raise InputRefused.pair(
             where,
             ("năm chỉ có 2 chữ số (thế kỷ nào?)", "a two-digit year (which century?)"),
             text,
             expected,
         )
     if text.isdigit():
-        raise _refuse(
+        raise InputRefused.pair(
             where,
             (
                 "ô văn bản chỉ có chữ số, có lẽ là số ngày của Excel; định dạng cột là ngày "
@@ -353,7 +341,7 @@ def _date_of(
             text,
             expected,
         )
-    raise _refuse(where, ("không đọc được ngày", "not a date"), text, expected)
+    raise InputRefused.pair(where, ("không đọc được ngày", "not a date"), text, expected)
 
 
 def parse_date(value: object, where: InputLocation | None = None, *, date1904: bool = False) -> str:
@@ -374,14 +362,16 @@ _YEAR_MONTH = re.compile(r"(?P<y>\d{4})[/-](?P<m>\d{1,2})")
 
 def _month_of(m: int, y: int, where: InputLocation | None, read: object) -> str:
     if not 1 <= m <= 12:
-        raise _refuse(
+        raise InputRefused.pair(
             where,
             (f"không có tháng {m}", f"there is no month {m}"),
             read,
             _MONTH_EXPECTED,
         )
     if y < 1900:
-        raise _refuse(where, ("năm trước 1900", "a year before 1900"), read, _MONTH_EXPECTED)
+        raise InputRefused.pair(
+            where, ("năm trước 1900", "a year before 1900"), read, _MONTH_EXPECTED
+        )
     return f"{m:02d}/{y}"
 
 
@@ -401,10 +391,12 @@ def parse_month(
         if m:
             return _month_of(int(m["m"]), int(m["y"]), where, text)
         if not (_DMY.fullmatch(text) or _ISO.fullmatch(text)):
-            raise _refuse(where, ("không đọc được tháng", "not a month"), text, _MONTH_EXPECTED)
+            raise InputRefused.pair(
+                where, ("không đọc được tháng", "not a month"), text, _MONTH_EXPECTED
+            )
     date = _date_of(value, where, date1904=date1904, expected=_MONTH_EXPECTED)
     if date.day != 1:
-        raise _refuse(
+        raise InputRefused.pair(
             where,
             (
                 f"đây là một ngày ({date:%d/%m/%Y}), không phải một tháng; gõ {date:%m/%Y}",
@@ -469,17 +461,17 @@ def parse_digits(
     )
     restored = False
     if isinstance(value, bool | dt.date | dt.time):
-        raise _refuse(
+        raise InputRefused.pair(
             where, ("ô này không chứa mã số", "the cell holds no number"), value, expected
         )
     if isinstance(value, float | Decimal):
         if not math.isfinite(value) or value != int(value):
-            raise _refuse(where, ("không phải dãy chữ số", "not digits"), value, expected)
+            raise InputRefused.pair(where, ("không phải dãy chữ số", "not digits"), value, expected)
         value = int(value)
     if isinstance(value, int):
         digits = str(value)
         if value < 0:
-            raise _refuse(where, ("không phải dãy chữ số", "not digits"), value, expected)
+            raise InputRefused.pair(where, ("không phải dãy chữ số", "not digits"), value, expected)
         if len(digits) not in allowed:
             longer = [n for n in allowed if n > len(digits)]
             if longer:
@@ -488,7 +480,7 @@ def parse_digits(
     else:
         text = normalize_text(str(value)).lstrip("'").replace(" ", "")
         if re.fullmatch(r"\d+(?:[.,]\d+)?[eE][+-]?\d+", text):
-            raise _refuse(
+            raise InputRefused.pair(
                 where,
                 (
                     "số hiển thị dạng khoa học, Excel đã làm mất chữ số; định dạng cột là văn "
@@ -500,10 +492,10 @@ def parse_digits(
                 expected,
             )
         if not (text.isascii() and text.isdigit()):
-            raise _refuse(where, ("không phải dãy chữ số", "not digits"), text, expected)
+            raise InputRefused.pair(where, ("không phải dãy chữ số", "not digits"), text, expected)
         digits = text
     if len(digits) not in allowed:
-        raise _refuse(
+        raise InputRefused.pair(
             where,
             (f"có {len(digits)} chữ số", f"{len(digits)} digits"),
             value,
