@@ -40,7 +40,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from lxml import etree
 from bhxh.catalogue import FORM_LAYOUTS, form_of_filename, get_procedure
 from bhxh.errors import DossierInvalid, InputLocation, InputRefused, UnsafeXml
 from bhxh.models import Attachment, Declaration, Dossier, UnitInfo
+from bhxh.store import write_atomic
 from bhxh.validation import validate_period
 from bhxh.vntext import (
     LEGACY_NAMES,
@@ -542,19 +542,6 @@ def normalize_declaration(
     return document.encode("utf-8"), conversions
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_dossier(
     inbox_dir: str | Path,
     unit_code: str,
@@ -593,7 +580,7 @@ def write_dossier(
     target = Path(inbox_dir) / unit_code / period_folder(period) / folder
     target.mkdir(parents=True, exist_ok=True)
     for fname, data in [*declarations.items(), *attachments.items()]:
-        _write_atomic(target / fname, data)
+        write_atomic(target / fname, data)
     manifest: dict[str, object] = {"procedure": procedure}
     if name:
         manifest["name"] = name
@@ -603,5 +590,5 @@ def write_dossier(
         manifest["tax_code"] = tax_code
     manifest["period"] = period
     text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
-    _write_atomic(target / MANIFEST, text.encode("utf-8"))
+    write_atomic(target / MANIFEST, text.encode("utf-8"))
     return target

@@ -27,8 +27,6 @@ import csv
 import datetime as dt
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +37,7 @@ from openpyxl.styles import Font
 
 from bhxh.inbox import period_folder
 from bhxh.overview import STATUS_LABELS, Overview, OverviewWarning
+from bhxh.store import write_atomic
 
 __all__ = [
     "DOSSIER_COLUMNS",
@@ -100,20 +99,6 @@ def neutralise(value: object) -> object:
 def report_name(period: str) -> str:
     """``"01/2026"`` -> ``"tong-quan-01-2026"`` (the files' stem)."""
     return f"tong-quan-{period_folder(period)}"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _dossier_lines(overview: Overview) -> list[list[Any]]:
@@ -226,11 +211,11 @@ class ReportFiles:
 def write_reports(overview: Overview, folder: Path) -> ReportFiles:
     """Write (replace) the period's CSV files and workbook in ``folder``."""
     files = ReportFiles(Path(folder), overview.period)
-    _atomic_write(files.csv, _csv([h for h, _ in DOSSIER_COLUMNS], _dossier_lines(overview)))
-    _atomic_write(
+    write_atomic(files.csv, _csv([h for h, _ in DOSSIER_COLUMNS], _dossier_lines(overview)))
+    write_atomic(
         files.warnings_csv, _csv([h for h, _ in WARNING_COLUMNS], _warning_lines(overview))
     )
-    _atomic_write(files.xlsx, _xlsx(overview))
+    write_atomic(files.xlsx, _xlsx(overview))
     return files
 
 
@@ -263,5 +248,5 @@ class WarningLedger:
             # Entries older than two months are of no use any more.
             cutoff = (today - dt.timedelta(days=62)).isoformat()
             kept = {k: v for k, v in seen.items() if v >= cutoff}
-            _atomic_write(self.path, json.dumps(kept, indent=1, sort_keys=True).encode())
+            write_atomic(self.path, json.dumps(kept, indent=1, sort_keys=True).encode())
         return fresh

@@ -51,6 +51,7 @@ __all__ = [
     "StepRecord",
     "StoredFile",
     "dossier_id",
+    "write_atomic",
 ]
 
 JOURNAL = "record.json"
@@ -214,7 +215,7 @@ def _makedirs(path: Path, pending: set[Path] | None = None) -> None:
             pending.add(folder)
 
 
-def _atomic_write(path: Path, data: bytes, pending: set[Path] | None = None) -> None:
+def write_atomic(path: Path, data: bytes, pending: set[Path] | None = None) -> None:
     """Write ``path`` whole or not at all (temporary file, rename).
 
     Durable at once (fsync of the file, then of its folder) unless ``pending`` is given:
@@ -339,7 +340,7 @@ class DossierStore:
             _make_durable(sorted(pending))
 
     def _write(self, path: Path, data: bytes) -> None:
-        _atomic_write(path, data, getattr(self._local, "pending", None))
+        write_atomic(path, data, getattr(self._local, "pending", None))
 
     # -------------------------------------------------------------- paths
     def _folder(self, unit_code: str, period: str, ident: str) -> Path:

@@ -30,8 +30,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -47,6 +45,7 @@ from bhxh.gateway import (
     SubmissionRefused,
     UnknownOutcome,
 )
+from bhxh.store import write_atomic
 
 __all__ = [
     "RECEIPTS_FILE",
@@ -276,19 +275,7 @@ class LocalFolderSink:
         return self.root.joinpath(*parts)
 
     async def write(self, relpath: str, data: bytes) -> None:
-        path = self._path(relpath)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_atomic(self._path(relpath), data)
 
     async def read(self, relpath: str) -> bytes | None:
         path = self._path(relpath)
