@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bhxh.declarations import (
+from bhxh.hrdata import (
     build_d01ts,
     build_d02ts,
     build_tk1ts,
     read_workers_csv,
     write_demo_csv,
 )
-from bhxh.inbox import write_dossier
+from bhxh.intake import write_dossier
 from demo.scenario import CertSpec, DemoUnit, Scenario, many_units
 
 __all__ = [

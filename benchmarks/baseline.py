@@ -17,12 +17,10 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from bhxh.gateway import GatewayClient, SubmissionRefused
 from bhxh.models import UnitInfo
-from bhxh.pipeline import DossierView, Pipeline
+from bhxh.pipeline import DossierStore, DossierView, Pipeline
 from bhxh.settings import Settings
-from bhxh.store import DossierStore
-from bhxh.submission import GatewayAdapter
+from bhxh.submission import GatewayAdapter, GatewayClient, SubmissionRefused
 from esign.errors import TransportError
 from esign.misa import MisaESignClient
 from esign.models import Certificate, SignItem, Transaction, TxStatus

@@ -24,7 +24,7 @@ C14N10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 
 
 def _document(workers: int, folder: Path) -> bytes:
-    from bhxh.declarations import build_d02ts, read_workers_csv, write_demo_csv
+    from bhxh.hrdata import build_d02ts, read_workers_csv, write_demo_csv
     from bhxh.models import UnitInfo
 
     unit = UnitInfo(
@@ -76,7 +76,7 @@ def _rss_probe(op: str, pki_dir: str, xml_path: str) -> float:
     from signxml.algorithms import SignatureMethod
     from signxml.signer import XMLSigner
 
-    from bhxh.signature import apply_signature, prepare_signature
+    from bhxh.signing import apply_signature, prepare_signature
     from sandbox.pki import TestPKI, sign_digest
 
     issued = TestPKI.load_or_create(Path(pki_dir)).get("bench-signing")
@@ -134,7 +134,7 @@ def run_signing(
     from signxml.algorithms import SignatureMethod
     from signxml.signer import XMLSigner
 
-    from bhxh.signature import PreparedSignature, apply_signature, prepare_signature
+    from bhxh.signing import PreparedSignature, apply_signature, prepare_signature
     from sandbox.pki import TestPKI, sign_digest
 
     work.mkdir(parents=True, exist_ok=True)

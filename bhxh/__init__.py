@@ -4,6 +4,6 @@ crash-safe dossier store, and the pipeline (``bhxh.pipeline``): every step of a 
 the only code that knows where a step's files live in the store.
 
 Plain Python. May import: the standard library, lxml, signxml, cryptography, httpx,
-pydantic(-settings), pyHanko (``bhxh.pdfsign``). Never imports Prefect, ``esign`` or
+pydantic(-settings), pyHanko (``bhxh.signing``). Never imports Prefect, ``esign`` or
 ``sandbox``.
 """

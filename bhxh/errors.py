@@ -18,6 +18,7 @@ __all__ = [
     "SignatureInvalid",
     "StampFontMissing",
     "StoreError",
+    "SubmissionError",
     "UnsafeXml",
 ]
 
@@ -42,8 +43,13 @@ class StoreError(BhxhError, OSError):
     """The dossier store cannot read or write a record."""
 
 
-class GatewayError(BhxhError):
-    """The submission gateway refused a request or could not be reached."""
+class SubmissionError(BhxhError):
+    """A carrier refused a dossier or could not be reached (the submission port's errors)."""
+
+
+class GatewayError(SubmissionError):
+    """The submission gateway (the reference carrier) refused a request or could not be
+    reached."""
 
 
 class AttachmentInvalid(DossierInvalid):

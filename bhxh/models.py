@@ -3,7 +3,7 @@
 Vietnamese wire terms, once: ``MaSoBHXH`` unit code at VSS, ``MaSoThue`` tax code,
 ``CoQuanQuanLy`` managing agency code (5 digits), ``KyKeKhai`` declaration period MM/yyyy,
 ``MaThuTuc`` procedure code, ``MaToKhai`` form code, ``NguoiKy`` signer, ``MaIVAN`` /
-``TenIVAN`` the carrier (see ``bhxh.ivan``).
+``TenIVAN`` the carrier (see ``bhxh.catalogue``).
 """
 
 from __future__ import annotations

@@ -21,14 +21,21 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
+    "PERIOD_PATTERN",
     "VN_TZ",
+    "contribution_due",
     "default_period",
+    "folder_name",
     "format_period",
     "now_vn",
+    "parse_period",
+    "period_ended",
     "period_of",
+    "previous_period",
     "today_vn",
 ]
 
@@ -73,6 +80,55 @@ def today_vn(now: dt.datetime | None = None) -> dt.date:
 def format_period(month: int, year: int) -> str:
     """``(1, 2026)`` -> ``"01/2026"``."""
     return f"{month:02d}/{year}"
+
+
+#: A declaration period as written: ``MM/yyyy`` with a month 01-12 (``01/2026``).
+PERIOD_PATTERN = re.compile(r"(0[1-9]|1[0-2])/(\d{4})")
+
+
+def parse_period(period: object) -> tuple[int, int] | None:
+    """``"01/2026"`` -> ``(1, 2026)``; None when it is not ``MM/yyyy`` with a month 01-12.
+
+    Callers turn None into their own refusal (a dossier error, a store error...).
+    """
+    match = PERIOD_PATTERN.fullmatch(period) if isinstance(period, str) else None
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def folder_name(month: int, year: int) -> str:
+    """The folder of a period in the inbox, the store and the exports: ``01-2026``."""
+    return f"{month:02d}-{year}"
+
+
+def _month_year(period: str) -> tuple[int, int]:
+    parsed = parse_period(period)
+    if parsed is None:
+        raise ValueError(f"period {period!r} is not MM/yyyy with a month 01-12, e.g. '01/2026'")
+    return parsed
+
+
+def previous_period(period: str) -> str:
+    """``"01/2026"`` -> ``"12/2025"``."""
+    month, year = _month_year(period)
+    return f"12/{year - 1}" if month == 1 else f"{month - 1:02d}/{year}"
+
+
+def _last_day(year: int, month: int) -> dt.date:
+    first_next = dt.date(year + month // 12, month % 12 + 1, 1)
+    return first_next - dt.timedelta(days=1)
+
+
+def contribution_due(period: str) -> dt.date:
+    """The day a period's contributions are due: the last day of the following month."""
+    month, year = _month_year(period)
+    following = (year + 1, 1) if month == 12 else (year, month + 1)
+    return _last_day(*following)
+
+
+def period_ended(period: str, today: dt.date) -> bool:
+    """Whether Vietnam's ``today`` is past the period's last day."""
+    month, year = _month_year(period)
+    return today > _last_day(year, month)
 
 
 def period_of(day: dt.date) -> str:

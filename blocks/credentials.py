@@ -17,7 +17,7 @@ from pydantic import Field, HttpUrl, SecretStr
 from blocks.providers import SigningCredentials, register_provider
 
 if TYPE_CHECKING:
-    from bhxh.gateway import GatewayClient
+    from bhxh.submission import GatewayClient
     from esign.misa import MisaESignClient
     from esign.vnpt import VnptSmartCAClient
 
@@ -199,7 +199,7 @@ class BhxhGatewayCredentials(Block):
 
     def get_client(self) -> GatewayClient:
         """A fresh, configured gateway client."""
-        from bhxh.gateway import GatewayClient
+        from bhxh.submission import GatewayClient
 
         return GatewayClient(
             self.base_url,

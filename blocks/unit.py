@@ -9,10 +9,10 @@ from typing import Any, ClassVar, Literal
 from prefect.blocks.core import Block
 from pydantic import Field, ValidationInfo, field_validator
 
-from bhxh.ivan import DEFAULT_IVAN, get_ivan
+from bhxh.catalogue import DEFAULT_IVAN, get_ivan
 from bhxh.models import UnitInfo
-from bhxh.pdfsign import StampSpec
 from bhxh.settings import Settings
+from bhxh.signing import StampSpec
 from bhxh.vntext import normalize_person_text
 from blocks.credentials import _DOCS, _LOGO, BhxhGatewayCredentials
 from blocks.providers import SigningCredentials, credentials_type, provider_names

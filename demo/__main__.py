@@ -19,11 +19,10 @@ import shutil
 import sys
 from collections import Counter
 
+from bhxh.overview import report_name
 from bhxh.periods import default_period
-from bhxh.pipeline import Pipeline
-from bhxh.report import report_name
+from bhxh.pipeline import DossierStore, Pipeline
 from bhxh.settings import Settings
-from bhxh.store import DossierStore
 from bhxh.submission import RECEIPTS_FILE
 from demo.scenario import Scenario, demo_units, export_demo_unit
 from flows import monthly_submission, setup_remote_signing, track_results

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from bhxh.pdfsign import vietnamese_font
+from bhxh.signing import vietnamese_font
 
 __all__ = ["ContractParty", "labour_contract_pdf"]
 
@@ -166,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     import subprocess
     from pathlib import Path
 
-    from bhxh.pdfsign import StampSpec, finish_pdf_signature, prepare_pdf_signature
     from bhxh.settings import get_settings
+    from bhxh.signing import StampSpec, finish_pdf_signature, prepare_pdf_signature
     from sandbox.pki import TestPKI, sign_digest
 
     parser = argparse.ArgumentParser(prog="python -m demo.attachments", description=main.__doc__)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import SecretStr
 
-from bhxh.declarations import (
+from bhxh.hrdata import (
     TK1Row,
     WorkerRow,
     build_d02ts,
@@ -25,7 +25,7 @@ from bhxh.declarations import (
     write_demo_csv,
     write_demo_workbook,
 )
-from bhxh.inbox import write_dossier
+from bhxh.intake import write_dossier
 from bhxh.models import UnitInfo
 from blocks import BhxhGatewayCredentials, BhxhUnit, MisaESignCredentials
 from demo.attachments import labour_contract_pdf
@@ -385,8 +385,8 @@ class Scenario:
         with birth-place, address and hospital codes (invented people, real code formats).
         The first dossier of the first ``workbooks`` units comes from an Excel workbook
         (Vietnamese headers, a title row, number and date cells, some names in decomposed
-        Unicode: :func:`~bhxh.declarations.write_demo_workbook`, read by
-        :func:`~bhxh.declarations.read_rows`), the others from CSV; both give the same rows
+        Unicode: :func:`~bhxh.hrdata.write_demo_workbook`, read by
+        :func:`~bhxh.hrdata.read_rows`), the others from CSV; both give the same rows
         for the same seed. With ``with_pdf``, each dossier carries a labour contract as a
         PDF attachment (signed in round 1).
         """

@@ -9,15 +9,15 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from prefect import get_client
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.client.schemas.actions import ArtifactUpdate
 
+from bhxh.periods import VN_TZ
+
 __all__ = [
     "STATUS_LABELS",
-    "VN",
     "artifact_key",
     "count",
     "publish_markdown",
@@ -29,7 +29,6 @@ __all__ = [
     "vn_time",
 ]
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 #: Journal and VSS statuses, as an accountant reads them.
 STATUS_LABELS: Mapping[str, str] = {
@@ -74,7 +73,7 @@ def artifact_key(*parts: str) -> str:
 
 def vn_time(moment: dt.datetime, *, date: bool = True) -> str:
     """``25/11/2026 08:25:22 (giờ Việt Nam, UTC+7)``: the zone is always shown."""
-    local = moment.astimezone(VN)
+    local = moment.astimezone(VN_TZ)
     shown = f"{local:%d/%m/%Y %H:%M:%S}" if date else f"{local:%H:%M:%S}"
     return f"{shown} (giờ Việt Nam, UTC+7)"
 

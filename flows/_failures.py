@@ -32,7 +32,7 @@ from bhxh.errors import (
     StampFontMissing,
     UnsafeXml,
 )
-from bhxh.gateway import GatewayAuthFailed, GatewayUnavailable, SubmissionRefused
+from bhxh.submission import GatewayAuthFailed, GatewayUnavailable, SubmissionRefused
 from blocks.providers import UnknownProvider
 from esign.errors import (
     AuthenticationFailed,

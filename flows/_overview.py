@@ -9,7 +9,7 @@ saved unit block and the dossier store; here they become:
   latest on the key's page (Artifacts > ``overview-01-2026``): each publication is tied to
   the run that made it, and the page always shows the firm's month as it is now;
 * ``tong-quan-<MM>-<YYYY>.csv`` / ``-canh-bao.csv`` / ``.xlsx`` in ``Settings.reports_dir``
-  (``bhxh.report``);
+  (``bhxh.overview``);
 * a ``bhxh.warning.<kind>`` event per warning not announced yet today (``tasks.events``).
 
 Publishing never fails a run: a problem is logged as a warning and the run goes on.
@@ -26,19 +26,20 @@ from prefect.artifacts import acreate_markdown_artifact
 from prefect.logging import get_run_logger
 
 from bhxh.overview import (
-    VIETNAM,
     Limits,
     Overview,
+    ReportFiles,
     UnitFacts,
     UnitState,
+    WarningLedger,
     build_overview,
     dossier_status,
     read_unit_state,
+    write_reports,
 )
-from bhxh.pipeline import Pipeline
-from bhxh.report import ReportFiles, WarningLedger, write_reports
+from bhxh.periods import VN_TZ
+from bhxh.pipeline import DossierStore, Pipeline
 from bhxh.settings import Settings
-from bhxh.store import DossierStore
 from blocks.unit import BhxhUnit
 from flows._artifacts import artifact_key
 from tasks.events import emit_warnings
@@ -153,7 +154,7 @@ async def publish_overview(
         )
         files: ReportFiles = await asyncio.to_thread(write_reports, overview, settings.reports_dir)
         ledger = WarningLedger(settings.reports_dir)
-        today = dt.datetime.now(VIETNAM).date()
+        today = dt.datetime.now(VN_TZ).date()
         fresh = await asyncio.to_thread(ledger.due, overview.warnings, today)
         emit_warnings(fresh)
     except Exception as exc:  # the overview is a view: it never fails the run

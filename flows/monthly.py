@@ -9,9 +9,9 @@ from typing import Any
 from prefect import flow
 from prefect.logging import get_run_logger
 
-from bhxh.gateway import FINAL_STATUSES
 from bhxh.pipeline import DossierView, VssStatus
 from bhxh.settings import Settings
+from bhxh.submission import FINAL_STATUSES
 from blocks.unit import BhxhUnit
 from flows._artifacts import artifact_key, count, publish_table, status_label
 from flows._failures import RunScope, UnitsFailed, explain, run_explained

@@ -12,8 +12,8 @@ from prefect.input import RunInput
 from prefect.logging import get_run_logger
 from pydantic import Field, create_model
 
+from bhxh.documents import build_registration_form, certificate_info
 from bhxh.errors import GatewayError
-from bhxh.forms import build_registration_form, certificate_info
 from bhxh.periods import today_vn
 from bhxh.pipeline import DossierView
 from bhxh.settings import Settings

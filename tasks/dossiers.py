@@ -21,9 +21,9 @@ from prefect import task
 from prefect.cache_policies import NONE
 from prefect.logging import get_run_logger
 
-from bhxh.gateway import DossierStatus, Registration, SubmissionRefused
+from bhxh.overview import local_registration
 from bhxh.pipeline import DossierView, Prepared, VssStatus
-from bhxh.registration import local_registration
+from bhxh.submission import DossierStatus, Registration, SubmissionRefused
 from esign.models import Certificate
 from tasks.session import UnitSession
 
@@ -209,7 +209,7 @@ async def record_receipt(session: UnitSession, view: DossierView, receipt: VssSt
 @task(name="read_registration", cache_policy=NONE, persist_result=False)
 async def read_registration(session: UnitSession) -> Registration:
     """What VSS has on file for the unit: from the carrier when it can read it, else
-    tracked locally from the unit's 04/05/06 dossiers (``bhxh.registration``)."""
+    tracked locally from the unit's 04/05/06 dossiers (``bhxh.overview``)."""
     unit = session.unit
     if session.port.capabilities.registration_read:
         return await session.port.registration(unit.unit_code)

@@ -43,8 +43,7 @@ from prefect.events import emit_event
 from prefect.runtime import flow_run
 
 from bhxh.overview import OverviewWarning, dossier_row
-from bhxh.pipeline import DossierView
-from bhxh.store import Step
+from bhxh.pipeline import DossierView, Step
 from esign.models import Transaction, TxStatus
 
 if TYPE_CHECKING:

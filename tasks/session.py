@@ -25,9 +25,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
 from typing import Self
 
-from bhxh.pipeline import Pipeline
+from bhxh.pipeline import DossierStore, Pipeline
 from bhxh.settings import Settings
-from bhxh.store import DossierStore
 from bhxh.submission import (
     ExportAdapter,
     ExportSink,

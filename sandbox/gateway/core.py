@@ -28,7 +28,7 @@ from typing import Any, Literal
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from bhxh.ivan import IVANS
+from bhxh.catalogue import IVANS
 from sandbox.audit import AuditLog
 from sandbox.gateway import messages as m
 from sandbox.gateway.config import GatewayConfig, Outcome, RegistrationState, UnitConfig

@@ -1,7 +1,7 @@
 """The sandbox gateway's own check of a signed PDF attachment (CT-DK).
 
 Written from ISO 32000-1 §12.8 (``/ByteRange``, ``/Contents``) and RFC 5652 (CMS),
-independently of ``bhxh.pdfsign`` and of pyHanko: the byte range and the signature value
+independently of ``bhxh.signing`` and of pyHanko: the byte range and the signature value
 are found in the raw bytes, the CMS is read with asn1crypto, the digests and the RSA
 signature are checked with ``cryptography``, and the certificate is judged by the
 gateway's :class:`~sandbox.gateway.documents.Trust` (chain to the test root, validity at

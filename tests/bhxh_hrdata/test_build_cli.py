@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from bhxh.build_cli import FormSpec, main
 from bhxh.errors import DossierInvalid
+from bhxh.hrdata import FormSpec, Table, main
 from bhxh.models import Dossier, UnitInfo
 from bhxh.vntext import encode_legacy
-from bhxh.workbook import Table
 from tests.bhxh_hrdata.conftest import WriteBook
 
 UNIT = UnitInfo(code="TZ1234A", tax_code="0101234567", name="Công ty TNHH Thử", agency_code="07906")

@@ -1,4 +1,4 @@
-"""``python -m bhxh.declarations build``: the real builders, the real inbox, nothing written
+"""``python -m bhxh.hrdata build``: the real builders, the real inbox, nothing written
 when a file is refused."""
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bhxh.declarations import cli, write_demo_workbook
-from bhxh.inbox import load_dossiers
+from bhxh.hrdata import command, write_demo_workbook
+from bhxh.intake import load_dossiers, validate_dossier
 from bhxh.models import UnitInfo
 from bhxh.periods import default_period
-from bhxh.validation import validate_dossier
 from bhxh.vntext import encode_legacy
 from tests.bhxh_hrdata.conftest import WriteBook
 
@@ -48,7 +47,7 @@ class Ran:
 def _run(inbox: Path, file: Path, *extra: str, procedure: str = "600") -> Ran:
     out, err = io.StringIO(), io.StringIO()
     argv = ["build", "--unit", "TA0001A", "--procedure", procedure, "--inbox", str(inbox)]
-    status = cli([*argv, "--period", "01/2026", *extra, str(file)], out=out, err=err)
+    status = command([*argv, "--period", "01/2026", *extra, str(file)], out=out, err=err)
     return Ran(status, out.getvalue(), err.getvalue())
 
 
@@ -57,7 +56,7 @@ def test_the_module_command_writes_a_dossier_that_loads_and_validates(tmp_path: 
     inbox = tmp_path / "inbox"
     done = subprocess.run(
         [
-            sys.executable, "-m", "bhxh.declarations", "build", "--unit", "TA0001A",
+            sys.executable, "-m", "bhxh.hrdata", "build", "--unit", "TA0001A",
             "--tax-code", "0101234567", "--period", "01/2026", "--procedure", "600",
             "--inbox", str(inbox), str(workbook),
         ],
@@ -161,8 +160,10 @@ def test_wrong_arguments_are_refused(
 def test_the_unit_code_is_written_in_capitals_and_checked(tmp_path: Path, book: WriteBook) -> None:
     out, err = io.StringIO(), io.StringIO()
     argv = ["build", "--unit", "ta0001a", "--procedure", "600", "--inbox", str(tmp_path / "i")]
-    assert cli([*argv, str(book(ROWS))], out=out, err=err) == 0, err.getvalue()
+    assert command([*argv, str(book(ROWS))], out=out, err=err) == 0, err.getvalue()
     period = default_period().replace("/", "-")  # no --period: this month in Vietnam
     assert (tmp_path / "i" / "TA0001A" / period / "luong" / "D02-TS-595.xml").exists()
-    bad = cli(["build", "--unit", "../x", "--procedure", "600", str(book(ROWS))], out=out, err=err)
+    bad = command(
+        ["build", "--unit", "../x", "--procedure", "600", str(book(ROWS))], out=out, err=err
+    )
     assert bad == 2 and "mã đơn vị '../x' chỉ gồm chữ và số" in err.getvalue()

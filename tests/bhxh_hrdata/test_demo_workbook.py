@@ -7,7 +7,7 @@ from pathlib import Path
 
 import openpyxl
 
-from bhxh.declarations import build_d02ts, read_workers_csv, write_demo_csv
+from bhxh.hrdata import build_d02ts, read_workers_csv, write_demo_csv
 from demo.scenario import Scenario, demo_units
 
 

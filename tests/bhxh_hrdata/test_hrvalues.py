@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from bhxh.errors import DossierInvalid, InputLocation, InputRefused
-from bhxh.hrvalues import (
+from bhxh.hrdata import (
     excel_serial_to_date,
     parse_amount,
     parse_birth_date,

@@ -10,7 +10,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bhxh.declarations import (
+from bhxh.errors import InputRefused
+from bhxh.hrdata import (
     WorkerRow,
     build_d02ts,
     read_rows,
@@ -18,9 +19,8 @@ from bhxh.declarations import (
     write_demo_csv,
     write_demo_workbook,
 )
-from bhxh.errors import InputRefused
+from bhxh.intake import validate_dossier
 from bhxh.models import Declaration, Dossier, UnitInfo
-from bhxh.validation import validate_dossier
 from bhxh.vntext import encode_legacy
 from tests.bhxh_hrdata.conftest import WriteBook, rewrite_part
 from tests.bhxh_hrdata.corpus import LATIN1_ONLY, TITLES, addresses, companies, names

@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from bhxh.errors import InputRefused
-from bhxh.hrvalues import parse_amount, parse_date, parse_month
+from bhxh.hrdata import HeaderNotFound, Table, parse_amount, parse_date, parse_month, read_table
 from bhxh.vntext import encode_legacy
-from bhxh.workbook import HeaderNotFound, Table, read_table
 from tests.bhxh_hrdata.conftest import (
     D02_COLUMNS,
     D02_REQUIRED,

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from bhxh.declarations import WorkerRow, build_d02ts
+from bhxh.hrdata import WorkerRow, build_d02ts
 from bhxh.models import Attachment, Declaration, Dossier, UnitInfo
 
 PERIOD = "01/2026"

@@ -11,7 +11,8 @@ import pytest
 from lxml import etree
 
 from bhxh.catalogue import FORM_LAYOUTS
-from bhxh.declarations import (
+from bhxh.errors import DossierInvalid
+from bhxh.hrdata import (
     D02_FIELDS,
     D01Row,
     TK1Row,
@@ -24,9 +25,8 @@ from bhxh.declarations import (
     read_workers_csv,
     write_demo_csv,
 )
-from bhxh.errors import DossierInvalid
+from bhxh.intake import validate_dossier
 from bhxh.models import Declaration, Dossier, UnitInfo
-from bhxh.validation import validate_dossier
 from bhxh.xmlsafe import parse_xml
 
 CSV = (
@@ -66,7 +66,7 @@ def test_csv_file_is_read_from_a_path(tmp_path: Path) -> None:
     assert len(read_workers_csv(str(path))) == 2
 
 
-# The CSV reader is bhxh.workbook.read_table's: refusals name the row (the line) and the
+# The CSV reader is bhxh.hrdata.read_table's: refusals name the row (the line) and the
 # column by its letter and header, in Vietnamese then English.
 
 

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bhxh.declarations import WorkerRow, build_d02ts, read_workers_csv, write_demo_csv
 from bhxh.errors import DossierInvalid
-from bhxh.inbox import load_dossiers, period_folder, write_dossier
+from bhxh.hrdata import WorkerRow, build_d02ts, read_workers_csv, write_demo_csv
+from bhxh.intake import load_dossiers, period_folder, validate_dossier, write_dossier
 from bhxh.models import UnitInfo
-from bhxh.validation import validate_dossier
 
 Worker = Callable[..., WorkerRow]
 

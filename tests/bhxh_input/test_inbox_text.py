@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bhxh.declarations import WorkerRow, build_d02ts
 from bhxh.errors import DossierInvalid, InputRefused
-from bhxh.inbox import load_dossiers, normalize_declaration, write_dossier
+from bhxh.hrdata import WorkerRow, build_d02ts
+from bhxh.intake import load_dossiers, normalize_declaration, validate_dossier, write_dossier
 from bhxh.models import UnitInfo
-from bhxh.validation import validate_dossier
 from bhxh.vntext import encode_legacy
 
 Worker = Callable[..., WorkerRow]

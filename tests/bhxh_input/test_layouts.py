@@ -11,8 +11,8 @@ from input_support import FIXTURES
 from lxml import etree
 
 from bhxh.catalogue import FORM_LAYOUTS, FieldSpec, form_layout, row_field_names
-from bhxh.declarations import build_d01ts, build_d05ts
 from bhxh.errors import DossierInvalid
+from bhxh.hrdata import build_d01ts, build_d05ts
 from bhxh.models import UnitInfo
 from bhxh.xmlsafe import parse_xml
 from demo.scenario import Scenario, demo_units

@@ -11,11 +11,10 @@ from collections.abc import Iterator
 import pytest
 
 from bhxh import periods
-from bhxh.envelope import build_envelope
-from bhxh.forms import build_registration_form
+from bhxh.documents import build_envelope, build_registration_form
+from bhxh.intake import check_period_not_future
 from bhxh.models import CertificateInfo, Declaration, Dossier, UnitInfo
 from bhxh.periods import VN_TZ, default_period, now_vn, period_of, today_vn
-from bhxh.validation import check_period_not_future
 
 UTC = dt.UTC
 #: 00:30 on 1 February 2026 in Vietnam is still 31 January on a server on UTC.

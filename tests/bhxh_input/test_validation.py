@@ -9,10 +9,10 @@ from collections.abc import Callable
 import pytest
 from input_support import D02_ORDER, FIXTURES, raw_d02, row
 
-from bhxh.declarations import TK1Row, WorkerRow, build_d02ts, build_d05ts, build_tk1ts
 from bhxh.errors import DossierInvalid
+from bhxh.hrdata import TK1Row, WorkerRow, build_d02ts, build_d05ts, build_tk1ts
+from bhxh.intake import DossierProblems, validate_dossier, validate_period
 from bhxh.models import Dossier, UnitInfo
-from bhxh.validation import DossierProblems, validate_dossier, validate_period
 
 MakeDossier = Callable[..., Dossier]
 Worker = Callable[..., WorkerRow]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bhxh.pdfsign import StampSpec, SubFilter, finish_pdf_signature, prepare_pdf_signature
+from bhxh.signing import StampSpec, SubFilter, finish_pdf_signature, prepare_pdf_signature
 from sandbox.pki import IssuedCertificate, TestPKI, sign_digest
 
 #: Now (a minute ago): the test certificates are valid from the day they were issued, and

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 
 from bhxh.errors import AttachmentInvalid, DossierInvalid
-from bhxh.pdfsign import attachment_policy, check_pdf, prepare_pdf_signature
 from bhxh.settings import Settings
+from bhxh.signing import attachment_policy, check_pdf, prepare_pdf_signature
 from demo.attachments import labour_contract_pdf
 from sandbox.pki import IssuedCertificate, TestPKI
 from tests.bhxh_pdf.pdf_support import SIGNING_TIME, certified_pdf, encrypted_pdf

@@ -13,7 +13,7 @@ import pytest
 from asn1crypto import cms
 
 from bhxh.errors import SignatureInvalid
-from bhxh.pdfsign import (
+from bhxh.signing import (
     DEFAULT_FIELD_NAME,
     StampSpec,
     finish_pdf_signature,

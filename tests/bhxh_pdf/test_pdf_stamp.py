@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bhxh.errors import StampFontMissing
-from bhxh.pdfsign import StampSpec, prepare_pdf_signature, stamp_font
+from bhxh.signing import StampSpec, prepare_pdf_signature, stamp_font
 from sandbox.pki import IssuedCertificate
 from tests.bhxh_pdf.pdf_support import SIGNING_TIME, Pdfsig, remote_sign
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bhxh.errors import SignatureInvalid
-from bhxh.pdfsign import (
+from bhxh.signing import (
     STATE_FORMAT,
     PreparedPdf,
     StampSpec,
@@ -75,7 +75,7 @@ _PREPARER = textwrap.dedent(
     """
     import datetime as dt, json, os, sys, time
     from pathlib import Path
-    from bhxh.pdfsign import StampSpec, prepare_pdf_signature
+    from bhxh.signing import StampSpec, prepare_pdf_signature
 
     folder = Path(sys.argv[1])
     cert = (folder / "cert.der").read_bytes()
@@ -99,7 +99,7 @@ _FINISHER = textwrap.dedent(
     """
     import json, sys
     from pathlib import Path
-    from bhxh.pdfsign import PreparedPdf, finish_pdf_signature
+    from bhxh.signing import PreparedPdf, finish_pdf_signature
 
     folder = Path(sys.argv[1])
     prepared = PreparedPdf.from_state(

@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from bhxh.models import Attachment, Declaration, Dossier, UnitInfo
-from bhxh.signature import apply_signature, prepare_signature
+from bhxh.signing import apply_signature, prepare_signature
 from sandbox.pki import IssuedCertificate, TestPKI, sign_digest
 
 TAX_CODE = "0109876543"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bhxh.store import DossierStore, Step
+from bhxh.pipeline import DossierStore, Step
 
 
 def main() -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bhxh.errors import SignatureInvalid
-from bhxh.signature import apply_signature, prepare_signature, verify_signature
-from bhxh.store import DossierStore
+from bhxh.pipeline import DossierStore
+from bhxh.signing import apply_signature, prepare_signature, verify_signature
 from sandbox.pki import IssuedCertificate, sign_digest
 
 

@@ -14,8 +14,7 @@ import pytest
 
 from bhxh.errors import StoreError
 from bhxh.models import Declaration, Dossier
-from bhxh.pipeline import Pipeline
-from bhxh.store import JOURNAL, DossierRecord, DossierStore, Step, dossier_id
+from bhxh.pipeline import JOURNAL, DossierRecord, DossierStore, Pipeline, Step, dossier_id
 
 PROJECT = Path(__file__).resolve().parents[2]
 WRITER = Path(__file__).with_name("store_writer.py")

@@ -8,10 +8,9 @@ from collections.abc import Callable
 import pytest
 from lxml import etree
 
-from bhxh.catalogue import get_procedure
-from bhxh.envelope import ENVELOPE_FILENAME, build_envelope, read_envelope
+from bhxh.catalogue import DEFAULT_IVAN, get_procedure
+from bhxh.documents import ENVELOPE_FILENAME, build_envelope, read_envelope
 from bhxh.errors import DossierInvalid
-from bhxh.ivan import DEFAULT_IVAN
 from bhxh.models import Attachment, Declaration, Dossier
 
 

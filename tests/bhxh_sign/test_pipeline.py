@@ -14,18 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from bhxh.envelope import read_envelope
+from bhxh.documents import read_envelope
 from bhxh.models import Dossier, UnitInfo
 from bhxh.pipeline import (
+    DossierStore,
     DossierView,
     Layout,
     Pipeline,
     Prepared,
     SigningRequest,
+    Step,
     VssStatus,
 )
-from bhxh.signature import verify_signature
-from bhxh.store import DossierStore, Step
+from bhxh.signing import verify_signature
 from bhxh.submission import Capabilities, Handover, NaturalKey, Submission, UnknownOutcome
 from sandbox.pki import IssuedCertificate, TestPKI, sign_digest
 from tests.bhxh_pdf.pdf_support import Pdfsig

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from lxml import etree
 
+from bhxh.catalogue import DEFAULT_IVAN
+from bhxh.documents import build_registration_form, certificate_info
 from bhxh.errors import DossierInvalid
-from bhxh.forms import build_registration_form, certificate_info
-from bhxh.ivan import DEFAULT_IVAN
 from bhxh.models import UnitInfo
 from sandbox.pki import IssuedCertificate
 

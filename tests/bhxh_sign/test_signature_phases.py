@@ -15,7 +15,7 @@ from lxml import etree
 from signxml import XMLSigner, methods
 
 from bhxh.errors import SignatureInvalid
-from bhxh.signature import (
+from bhxh.signing import (
     C14N10,
     DSIG_NS,
     apply_signature,

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from bhxh.errors import SignatureInvalid
-from bhxh.signature import (
+from bhxh.signing import (
     C14N10,
     DIGEST_SHA256,
     DSIG_NS,

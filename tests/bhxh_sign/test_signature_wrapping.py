@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from bhxh.errors import SignatureInvalid, UnsafeXml
-from bhxh.signature import DSIG_NS, verify_signature
+from bhxh.signing import DSIG_NS, verify_signature
 
 D = f"{{{DSIG_NS}}}"
 

@@ -15,11 +15,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from bhxh.envelope import build_envelope
+from bhxh.documents import build_envelope, build_registration_form, certificate_info
 from bhxh.errors import SignatureInvalid
-from bhxh.forms import build_registration_form, certificate_info
 from bhxh.models import Declaration, Dossier, UnitInfo
-from bhxh.signature import apply_signature, prepare_signature, verify_signature
+from bhxh.signing import apply_signature, prepare_signature, verify_signature
 from sandbox import xmldsig_check as x
 from sandbox.pki import IssuedCertificate, sign_digest
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from bhxh.store import DossierRecord, DossierStore
+from bhxh.pipeline import DossierRecord, DossierStore
 from demo.scenario import DemoUnit
 from deployments.processes import ManagedProcess
 from deployments.server import Stack

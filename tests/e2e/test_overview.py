@@ -32,7 +32,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from bhxh.store import DossierRecord, DossierStore
+from bhxh.pipeline import DossierRecord, DossierStore
 from demo.scenario import DemoUnit, demo_units, export_demo_unit, many_units
 from deployments.server import Stack, running_stack
 from deployments.stack import PROJECT_DIR, run_deployment, unit_ref, wait_for_flow_run

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bhxh.store import Step
+from bhxh.pipeline import Step
 from demo.scenario import demo_units
 from deployments.processes import ManagedProcess, spawn
 from deployments.server import running_stack

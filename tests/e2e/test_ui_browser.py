@@ -33,7 +33,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect, sync_playwright
 
-from bhxh.store import Step
+from bhxh.pipeline import Step
 from demo.scenario import many_units, tour_unit
 from deployments.server import Stack, running_stack
 from deployments.stack import PROJECT_DIR, read_flow_run, wait_for_flow_run

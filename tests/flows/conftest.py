@@ -22,7 +22,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.exceptions import ObjectNotFound
 from prefect.testing.utilities import prefect_test_harness
 
-from bhxh.store import DossierRecord, DossierStore
+from bhxh.pipeline import DossierRecord, DossierStore
 from demo.scenario import DemoUnit, Scenario
 from flows import setup_remote_signing
 from sandbox.audit import read_audit

@@ -9,7 +9,7 @@ import sys
 
 from prefect.settings import PREFECT_API_URL
 
-from bhxh.store import Step
+from bhxh.pipeline import Step
 from demo.scenario import many_units
 from flows import sign_and_submit
 from tests.flows.conftest import PERIOD, MakeWorld

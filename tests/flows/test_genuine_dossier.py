@@ -8,8 +8,8 @@ import asyncio
 import json
 from pathlib import Path
 
-from bhxh.envelope import read_envelope
-from bhxh.gateway import GatewayClient
+from bhxh.documents import read_envelope
+from bhxh.submission import GatewayClient
 from demo.scenario import many_units
 from flows import sign_and_submit
 from tests.flows.conftest import PERIOD, MakeWorld

@@ -17,7 +17,7 @@ from prefect import get_client
 from prefect.artifacts import Artifact
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
 
-from bhxh.store import Step
+from bhxh.pipeline import Step
 from blocks import BhxhUnit
 from demo.__main__ import _run as run_demo
 from demo.scenario import demo_units, export_demo_unit, many_units

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bhxh.envelope import read_envelope
+from bhxh.documents import read_envelope
 from demo.scenario import many_units
 from flows import sign_and_submit
 from sandbox.pki import TestPKI

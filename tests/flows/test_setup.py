@@ -9,7 +9,7 @@ import pytest
 from prefect import get_client
 from prefect.flow_runs import aresume_flow_run
 
-from bhxh.store import Step
+from bhxh.pipeline import Step
 from blocks import BhxhUnit
 from demo.scenario import CertSpec, demo_units, many_units
 from esign.errors import CertificateNotFound, TwoFactorRequired

@@ -9,7 +9,7 @@ import pytest
 from prefect.flow_runs import aresume_flow_run
 
 from bhxh.errors import DossierInvalid
-from bhxh.store import Step
+from bhxh.pipeline import Step
 from demo.scenario import many_units
 from flows import monthly_submission, sign_and_submit
 from flows._signing import ASK_AGAIN, STOP, SigningStopped

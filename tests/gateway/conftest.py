@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from gateway_support import API_KEY, UNIT, Certs, Clock, Gateway, registered_unit
 
-from bhxh.gateway import GatewayClient
+from bhxh.submission import GatewayClient
 from sandbox.audit import AuditLog
 from sandbox.gateway import GatewayConfig, create_gateway_app
 from sandbox.pki import TestPKI

@@ -13,11 +13,12 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 
-from bhxh.gateway import DossierStatus, Registration
 from bhxh.submission import (
     Capabilities,
+    DossierStatus,
     Handover,
     NaturalKey,
+    Registration,
     RegistrationUnavailable,
     Submission,
     SubmissionRefused,

@@ -10,12 +10,11 @@ from typing import Any
 
 from lxml import etree
 
-from bhxh.declarations import WorkerRow, build_d02ts, build_declaration
-from bhxh.envelope import build_envelope
-from bhxh.forms import build_registration_form, certificate_info
-from bhxh.gateway import GatewayClient
+from bhxh.documents import build_envelope, build_registration_form, certificate_info
+from bhxh.hrdata import WorkerRow, build_d02ts, build_declaration
 from bhxh.models import Attachment, Declaration, Dossier, UnitInfo
-from bhxh.signature import apply_signature, prepare_signature
+from bhxh.signing import apply_signature, prepare_signature
+from bhxh.submission import GatewayClient
 from sandbox.audit import AuditLog
 from sandbox.gateway import GatewayCore, UnitConfig
 from sandbox.pki import IssuedCertificate, sign_digest

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bhxh.gateway import GatewayClient, UnknownOutcome
+from bhxh.submission import GatewayClient, UnknownOutcome
 
 ACK = {
     "transaction_id": "GW-1",

@@ -22,8 +22,8 @@ from gateway_support import (
 )
 from lxml import etree
 
-from bhxh.gateway import SubmissionRefused
 from bhxh.models import Declaration
+from bhxh.submission import SubmissionRefused
 from sandbox.gateway import messages as m
 
 Start = Callable[..., Gateway]

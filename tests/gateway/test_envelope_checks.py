@@ -10,8 +10,8 @@ import pytest
 from gateway_support import API_KEY, UNIT, Certs, Gateway, declaration, envelope, remove, set_text
 from lxml import etree
 
-from bhxh.gateway import SubmissionRefused
 from bhxh.models import Attachment
+from bhxh.submission import SubmissionRefused
 from sandbox.gateway import messages as m
 
 Start = Callable[..., Gateway]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bhxh.outbox import OutboxConflict, write_outbox
+from bhxh.pipeline import OutboxConflict, write_outbox
 
 
 def test_files_land_under_unit_period_and_dossier(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """PDF attachments (CT-DK) in an envelope: with ``trust.require_signed_pdf`` the gateway
-checks each one with its own code (sandbox/gateway/pdf_check.py, not bhxh.pdfsign and not
+checks each one with its own code (sandbox/gateway/pdf_check.py, not bhxh.signing and not
 pyHanko): the CMS over the byte range, the chain to the test root, ``UID=MST:`` against
 the envelope's MaSoThue, the byte range covering the whole file but the signature."""
 
@@ -12,8 +12,8 @@ from collections.abc import Callable
 import pytest
 from gateway_support import UNIT, Certs, Gateway, envelope
 
-from bhxh.gateway import SubmissionRefused
 from bhxh.models import Attachment
+from bhxh.submission import SubmissionRefused
 from demo.attachments import labour_contract_pdf
 from sandbox.gateway import messages as m
 from sandbox.gateway import pdf_check as p

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from gateway_support import UNIT, Certs, Gateway, declaration, envelope, registration
 
-from bhxh.gateway import SubmissionRefused
+from bhxh.submission import SubmissionRefused
 from sandbox.gateway import messages as m
 
 Start = Callable[..., Gateway]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gateway_support import UNIT
 
-from bhxh.gateway import GatewayClient
+from bhxh.submission import GatewayClient
 from sandbox.config import SandboxConfig, example_config, start_sandbox
 from sandbox.gateway import GatewayConfig
 

@@ -12,9 +12,9 @@ import pytest
 from gateway_support import UNIT, VN, Certs, Gateway, declaration, envelope, sign
 from lxml import etree
 
-from bhxh.declarations import WorkerRow, build_d02ts
-from bhxh.gateway import SubmissionRefused
+from bhxh.hrdata import WorkerRow, build_d02ts
 from bhxh.models import Declaration
+from bhxh.submission import SubmissionRefused
 from sandbox import xmldsig_check as x
 from sandbox.gateway import messages as m
 from sandbox.gateway.config import TrustConfig

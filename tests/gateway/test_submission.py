@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from gateway_support import UNIT, Certs, Gateway, envelope, set_text
 
-from bhxh.gateway import (
+from bhxh.submission import (
     DossierNotFound,
     GatewayAuthFailed,
     GatewayClient,

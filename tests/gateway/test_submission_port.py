@@ -19,16 +19,16 @@ import pytest
 from example_adapter import MemoryAdapter, MemoryCarrier
 from gateway_support import API_KEY, UNIT, Certs, Clock, envelope, registered_unit, set_text
 
-from bhxh.conformance import SubmissionPortSuite
-from bhxh.gateway import GatewayClient
 from bhxh.submission import (
     RECEIPTS_FILE,
     ExportAdapter,
     ExportConflict,
     GatewayAdapter,
+    GatewayClient,
     LocalFolderSink,
     Submission,
 )
+from bhxh.submission.conformance import SubmissionPortSuite
 from sandbox.audit import AuditLog
 from sandbox.gateway import GatewayConfig, create_gateway_app
 from sandbox.pki import TestPKI
@@ -233,7 +233,7 @@ def test_a_broken_adapter_fails_the_kit(tmp_path: Path) -> None:
     (tmp_path / "test_broken.py").write_text(
         "import itertools\n"
         "import pytest\n"
-        "from bhxh.conformance import SubmissionPortSuite\n"
+        "from bhxh.submission.conformance import SubmissionPortSuite\n"
         "from bhxh.submission import Submission\n"
         "from example_adapter import BrokenAdapter, MemoryCarrier\n"
         "n = itertools.count()\n"

@@ -7,8 +7,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from bhxh.pipeline import DossierView
-from bhxh.store import DossierRecord, Step, StepRecord
+from bhxh.pipeline import DossierRecord, DossierView, Step, StepRecord
 
 _SERIAL = itertools.count(1)
 T0 = dt.datetime(2026, 2, 10, 1, 0, tzinfo=dt.UTC)  # 08:00 in Hà Nội

@@ -9,7 +9,7 @@ import pytest
 from prefect.events import Event
 
 from bhxh.overview import OverviewWarning
-from bhxh.store import Step
+from bhxh.pipeline import Step
 from esign.models import Transaction, TxStatus
 from tasks.events import DossierEvents, dossier_event_name, emit_approval, emit_warnings
 from tests.overview.journal import business_steps, journal, vss

@@ -15,14 +15,12 @@ from bhxh.overview import (
     UnitFacts,
     UnitState,
     build_overview,
-    contribution_due,
     dossier_row,
     dossier_status,
-    previous_period,
     read_unit_state,
 )
-from bhxh.pipeline import Pipeline
-from bhxh.store import DossierStore, Step, StoredFile
+from bhxh.periods import contribution_due, previous_period
+from bhxh.pipeline import DossierStore, Pipeline, Step, StoredFile
 from tests.overview.journal import (
     T0,
     acknowledged,

@@ -1,4 +1,4 @@
-"""The reports a person keeps (bhxh.report): CSV with a BOM, .xlsx, no formula ever."""
+"""The reports a person keeps (bhxh.overview): CSV with a BOM, .xlsx, no formula ever."""
 
 from __future__ import annotations
 
@@ -12,8 +12,16 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bhxh.overview import Overview, UnitFacts, UnitState, build_overview
-from bhxh.report import WarningLedger, neutralise, report_name, write_reports
+from bhxh.overview import (
+    Overview,
+    UnitFacts,
+    UnitState,
+    WarningLedger,
+    build_overview,
+    neutralise,
+    report_name,
+    write_reports,
+)
 from tests.overview.journal import business_steps, journal, vss
 
 PERIOD = "01/2026"

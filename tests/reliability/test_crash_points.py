@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bhxh.outbox import outbox_path
-from bhxh.store import Step
+from bhxh.pipeline import Step, outbox_path
 from demo.scenario import DemoUnit, many_units
 from flows import monthly_submission
 from sandbox.pki import TestPKI

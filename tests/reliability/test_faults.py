@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from bhxh.store import Step
+from bhxh.pipeline import Step
 from demo.scenario import many_units
 from flows import monthly_submission, sign_and_submit
 from flows._signing import UNKNOWN_SENDS, SigningStopped

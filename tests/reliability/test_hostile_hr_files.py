@@ -1,5 +1,5 @@
-"""Hostile and broken HR files, end to end: ``python -m bhxh.declarations build`` (its
-``cli``) then ``sign_and_submit`` on the sandbox.
+"""Hostile and broken HR files, end to end: ``python -m bhxh.hrdata build`` (its
+``command``) then ``sign_and_submit`` on the sandbox.
 
 Every refused file must name the unit, the file (and the sheet, row and column when the
 problem is a cell), exit 2, and leave the inbox, the dossier store and the outbox as they
@@ -23,16 +23,16 @@ from pathlib import Path
 
 import pytest
 
-import bhxh.workbook
-from bhxh.declarations import (
+import bhxh.hrdata.table
+from bhxh.hrdata import (
     build_d02ts,
-    cli,
+    command,
     read_workers_csv,
     write_demo_csv,
     write_demo_workbook,
 )
-from bhxh.inbox import period_folder, write_dossier
-from bhxh.store import Step
+from bhxh.intake import period_folder, write_dossier
+from bhxh.pipeline import Step
 from bhxh.vntext import encode_legacy
 from demo.scenario import DemoUnit, Scenario, many_units
 from flows import sign_and_submit
@@ -101,7 +101,7 @@ def _build(h: HrWorld, path: Path, *extra: str) -> tuple[int, str, str]:
         "--period", HR_PERIOD, "--procedure", "600", "--inbox", str(h.data_dir / "inbox"),
         *extra, str(path),
     ]  # fmt: skip
-    status = cli(argv, out=out, err=err)
+    status = command(argv, out=out, err=err)
     return status, out.getvalue(), err.getvalue()
 
 
@@ -214,7 +214,7 @@ def _run_case(h: HrWorld, name: str, monkeypatch: pytest.MonkeyPatch) -> tuple[i
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
     for limit, value in case.limits.items():
-        monkeypatch.setattr(bhxh.workbook, limit, value)
+        monkeypatch.setattr(bhxh.hrdata.table, limit, value)
     status, _, err = _build(h, case.make(folder))
     return status, err
 
@@ -307,7 +307,7 @@ async def test_converted_and_workbook_dossiers_are_signed_and_submitted(hr: HrWo
         "--period", period, "--procedure", "600", "--inbox", str(hr.data_dir / "inbox"),
         str(workbook),
     ]  # fmt: skip
-    assert cli(argv, out=out, err=err) == 0, err.getvalue()
+    assert command(argv, out=out, err=err) == 0, err.getvalue()
     audit_before = len(hr.world.audit)
     await sign_and_submit(hr.unit.block, period=period, interactive=False)
     records = hr.world.records(hr.unit, period)

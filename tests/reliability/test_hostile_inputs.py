@@ -1,5 +1,5 @@
 """Hostile input, end to end: inbox files through sign_and_submit, crafted documents
-posted to the sandbox gateway with ``bhxh.gateway.GatewayClient``.
+posted to the sandbox gateway with ``bhxh.submission.GatewayClient``.
 
 Every case must fail with an error naming what is wrong (the unit, the dossier, the file
 or field, the rule), leave the dossier store and the outbox byte for byte as they were,
@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from bhxh.declarations import TK1Row, build_d02ts, build_tk1ts, read_workers_csv, write_demo_csv
-from bhxh.gateway import GatewayClient, SubmissionRefused
-from bhxh.inbox import period_folder
+from bhxh.hrdata import TK1Row, build_d02ts, build_tk1ts, read_workers_csv, write_demo_csv
+from bhxh.intake import period_folder
 from bhxh.models import UnitInfo
 from bhxh.periods import today_vn
-from bhxh.store import Step
+from bhxh.pipeline import Step
+from bhxh.submission import GatewayClient, SubmissionRefused
 from demo.scenario import DemoUnit, Scenario, many_units
 from flows import sign_and_submit
 from sandbox.audit import read_audit

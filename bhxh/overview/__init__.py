@@ -1,0 +1,65 @@
+"""The month view of a period: every unit's dossiers, next actions and warnings,
+the reports a person keeps, and the registration state read from the journal.
+"""
+
+from __future__ import annotations
+
+from bhxh.overview.month import (
+    Overview,
+    UnitRow,
+    build_overview,
+)
+from bhxh.overview.registration import (
+    STATES,
+    local_registration,
+)
+from bhxh.overview.reports import (
+    DOSSIER_COLUMNS,
+    WARNING_COLUMNS,
+    ReportFiles,
+    WarningLedger,
+    neutralise,
+    report_name,
+    write_reports,
+)
+from bhxh.overview.rows import (
+    ACTION_LABELS,
+    STATUS_LABELS,
+    WARNING_KINDS,
+    DossierRow,
+    Limits,
+    UnitFacts,
+    UnitState,
+    dossier_row,
+    dossier_status,
+    read_unit_state,
+)
+from bhxh.overview.warnings import (
+    OverviewWarning,
+)
+
+__all__ = [
+    "ACTION_LABELS",
+    "DOSSIER_COLUMNS",
+    "STATES",
+    "STATUS_LABELS",
+    "WARNING_COLUMNS",
+    "WARNING_KINDS",
+    "DossierRow",
+    "Limits",
+    "Overview",
+    "OverviewWarning",
+    "ReportFiles",
+    "UnitFacts",
+    "UnitRow",
+    "UnitState",
+    "WarningLedger",
+    "build_overview",
+    "dossier_row",
+    "dossier_status",
+    "local_registration",
+    "neutralise",
+    "read_unit_state",
+    "report_name",
+    "write_reports",
+]

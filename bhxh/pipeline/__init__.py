@@ -1,0 +1,82 @@
+"""Every step of a dossier, and the journal that makes a re-run continue.
+
+``steps`` (the ``Pipeline``: load, prepare, request, apply, envelopes, submit,
+record), ``store`` (the journal: ``DossierStore``), ``outbox``.
+The only code that knows where a step's files live.
+"""
+
+from __future__ import annotations
+
+from bhxh.pipeline.folder import (
+    JOURNAL,
+    DossierStore,
+)
+from bhxh.pipeline.layout import (
+    ENVELOPE_FILE,
+    ROUND_STEPS,
+    Layout,
+    Round,
+)
+from bhxh.pipeline.outbox import (
+    OutboxConflict,
+    outbox_path,
+    write_outbox,
+)
+from bhxh.pipeline.records import (
+    Acknowledged,
+    Failure,
+    Prepared,
+    PreparedItem,
+    Signed,
+    SigningRequest,
+    VssStatus,
+)
+from bhxh.pipeline.steps import (
+    Observer,
+    Pipeline,
+)
+from bhxh.pipeline.store import (
+    DossierJournal,
+    DossierRecord,
+    Step,
+    StepRecord,
+    StoredFile,
+    dossier_id,
+)
+from bhxh.pipeline.views import (
+    DossierKey,
+    DossierView,
+    OpenRequest,
+    certificate_serial,
+)
+
+__all__ = [
+    "ENVELOPE_FILE",
+    "JOURNAL",
+    "ROUND_STEPS",
+    "Acknowledged",
+    "DossierJournal",
+    "DossierKey",
+    "DossierRecord",
+    "DossierStore",
+    "DossierView",
+    "Failure",
+    "Layout",
+    "Observer",
+    "OpenRequest",
+    "OutboxConflict",
+    "Pipeline",
+    "Prepared",
+    "PreparedItem",
+    "Round",
+    "Signed",
+    "SigningRequest",
+    "Step",
+    "StepRecord",
+    "StoredFile",
+    "VssStatus",
+    "certificate_serial",
+    "dossier_id",
+    "outbox_path",
+    "write_outbox",
+]

@@ -1,0 +1,177 @@
+"""The conformance kit for submission adapters: a pytest base class to subclass.
+
+In the spirit of Prefect's ``BlockStandardTestSuite``: an adapter author subclasses
+:class:`SubmissionPortSuite` in a test module and provides three fixtures, and the suite
+checks every behaviour the flows rely on:
+
+* ``port``: the adapter under test (a :class:`bhxh.submission.SubmissionPort`);
+* ``carrier``: a :class:`CarrierControl` over the carrier behind it (a test instance of
+  the I-VAN's API, or a stand-in) that can count what it received, lose an answer,
+  refuse a dossier and move a dossier on (numbered, accepted);
+* ``make_submission``: a callable returning a new signed :class:`Submission` the carrier
+  accepts (a new one at each call).
+
+Example::
+
+    from bhxh.submission.conformance import SubmissionPortSuite
+
+    class TestMyIvanAdapter(SubmissionPortSuite):
+        @pytest.fixture
+        async def port(self): ...
+        @pytest.fixture
+        def carrier(self): ...
+        @pytest.fixture
+        def make_submission(self): ...
+
+Imports pytest: test code only (the dev dependencies). Plain Python otherwise, no Prefect.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Literal, Protocol
+
+import pytest
+
+from bhxh.submission.port import (
+    REGISTRATION_STATES,
+    Handover,
+    RegistrationUnavailable,
+    Submission,
+    SubmissionPort,
+    SubmissionRefused,
+    UnknownOutcome,
+)
+
+__all__ = ["CarrierControl", "SubmissionPortSuite"]
+
+_SO_HO_SO = re.compile(r"^\d{5}/\d{4}/\d{5}$")
+
+
+class CarrierControl(Protocol):
+    """The carrier behind an adapter, as a test drives it."""
+
+    #: A unit the carrier knows (registered with it), for the registration read.
+    unit_code: str
+
+    def received(self, submission: Submission) -> int:
+        """How many times the carrier received this dossier (by natural key)."""
+        ...
+
+    def lose_next_answer(self) -> None:
+        """The next submission is received, and the answer to it is lost."""
+        ...
+
+    def refused(self, submission: Submission) -> tuple[Submission, str]:
+        """A submission the carrier will refuse, and words its refusal carries."""
+        ...
+
+    def advance(
+        self,
+        submission: Submission,
+        status: Literal["numbered", "accepted", "rejected_at_receipt"],
+        message: str = "",
+    ) -> None:
+        """VSS moves the dossier on (numbers it, accepts it, refuses it with ``message``)."""
+        ...
+
+
+MakeSubmission = Callable[[], Submission]
+
+
+async def _hand_over(port: SubmissionPort, submission: Submission) -> Handover:
+    """What the pipeline does after a lost answer, by the port's capabilities."""
+    try:
+        return await port.submit(submission)
+    except UnknownOutcome:
+        if port.capabilities.idempotency_key:
+            return await port.submit(submission)
+        found = await port.find(submission.natural_key, submission.dossier_id)
+        if found is None:
+            return await port.submit(submission)
+        return found
+
+
+class SubmissionPortSuite:
+    """The behaviours every submission adapter must have (subclass it; see the module)."""
+
+    async def test_a_dossier_is_handed_over_once(
+        self, port: SubmissionPort, carrier: CarrierControl, make_submission: MakeSubmission
+    ) -> None:
+        submission = make_submission()
+        handover = await port.submit(submission)
+        assert handover.state in ("submitted", "exported")
+        assert handover.transaction_id
+        assert not handover.duplicate
+        assert carrier.received(submission) == 1
+
+    async def test_sending_a_dossier_again_carries_nothing_twice(
+        self, port: SubmissionPort, carrier: CarrierControl, make_submission: MakeSubmission
+    ) -> None:
+        submission = make_submission()
+        first = await port.submit(submission)
+        if port.capabilities.idempotency_key:
+            again = await port.submit(submission)
+            assert again.duplicate and again.transaction_id == first.transaction_id
+        else:
+            found = await port.find(submission.natural_key, submission.dossier_id)
+            assert found is not None and found.transaction_id == first.transaction_id
+        assert carrier.received(submission) == 1
+
+    async def test_a_lost_answer_never_leads_to_a_second_submission(
+        self, port: SubmissionPort, carrier: CarrierControl, make_submission: MakeSubmission
+    ) -> None:
+        submission = make_submission()
+        carrier.lose_next_answer()
+        handover = await _hand_over(port, submission)
+        assert handover.transaction_id
+        assert carrier.received(submission) == 1
+
+    async def test_an_unknown_dossier_is_not_found(
+        self, port: SubmissionPort, make_submission: MakeSubmission
+    ) -> None:
+        submission = make_submission()
+        assert await port.find(submission.natural_key, submission.dossier_id) is None
+
+    async def test_a_refusal_carries_the_carriers_words(
+        self, port: SubmissionPort, carrier: CarrierControl, make_submission: MakeSubmission
+    ) -> None:
+        submission, words = carrier.refused(make_submission())
+        try:
+            await port.submit(submission)
+        except SubmissionRefused as exc:
+            assert words in str(exc)
+            assert carrier.received(submission) == 0
+            return
+        # Refused after the hand-over (an export's I-VAN software): it comes as a status.
+        carrier.advance(submission, "rejected_at_receipt", words)
+        status = await port.status(submission.natural_key, submission.dossier_id)
+        assert status is not None and status.status == "rejected_at_receipt"
+        assert any(words in m for m in status.messages)
+
+    async def test_a_dossier_moves_from_receipt_to_outcome(
+        self, port: SubmissionPort, carrier: CarrierControl, make_submission: MakeSubmission
+    ) -> None:
+        submission = make_submission()
+        await port.submit(submission)
+        carrier.advance(submission, "numbered")
+        numbered = await port.status(submission.natural_key, submission.dossier_id)
+        assert numbered is not None and numbered.status in ("numbered", "processing")
+        assert numbered.so_ho_so and _SO_HO_SO.match(numbered.so_ho_so)
+        assert not numbered.final
+        carrier.advance(submission, "accepted")
+        accepted = await port.status(submission.natural_key, submission.dossier_id)
+        assert accepted is not None and accepted.status == "accepted" and accepted.final
+        assert accepted.so_ho_so == numbered.so_ho_so
+
+    async def test_the_registration_is_read_or_declared_absent(
+        self, port: SubmissionPort, carrier: CarrierControl
+    ) -> None:
+        if port.capabilities.registration_read:
+            registration = await port.registration(carrier.unit_code)
+            assert registration.unit_code == carrier.unit_code
+            assert registration.state in REGISTRATION_STATES
+        else:
+            with pytest.raises(RegistrationUnavailable):
+                await port.registration(carrier.unit_code)
