@@ -1222,7 +1222,7 @@ async def _web_app(request: Request) -> Response:
 
 def create_provider_app(config: ProviderConfig, pki: TestPKI, audit: AuditLog) -> Starlette:
     """The provider sandbox as an ASGI app (both wire formats, the phone, /health)."""
-    from sandbox.phone import phone_routes  # the phone needs the state defined above
+    from sandbox.provider.phone import phone_routes  # the phone needs the state defined above
 
     state = ProviderState(config, pki, audit)
     misa = _Misa(state)

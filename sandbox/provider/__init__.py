@@ -1,0 +1,36 @@
+"""The provider sandbox (MISA eSign and VNPT SmartCA with a virtual phone): the package face.
+
+Code outside this package imports from here only, never from its modules.
+"""
+
+from __future__ import annotations
+
+from sandbox.provider.app import (
+    AccountConfig,
+    CertificateSpec,
+    ClientsConfig,
+    FaultsConfig,
+    MisaClientConfig,
+    PhonePolicy,
+    ProviderConfig,
+    ProviderState,
+    VnptClientConfig,
+    create_provider_app,
+)
+from sandbox.provider.phone import ALLOWED_TAGS, phone_routes, sanitize_html
+
+__all__ = [
+    "ALLOWED_TAGS",
+    "AccountConfig",
+    "CertificateSpec",
+    "ClientsConfig",
+    "FaultsConfig",
+    "MisaClientConfig",
+    "PhonePolicy",
+    "ProviderConfig",
+    "ProviderState",
+    "VnptClientConfig",
+    "create_provider_app",
+    "phone_routes",
+    "sanitize_html",
+]
