@@ -5,7 +5,8 @@ Code outside this package imports from here only, never from its modules.
 
 from __future__ import annotations
 
-from sandbox.provider.app import (
+from sandbox.provider.app import create_provider_app
+from sandbox.provider.config import (
     AccountConfig,
     CertificateSpec,
     ClientsConfig,
@@ -13,11 +14,10 @@ from sandbox.provider.app import (
     MisaClientConfig,
     PhonePolicy,
     ProviderConfig,
-    ProviderState,
     VnptClientConfig,
-    create_provider_app,
 )
 from sandbox.provider.phone import ALLOWED_TAGS, phone_routes, sanitize_html
+from sandbox.provider.state import ProviderState
 
 __all__ = [
     "ALLOWED_TAGS",

@@ -30,7 +30,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 if TYPE_CHECKING:
-    from sandbox.provider.app import ProviderState, SigningTx
+    from sandbox.provider.state import ProviderState, SigningTx
 
 __all__ = ["ALLOWED_TAGS", "phone_routes", "sanitize_html"]
 
@@ -391,7 +391,7 @@ def phone_routes(state: ProviderState) -> list[BaseRoute]:
         return JSONResponse(tx_json(tx))
 
     async def api_policy(request: Request) -> Response:
-        from sandbox.provider.app import PhonePolicy
+        from sandbox.provider.config import PhonePolicy
 
         if not authorised(request):
             return denied()
@@ -408,7 +408,7 @@ def phone_routes(state: ProviderState) -> list[BaseRoute]:
         return JSONResponse(current.model_dump())
 
     async def api_faults(request: Request) -> Response:
-        from sandbox.provider.app import FaultsConfig
+        from sandbox.provider.config import FaultsConfig
 
         if not authorised(request):
             return denied()
