@@ -14,12 +14,12 @@ from starlette.responses import Response
 
 from sandbox.provider.state import ProviderState
 
-__all__ = ["Handler", "b64"]
+__all__ = ["Handler", "b64", "faulty", "iso", "json_body"]
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-async def _json_body(request: Request, limit: int = 4 * 1024 * 1024) -> Any:
+async def json_body(request: Request, limit: int = 4 * 1024 * 1024) -> Any:
     raw = await request.body()
     if len(raw) > limit:
         raise ValueError("request body too large")
@@ -29,7 +29,7 @@ async def _json_body(request: Request, limit: int = 4 * 1024 * 1024) -> Any:
         raise ValueError("request body is not JSON") from exc
 
 
-def _faulty(state: ProviderState, handler: Handler) -> Handler:
+def faulty(state: ProviderState, handler: Handler) -> Handler:
     async def wrapped(request: Request) -> Response:
         answer = await state.fault()
         if answer is not None:
@@ -43,5 +43,5 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def _iso(value: dt.datetime) -> str:
+def iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sandbox.provider.common import Handler, _faulty, _iso, _json_body, b64
-from sandbox.provider.state import Document, ProviderState, _Account, _Cert
+from sandbox.provider.common import Handler, b64, faulty, iso, json_body
+from sandbox.provider.state import Account, Cert, Document, ProviderState
 
 __all__ = ["MISA_AUTH_CODES", "MISA_AUTH_PREFIXES", "misa_routes"]
 
@@ -91,7 +91,7 @@ class _Misa:
     def __init__(self, state: ProviderState) -> None:
         self.s = state
 
-    def _account(self, name: Any) -> _Account | None:
+    def _account(self, name: Any) -> Account | None:
         acc = self.s.accounts.get(name) if isinstance(name, str) else None
         return acc if acc is not None and acc.config.provider == "misa" else None
 
@@ -102,7 +102,7 @@ class _Misa:
             for c in self.s.config.clients.misa
         )
 
-    def _tokens(self, acc: _Account, *, early: bool) -> dict[str, str | int]:
+    def _tokens(self, acc: Account, *, early: bool) -> dict[str, str | int]:
         cfg = self.s.config
         ttl = cfg.token_ttl_seconds
         return {
@@ -114,7 +114,7 @@ class _Misa:
         }
 
     @staticmethod
-    def _user(acc: _Account) -> dict[str, Any]:
+    def _user(acc: Account) -> dict[str, Any]:
         # guide 4.12; the personal fields are the sandbox's inventions for a test account
         return {
             "id": acc.misa_user_id,
@@ -125,7 +125,7 @@ class _Misa:
             "username": acc.name,
         }
 
-    def _login_data(self, acc: _Account, *, verify_user: bool) -> dict[str, Any]:
+    def _login_data(self, acc: Account, *, verify_user: bool) -> dict[str, Any]:
         """``data`` of a successful login (3.1.1) or two-factor (3.2.1, no verifyUser)."""
         data: dict[str, Any] = {
             **self._tokens(acc, early=self.s.faults.token_expires_early),
@@ -140,7 +140,7 @@ class _Misa:
             }
         return data
 
-    def _wrong_secret(self, acc: _Account | None, name: str, reason: str) -> JSONResponse:
+    def _wrong_secret(self, acc: Account | None, name: str, reason: str) -> JSONResponse:
         audit = self.s.audit
         if acc is None:
             audit.write("misa", "login_failed", user=name, reason=reason)
@@ -157,7 +157,7 @@ class _Misa:
     async def login(self, request: Request) -> Response:
         """3.1.1 login-api: ``{userName, password}`` -> the eSign-login object (4.9)."""
         try:
-            body = await _json_body(request)
+            body = await json_body(request)
         except ValueError:
             return _misa_auth_error(101)
         if not isinstance(body, dict):
@@ -196,7 +196,7 @@ class _Misa:
             # ResponseError, the one-time code not consumed
             return _misa_error(403, "InvalidClient", "e2003", "clientId / clientKey không hợp lệ")
         try:
-            body = await _json_body(request)
+            body = await json_body(request)
         except ValueError:
             return _misa_auth_error(123)
         if not isinstance(body, dict):
@@ -227,7 +227,7 @@ class _Misa:
     async def resend_otp(self, request: Request) -> Response:
         """3.2.2 resend-otp-auth ``{userName, language}``: a new two-factor window."""
         try:
-            body = await _json_body(request)
+            body = await json_body(request)
         except ValueError:
             return _misa_auth_error(101)
         acc = self._account(body.get("userName") if isinstance(body, dict) else None)
@@ -241,7 +241,7 @@ class _Misa:
     async def refresh(self, request: Request) -> Response:
         """3.1.2 refreshtoken ``{refreshToken}``: the flat token object of the guide's example."""
         try:
-            body = await _json_body(request)
+            body = await json_body(request)
         except ValueError:
             return _misa_auth_error(125, 401)
         value = body.get("refreshToken") if isinstance(body, dict) else None
@@ -262,7 +262,7 @@ class _Misa:
             }
         )
 
-    def _esrm_auth(self, request: Request) -> _Account | JSONResponse:
+    def _esrm_auth(self, request: Request) -> Account | JSONResponse:
         """1.4: ``x-clientId`` / ``x-clientKey`` and ``AuthorizationRM: Bearer <token>``."""
         cid = request.headers.get("x-clientid", "")
         ckey = request.headers.get("x-clientkey", "")
@@ -277,7 +277,7 @@ class _Misa:
             return _misa_error(401, "Unauthorized", "e2001", "Token không hợp lệ hoặc đã hết hạn")
         return self.s.accounts[token.user]
 
-    def _cert_entry(self, acc: _Account, c: _Cert) -> dict[str, Any]:
+    def _cert_entry(self, acc: Account, c: Cert) -> dict[str, Any]:
         """A Cert (3.3.1, 4.14): every field the guide lists."""
         return {
             "userId": acc.misa_user_id,
@@ -290,8 +290,8 @@ class _Misa:
             # 4.14 gives certStatus the values ACTIVE / INACTIVE; the guide is silent on
             # what sets it; the sandbox's choice: ACTIVE while the certificate is valid
             "certStatus": "ACTIVE" if c.valid_now() else "INACTIVE",
-            "effectiveDate": _iso(c.not_before),
-            "expirationDate": _iso(c.not_after),
+            "effectiveDate": iso(c.not_before),
+            "expirationDate": iso(c.not_after),
             "emailName": f"{acc.name}@sandbox.invalid",
             "isAutoSign": False,
         }
@@ -319,7 +319,7 @@ class _Misa:
         if isinstance(acc, Response):
             return acc
         try:
-            body = await _json_body(request)
+            body = await json_body(request)
         except ValueError as exc:
             return _misa_error(400, "BadRequest", "e3000", str(exc))
         problem = _misa_sign_problem(body, acc)
@@ -385,7 +385,7 @@ class _Misa:
         return JSONResponse(answer)
 
 
-def _misa_sign_problem(body: Any, acc: _Account) -> tuple[str, str] | None:
+def _misa_sign_problem(body: Any, acc: Account) -> tuple[str, str] | None:
     """What is wrong with a sign body (3.5, 4.4, 4.5), or None."""
     if not isinstance(body, dict):
         return ("e3000", "body must be a JSON object")
@@ -425,7 +425,7 @@ def misa_routes(state: ProviderState) -> list[BaseRoute]:
     misa = _Misa(state)
 
     def f(handler: Handler) -> Handler:
-        return _faulty(state, handler)
+        return faulty(state, handler)
 
     auth_routes: list[BaseRoute] = [
         Route(f"{prefix}/{name}", f(handler), methods=["POST"])

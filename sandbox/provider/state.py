@@ -30,11 +30,13 @@ from sandbox.provider.config import (
     ProviderConfig,
 )
 
-__all__ = ["Document", "ProviderState", "SigningTx"]
+__all__ = ["Account", "Cert", "Document", "ProviderState", "SigningTx"]
 
 
 @dataclass
-class _Cert:
+class Cert:
+    """A certificate of an account: the issued key pair, its DER and chain, its serials."""
+
     alias: str
     key_status: str
     issued: IssuedCertificate
@@ -58,10 +60,12 @@ class _Cert:
 
 
 @dataclass
-class _Account:
+class Account:
+    """A signer's account, its certificates and its login state (failures, lock, 2FA)."""
+
     config: AccountConfig
     misa_user_id: str
-    certs: list[_Cert]
+    certs: list[Cert]
     failures: int = 0
     locked_until: float = 0.0
     two_factor_pending: float = 0.0
@@ -96,7 +100,7 @@ class SigningTx:
     id: str
     service: Literal["misa", "vnpt"]
     account: str
-    cert: _Cert
+    cert: Cert
     documents: list[Document]
     display_text: str
     created: float
@@ -124,13 +128,13 @@ class ProviderState:
         self.audit = audit
         self.faults = config.faults
         self.policies: dict[str, PhonePolicy] = dict(config.policies)
-        self.accounts: dict[str, _Account] = {}
+        self.accounts: dict[str, Account] = {}
         for acc in config.accounts:
             certs = [self._issue(pki, spec) for spec in acc.certificates]
             misa_id = acc.misa_user_id or str(
                 uuid.uuid5(uuid.NAMESPACE_URL, f"misa:{acc.username}")
             )
-            self.accounts[acc.username] = _Account(acc, misa_id, certs)
+            self.accounts[acc.username] = Account(acc, misa_id, certs)
         self.tokens: dict[str, _Token] = {}
         #: Every token value ever issued, in memory only (secret-hygiene tests search for them).
         self.issued_tokens: list[str] = []
@@ -145,7 +149,7 @@ class ProviderState:
         self._wrong_key: rsa.RSAPrivateKey | None = None
 
     @staticmethod
-    def _issue(pki: TestPKI, spec: CertificateSpec) -> _Cert:
+    def _issue(pki: TestPKI, spec: CertificateSpec) -> Cert:
         issued = pki.issue(
             spec.pki_name,
             tax_code=spec.tax_code,
@@ -154,7 +158,7 @@ class ProviderState:
             variant=spec.variant,
         )
         cert = issued.certificate
-        return _Cert(
+        return Cert(
             alias=spec.alias or spec.pki_name,
             key_status=spec.key_status,
             issued=issued,
@@ -347,8 +351,8 @@ class ProviderState:
         *,
         tx_id: str,
         service: Literal["misa", "vnpt"],
-        account: _Account,
-        cert: _Cert,
+        account: Account,
+        cert: Cert,
         documents: list[Document],
         display_text: str,
         owner: str,

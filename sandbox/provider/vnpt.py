@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sandbox.provider.common import Handler, _faulty, _iso, _json_body, b64
-from sandbox.provider.state import Document, ProviderState, _Account, _Cert
+from sandbox.provider.common import Handler, b64, faulty, iso, json_body
+from sandbox.provider.state import Account, Cert, Document, ProviderState
 
 __all__ = ["VNPT_CERT_STATUS", "VNPT_ERRORS", "VNPT_STATUS_MESSAGES", "vnpt_routes"]
 
@@ -65,10 +65,10 @@ class _Vnpt:
     def __init__(self, state: ProviderState) -> None:
         self.s = state
 
-    async def _auth(self, request: Request) -> tuple[dict[str, Any], _Account] | Response:
+    async def _auth(self, request: Request) -> tuple[dict[str, Any], Account] | Response:
         """sp_id / sp_password / user_id of a get_certificate or sign body (3.2, 3.3)."""
         try:
-            body = await _json_body(request)
+            body = await json_body(request)
         except ValueError as exc:
             return _vnpt_error(400, str(exc))
         if not isinstance(body, dict):
@@ -93,7 +93,7 @@ class _Vnpt:
             return _vnpt_error(401, "user_id không hợp lệ (không phải thuê bao)")
         return body, acc
 
-    def _cert_entry(self, c: _Cert, transaction_id: str) -> dict[str, Any]:
+    def _cert_entry(self, c: Cert, transaction_id: str) -> dict[str, Any]:
         """A user_certificates entry of 3.2, every field of the sample."""
         return {
             "service_type": "SMARTCA",
@@ -102,8 +102,8 @@ class _Vnpt:
             "cert_status": VNPT_CERT_STATUS[c.key_status],
             "serial_number": c.vnpt_serial,
             "cert_subject": c.issued.certificate.subject.rfc4514_string(),
-            "cert_valid_from": _iso(c.not_before),
-            "cert_valid_to": _iso(c.not_after),
+            "cert_valid_from": iso(c.not_before),
+            "cert_valid_to": iso(c.not_after),
             "cert_data": b64(c.der),
             "chain_data": {"ca_cert": b64(c.chain[0]), "root_cert": b64(c.chain[1])},
             # the sample echoes the request's transaction_id in every entry
@@ -129,7 +129,7 @@ class _Vnpt:
             200, "Success", {"user_certificates": [self._cert_entry(c, tid) for c in certs]}
         )
 
-    def _certificate_for(self, acc: _Account, serial: Any) -> _Cert | Response:
+    def _certificate_for(self, acc: Account, serial: Any) -> Cert | Response:
         if serial in (None, ""):
             # 3.3: serial_number is optional, "when the subscriber has several
             # certificates". The document is silent on several without one; the sandbox's
@@ -268,7 +268,7 @@ def vnpt_routes(state: ProviderState) -> list[BaseRoute]:
     vnpt = _Vnpt(state)
 
     def f(handler: Handler) -> Handler:
-        return _faulty(state, handler)
+        return faulty(state, handler)
 
     return [
         Route(
