@@ -30,6 +30,7 @@ from sandbox.audit import AuditLog
 from sandbox.pki import TestPKI
 from sandbox.provider.config import ProviderConfig
 from sandbox.provider.misa import misa_routes
+from sandbox.provider.phone import phone_routes
 from sandbox.provider.state import ProviderState
 from sandbox.provider.vnpt import vnpt_routes
 
@@ -47,8 +48,6 @@ async def _web_app(request: Request) -> Response:
 
 def create_provider_app(config: ProviderConfig, pki: TestPKI, audit: AuditLog) -> Starlette:
     """The provider sandbox as an ASGI app (both wire formats, the phone, /health)."""
-    from sandbox.provider.phone import phone_routes  # the phone needs the state defined above
-
     state = ProviderState(config, pki, audit)
 
     async def health(request: Request) -> Response:
