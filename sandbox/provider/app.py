@@ -12,7 +12,7 @@ One Starlette app serves both wire formats, as the vendor documents print them:
 * ``/health``. Every other path answers ``200 text/html``, as the real MISA web app does.
 
 Signatures are real: RSA PKCS#1 v1.5 over the submitted SHA-256 digest with the key of
-the account's certificate from the test PKI. This module must not import ``esign``.
+the account's certificate from the test PKI. This package must not import ``esign``.
 
 Strict where the documents are strict (a VNPT serial compared as listed, a VNPT
 transaction id used once, the types of every documented field), lenient where they say
