@@ -1,8 +1,10 @@
 """The sandbox submission gateway: plays VSS behind the project's submission contract.
 
 See :mod:`sandbox.gateway.app` for the HTTP contract, :mod:`sandbox.gateway.documents`
-for what is checked, :mod:`sandbox.gateway.core` for state, numbering and lifecycles,
-and :mod:`sandbox.gateway.messages` for every refusal text.
+for what is checked (:mod:`sandbox.gateway.pdf_check` for signed PDF attachments),
+:mod:`sandbox.gateway.trust` for which certificates are believed,
+:mod:`sandbox.gateway.core` for state, numbering and lifecycles, and
+:mod:`sandbox.gateway.messages` for every refusal text.
 """
 
 from __future__ import annotations

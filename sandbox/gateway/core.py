@@ -32,7 +32,8 @@ from bhxh.catalogue import IVANS
 from sandbox.audit import AuditLog
 from sandbox.gateway import messages as m
 from sandbox.gateway.config import GatewayConfig, Outcome, RegistrationState, UnitConfig
-from sandbox.gateway.documents import Inspected, Trust, inspect_envelope, inspect_registration
+from sandbox.gateway.documents import Inspected, inspect_envelope, inspect_registration
+from sandbox.gateway.trust import Trust
 from sandbox.pki import TestPKI
 
 __all__ = ["Conflict", "DossierRecord", "GatewayCore", "UnitRecord"]

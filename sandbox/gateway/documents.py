@@ -2,8 +2,10 @@
 registration forms, including every signature inside them.
 
 The checks that need no gateway state live here (structure, files, catalogue, the content
-model of each declaration, signatures, certificate trust and identity); the ones that need
-the registry (unit state, registered certificate) live in :mod:`sandbox.gateway.core`.
+model of each declaration, signatures); certificate trust and identity are judged by
+:mod:`sandbox.gateway.trust`, signed PDF attachments by :mod:`sandbox.gateway.pdf_check`;
+the checks that need the registry (unit state, registered certificate) live in
+:mod:`sandbox.gateway.core`.
 
 A declaration carries no unit header (the real files have none): the unit is the
 envelope's, and each declaration's signature must be by a certificate of the envelope's
@@ -21,14 +23,12 @@ import posixpath
 from dataclasses import dataclass
 from typing import Literal
 
-from cryptography import x509
 from lxml import etree
 
 from bhxh.catalogue import ATTACHMENT_FORM, FORM_LAYOUTS, PROCEDURES, FieldSpec
-from sandbox import pki as test_pki
 from sandbox.gateway import messages as m
-from sandbox.gateway.config import TrustConfig
 from sandbox.gateway.pdf_check import check_attachment
+from sandbox.gateway.trust import Signer, Trust
 from sandbox.xmldsig_check import (
     SignatureCheckFailed,
     UnsafeDocument,
@@ -36,6 +36,8 @@ from sandbox.xmldsig_check import (
     verify_enveloped,
 )
 
+# Signer and Trust live in sandbox.gateway.trust; they are named here too because the
+# inspections take a Trust and return Signers.
 __all__ = [
     "ENVELOPE_NAME",
     "Inspected",
@@ -47,8 +49,6 @@ __all__ = [
 
 ENVELOPE_NAME = "BHXHDienTu.xml"
 REGISTRATION_NAME = "tờ khai 04/05/06"
-#: A SigningTime may run this far ahead of the gateway's clock.
-_CLOCK_SKEW = dt.timedelta(minutes=5)
 
 _ENVELOPE_FIELDS = (
     "NoiDung/ThongTinIVAN/MaIVAN",
@@ -113,15 +113,6 @@ _NON_EMPTY = {
 
 
 @dataclass(frozen=True)
-class Signer:
-    """One verified signature: the document, its certificate, the time it was judged at."""
-
-    document: str
-    certificate: x509.Certificate
-    at: dt.datetime
-
-
-@dataclass(frozen=True)
 class Inspected:
     """What the gateway learnt from a document that passed the stateless checks."""
 
@@ -136,65 +127,6 @@ class Inspected:
     signers: tuple[Signer, ...]
     declared_serial: int | None = None  # ChungThuSo/SERIAL of a registration form
     ivan_code: str = ""  # ThongTinIVAN/MaIVAN: the carrier the document names
-
-
-class Trust:
-    """The trust anchors: the test PKI's root and chosen intermediates, CRLs read fresh."""
-
-    def __init__(self, pki: test_pki.TestPKI, config: TrustConfig) -> None:
-        self._pki = pki
-        self._config = config
-
-    @property
-    def config(self) -> TrustConfig:
-        return self._config
-
-    def problems(self, cert: x509.Certificate, at: dt.datetime) -> list[str]:
-        names = self._config.intermediates
-        intermediates = (
-            self._pki.intermediates()
-            if names is None
-            else [self._pki.ca_certificate(name) for name in names]
-        )
-        crls = self._pki.crls() if self._config.check_revocation else []
-        return test_pki.check_certificate(
-            cert, roots=[self._pki.root], intermediates=intermediates, crls=crls, at=at
-        )
-
-    def check(
-        self,
-        document: str,
-        cert: x509.Certificate,
-        signing_time: dt.datetime | None,
-        now: dt.datetime,
-        tax_code: str,
-    ) -> Signer:
-        """Chain, validity at signing time, revocation, and UID ``MST:`` == ``tax_code``."""
-        serial = format(cert.serial_number, "X")
-        at = signing_time or now
-        oldest = now - dt.timedelta(days=self._config.max_signing_age_days)
-        if signing_time is not None and not (oldest <= signing_time <= now + _CLOCK_SKEW):
-            # Times a person reads are Vietnam's, whatever zone the signer wrote.
-            raise m.SIGNING_TIME(document=document, at=signing_time.astimezone(_VN).isoformat())
-        problems = self.problems(cert, at)
-        if any(p.startswith(("expired", "not yet valid")) for p in problems):
-            raise m.CERTIFICATE_EXPIRED(
-                document=document,
-                at=at.astimezone(_VN).isoformat(timespec="seconds"),
-                serial=serial,
-            )
-        if any(p.startswith("revoked") for p in problems):
-            raise m.CERTIFICATE_REVOKED(document=document, serial=serial)
-        if problems:  # chain or CRL-signature problems
-            raise m.CERTIFICATE_UNTRUSTED(document=document, serial=serial)
-        mst = test_pki.mst_of(cert)
-        if mst != tax_code:
-            raise m.CERTIFICATE_MST(
-                document=document,
-                certificate=f"MST:{mst}" if mst else "không có",
-                declared=tax_code,
-            )
-        return Signer(document=document, certificate=cert, at=at)
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -4,7 +4,7 @@ Written from ISO 32000-1 §12.8 (``/ByteRange``, ``/Contents``) and RFC 5652 (CM
 independently of ``bhxh.signing`` and of pyHanko: the byte range and the signature value
 are found in the raw bytes, the CMS is read with asn1crypto, the digests and the RSA
 signature are checked with ``cryptography``, and the certificate is judged by the
-gateway's :class:`~sandbox.gateway.documents.Trust` (chain to the test root, validity at
+gateway's :class:`~sandbox.gateway.trust.Trust` (chain to the test root, validity at
 signing time, revocation) after the ``UID=MST:`` check below.
 
 What it accepts: a signature whose ``/ByteRange [0 b c d]`` covers the whole file but
@@ -26,7 +26,6 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from asn1crypto import cms  # type: ignore[import-untyped]
 from cryptography import x509
@@ -36,9 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from sandbox import pki as test_pki
 from sandbox.gateway.messages import Message
-
-if TYPE_CHECKING:  # documents.py imports this module
-    from sandbox.gateway.documents import Signer, Trust
+from sandbox.gateway.trust import Signer, Trust
 
 __all__ = [
     "PDF_ALTERED",

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from sandbox.phone import sanitize_html
+from sandbox.provider import sanitize_html
 
 
 def test_allowed_formatting_tags_are_kept_without_attributes() -> None:

@@ -21,7 +21,7 @@ import json
 import secrets
 import time
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from pydantic import ValidationError
@@ -29,8 +29,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-if TYPE_CHECKING:
-    from sandbox.provider import ProviderState, SigningTx
+from sandbox.provider.config import FaultsConfig, PhonePolicy
+from sandbox.provider.state import ProviderState, SigningTx
 
 __all__ = ["ALLOWED_TAGS", "phone_routes", "sanitize_html"]
 
@@ -391,8 +391,6 @@ def phone_routes(state: ProviderState) -> list[BaseRoute]:
         return JSONResponse(tx_json(tx))
 
     async def api_policy(request: Request) -> Response:
-        from sandbox.provider import PhonePolicy
-
         if not authorised(request):
             return denied()
         user = request.path_params["user"]
@@ -408,8 +406,6 @@ def phone_routes(state: ProviderState) -> list[BaseRoute]:
         return JSONResponse(current.model_dump())
 
     async def api_faults(request: Request) -> Response:
-        from sandbox.provider import FaultsConfig
-
         if not authorised(request):
             return denied()
         if request.method == "PUT":

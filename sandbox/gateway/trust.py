@@ -1,0 +1,91 @@
+"""Which signatures the gateway believes: its trust anchors (the test PKI's root and the
+chosen intermediates, CRLs read fresh) and the one judgement of a signer's certificate
+(chain, validity at signing time, revocation, the ``UID=MST:`` of the unit). Both the
+XML checks (:mod:`sandbox.gateway.documents`) and the PDF check
+(:mod:`sandbox.gateway.pdf_check`) end here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cryptography import x509
+
+from sandbox import pki as test_pki
+from sandbox.gateway import messages as m
+from sandbox.gateway.config import TrustConfig
+
+__all__ = ["Signer", "Trust"]
+
+#: A SigningTime may run this far ahead of the gateway's clock.
+_CLOCK_SKEW = dt.timedelta(minutes=5)
+_VN = dt.timezone(dt.timedelta(hours=7))  # Vietnam: UTC+7, no daylight saving
+
+
+@dataclass(frozen=True)
+class Signer:
+    """One verified signature: the document, its certificate, the time it was judged at."""
+
+    document: str
+    certificate: x509.Certificate
+    at: dt.datetime
+
+
+class Trust:
+    """The trust anchors: the test PKI's root and chosen intermediates, CRLs read fresh."""
+
+    def __init__(self, pki: test_pki.TestPKI, config: TrustConfig) -> None:
+        self._pki = pki
+        self._config = config
+
+    @property
+    def config(self) -> TrustConfig:
+        return self._config
+
+    def problems(self, cert: x509.Certificate, at: dt.datetime) -> list[str]:
+        names = self._config.intermediates
+        intermediates = (
+            self._pki.intermediates()
+            if names is None
+            else [self._pki.ca_certificate(name) for name in names]
+        )
+        crls = self._pki.crls() if self._config.check_revocation else []
+        return test_pki.check_certificate(
+            cert, roots=[self._pki.root], intermediates=intermediates, crls=crls, at=at
+        )
+
+    def check(
+        self,
+        document: str,
+        cert: x509.Certificate,
+        signing_time: dt.datetime | None,
+        now: dt.datetime,
+        tax_code: str,
+    ) -> Signer:
+        """Chain, validity at signing time, revocation, and UID ``MST:`` == ``tax_code``."""
+        serial = format(cert.serial_number, "X")
+        at = signing_time or now
+        oldest = now - dt.timedelta(days=self._config.max_signing_age_days)
+        if signing_time is not None and not (oldest <= signing_time <= now + _CLOCK_SKEW):
+            # Times a person reads are Vietnam's, whatever zone the signer wrote.
+            raise m.SIGNING_TIME(document=document, at=signing_time.astimezone(_VN).isoformat())
+        problems = self.problems(cert, at)
+        if any(p.startswith(("expired", "not yet valid")) for p in problems):
+            raise m.CERTIFICATE_EXPIRED(
+                document=document,
+                at=at.astimezone(_VN).isoformat(timespec="seconds"),
+                serial=serial,
+            )
+        if any(p.startswith("revoked") for p in problems):
+            raise m.CERTIFICATE_REVOKED(document=document, serial=serial)
+        if problems:  # chain or CRL-signature problems
+            raise m.CERTIFICATE_UNTRUSTED(document=document, serial=serial)
+        mst = test_pki.mst_of(cert)
+        if mst != tax_code:
+            raise m.CERTIFICATE_MST(
+                document=document,
+                certificate=f"MST:{mst}" if mst else "không có",
+                declared=tax_code,
+            )
+        return Signer(document=document, certificate=cert, at=at)

@@ -1,0 +1,41 @@
+"""The provider sandbox (MISA eSign and VNPT SmartCA with a virtual phone): the package face.
+
+Code outside this package imports from here only, never from its modules. Inside, the
+arrows go one way: :mod:`~sandbox.provider.app` assembles the routes of
+:mod:`~sandbox.provider.misa`, :mod:`~sandbox.provider.vnpt` and
+:mod:`~sandbox.provider.phone`; the two wires share :mod:`~sandbox.provider.common`; all
+of them work on :mod:`~sandbox.provider.state`, built from :mod:`~sandbox.provider.config`.
+The modules import each other, never this face.
+"""
+
+from __future__ import annotations
+
+from sandbox.provider.app import create_provider_app
+from sandbox.provider.config import (
+    AccountConfig,
+    CertificateSpec,
+    ClientsConfig,
+    FaultsConfig,
+    MisaClientConfig,
+    PhonePolicy,
+    ProviderConfig,
+    VnptClientConfig,
+)
+from sandbox.provider.phone import ALLOWED_TAGS, phone_routes, sanitize_html
+from sandbox.provider.state import ProviderState
+
+__all__ = [
+    "ALLOWED_TAGS",
+    "AccountConfig",
+    "CertificateSpec",
+    "ClientsConfig",
+    "FaultsConfig",
+    "MisaClientConfig",
+    "PhonePolicy",
+    "ProviderConfig",
+    "ProviderState",
+    "VnptClientConfig",
+    "create_provider_app",
+    "phone_routes",
+    "sanitize_html",
+]
