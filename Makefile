@@ -16,18 +16,19 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 export PREFECT_LOGGING_LEVEL ?= INFO
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test bench lint typecheck pytest sandbox pki install system-packages clean \
+.PHONY: help demo test bench lint typecheck docs pytest sandbox pki install system-packages clean \
 	server test-e2e run-packages
 
 help:
 	@echo "make demo    run the main job end to end against the local sandbox"
-	@echo "make test    ruff format --check, ruff check, mypy, then pytest"
+	@echo "make test    ruff format --check, ruff check, mypy, the docs site (--strict), then pytest"
 	@echo "make bench   the benchmarks (results in var/bench/)"
 	@echo "make sandbox start the provider + gateway sandbox in the foreground"
 	@echo "make pki     create (or reuse) the test PKI under var/pki/"
 	@echo "make server  Prefect server + UI, a worker, the deployments and the sandbox (Ctrl-C stops)"
 	@echo "             options: PORT=4200 WORKERS=1 POSTGRES=1 (a throwaway PostgreSQL database)"
 	@echo "make test-e2e only the end-to-end tests (real server, workers, PostgreSQL, Chromium)"
+	@echo "make docs    build the documentation site (docs/, mkdocs.yml) into var/site/, --strict"
 
 $(UV):
 	python3 -m pip install --quiet --disable-pip-version-check --target .tools uv==$(UV_VERSION)
@@ -63,10 +64,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# The documentation site; --strict (with mkdocs.yml's validation) fails on a broken link or anchor.
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict --site-dir var/site
+
 pytest: install system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+test: lint typecheck docs pytest
 
 demo: install run-packages
 	$(PY) -m demo
