@@ -21,7 +21,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 help:
 	@echo "make demo    run the main job end to end against the local sandbox"
-	@echo "make test    ruff format --check, ruff check, mypy, the docs site (--strict), then pytest"
+	@echo "make test    ruff format --check, ruff check, the import rules, mypy, the docs site (--strict), then pytest"
 	@echo "make bench   the benchmarks (results in var/bench/)"
 	@echo "make sandbox start the provider + gateway sandbox in the foreground"
 	@echo "make pki     create (or reuse) the test PKI under var/pki/"
@@ -60,13 +60,14 @@ run-packages:
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 # The documentation site; --strict (with mkdocs.yml's validation) fails on a broken link or anchor.
 docs: $(STAMP)
-	$(VENV)/bin/mkdocs build --strict --site-dir var/site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir var/site
 
 pytest: install system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)

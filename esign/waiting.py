@@ -6,10 +6,13 @@ the deadline. A read that fails in transport says nothing about the transaction,
 caller's ``read`` returns None and the same transaction is read again later: a new
 approval is never asked for because of a network error.
 
-The seam: a provider that calls back when the signer answers (MISA RemoteSigning documents
-an optional webhook) only has to set the ``wake`` event; the waiter then reads at once
-instead of sleeping out its interval. Nothing else changes: the callback is a hint, the
-read is still the truth.
+The seam where a provider callback wakes a waiting run: :class:`Wakeups`. A waiter
+registers its transaction (:meth:`Wakeups.waiting`, a context manager giving the ``wake``
+event this function takes); whatever learns that the signer answered (a callback receiver,
+or the listener of the Prefect event it emits) calls :meth:`Wakeups.wake` with the
+provider and the transaction id, and the waiter reads at once instead of sleeping out its
+interval. Nothing else changes: the callback is a hint, the read is still the truth, and
+polling stays the fallback when no callback comes.
 """
 
 from __future__ import annotations
@@ -17,14 +20,68 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 from esign.models import Transaction, TxStatus
 
-__all__ = ["DEADLINE_GRACE_SECONDS", "wait_for_outcome"]
+__all__ = ["DEADLINE_GRACE_SECONDS", "WAKEUPS", "Wakeups", "wait_for_outcome"]
 
 #: After the deadline, a little grace for clocks and the provider's own expiry.
 DEADLINE_GRACE_SECONDS = 5.0
+
+
+class Wakeups:
+    """The transactions this process is waiting for, each with the event that wakes it.
+
+    Keys are ``(provider, transaction id)`` as the provider names them, so a receiver needs
+    nothing but what the callback carries. Events belong to the waiter's event loop; a
+    receiver on another thread wakes them through :meth:`wake_threadsafe`.
+
+    Example:
+        >>> with WAKEUPS.waiting("misa", tx.id) as wake:  # doctest: +SKIP
+        ...     await wait_for_outcome(read, tx, deadline=..., first_delay=2, max_delay=10,
+        ...                            wake=wake)
+        >>> WAKEUPS.wake("misa", tx.id)  # from the callback receiver  # doctest: +SKIP
+        True
+    """
+
+    def __init__(self) -> None:
+        self._events: dict[tuple[str, str], tuple[asyncio.Event, asyncio.AbstractEventLoop]] = {}
+
+    @contextlib.contextmanager
+    def waiting(self, provider: str, transaction_id: str) -> Iterator[asyncio.Event]:
+        """Register a waiter (in a running event loop) for as long as the block lasts."""
+        key = (provider, transaction_id)
+        event = asyncio.Event()
+        self._events[key] = (event, asyncio.get_running_loop())
+        try:
+            yield event
+        finally:
+            if self._events.get(key, (None,))[0] is event:
+                del self._events[key]
+
+    def wake(self, provider: str, transaction_id: str) -> bool:
+        """Wake the waiter of this transaction, from its own event loop; False if none."""
+        entry = self._events.get((provider, transaction_id))
+        if entry is None:
+            return False
+        entry[0].set()
+        return True
+
+    def wake_threadsafe(self, provider: str, transaction_id: str) -> bool:
+        """:meth:`wake` from another thread (a receiver's server thread)."""
+        entry = self._events.get((provider, transaction_id))
+        if entry is None:
+            return False
+        entry[1].call_soon_threadsafe(entry[0].set)
+        return True
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._events
+
+
+#: This process's waiters.
+WAKEUPS = Wakeups()
 
 
 async def wait_for_outcome(

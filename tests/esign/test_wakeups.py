@@ -1,0 +1,46 @@
+"""The wait seam: a callback wakes the waiter at once; without one, polling goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+
+from esign.models import Transaction, TxStatus
+from esign.waiting import Wakeups, wait_for_outcome
+
+
+def _tx(status: TxStatus) -> Transaction:
+    return Transaction("tx-1", "misa", status)
+
+
+async def test_a_wake_makes_the_waiter_read_at_once_instead_of_sleeping() -> None:
+    wakeups = Wakeups()
+    answered = asyncio.Event()
+    reads: list[float] = []
+
+    async def read() -> Transaction:
+        reads.append(time.monotonic())
+        return _tx(TxStatus.SUCCEEDED if answered.is_set() else TxStatus.PENDING)
+
+    async def signer_answers_then_provider_calls_back() -> None:
+        await asyncio.sleep(0.2)
+        answered.set()
+        assert wakeups.wake("misa", "tx-1")
+
+    deadline = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    start = time.monotonic()
+    with wakeups.waiting("misa", "tx-1") as wake:
+        callback = asyncio.create_task(signer_answers_then_provider_calls_back())
+        outcome = await wait_for_outcome(
+            read, _tx(TxStatus.PENDING), deadline=deadline, first_delay=30, max_delay=30, wake=wake
+        )
+        await callback
+    assert outcome.status is TxStatus.SUCCEEDED
+    assert len(reads) == 2  # the first read, then the one the callback asked for
+    assert reads[1] - start < 10  # not the 30 s interval: the callback woke it
+    assert ("misa", "tx-1") not in wakeups
+
+
+def test_waking_a_transaction_nobody_waits_for_is_refused() -> None:
+    assert Wakeups().wake("misa", "unknown") is False
