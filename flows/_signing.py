@@ -421,6 +421,28 @@ def _reference(client_tx: str) -> str:
     return client_tx.rsplit("-", 1)[-1][:8].upper()
 
 
+def _announce(
+    run: UnitRun,
+    views: Sequence[DossierView],
+    round_no: int,
+    tx: Transaction,
+    reference: str = "",
+    *,
+    requested: bool = False,
+) -> None:
+    """The approval's event (``tasks.events.announce_approval``) for this unit's signer."""
+    announce_approval(
+        run.unit.unit_code,
+        views,
+        round_no,
+        tx,
+        reference,
+        account=run.session.account,
+        provider=run.unit.provider,
+        requested=requested,
+    )
+
+
 async def _resume_existing(run: UnitRun, views: list[DossierView], round_no: int) -> set[str]:
     """Continue transactions an earlier run started for this round; returns dossiers done.
 
@@ -453,7 +475,7 @@ async def _resume_existing(run: UnitRun, views: list[DossierView], round_no: int
             tx = await wait_for_transaction(
                 run, tx, items, _round_position(request.pending, round_no)
             )
-        announce_approval(run.session, request.pending, round_no, tx)
+        _announce(run, request.pending, round_no, tx)
         if tx.status is TxStatus.SUCCEEDED:
             run.approvals += 1
             await _apply(run, list(request.pending), round_no, tx)
@@ -540,10 +562,10 @@ async def sign_round(run: UnitRun, views: list[DossierView], round_no: int) -> N
             continue
         run.requests += 1
         await record_signing_request(session, pending, round_no, client_tx, tx.id, tx.expires_at)
-        announce_approval(session, pending, round_no, tx, _reference(client_tx), requested=True)
+        _announce(run, pending, round_no, tx, _reference(client_tx), requested=True)
         crash_point(f"r{round_no}-requested")
         tx = await wait_for_transaction(run, tx, items, position, _reference(client_tx))
-        announce_approval(session, pending, round_no, tx, _reference(client_tx))
+        _announce(run, pending, round_no, tx, _reference(client_tx))
         if tx.status is TxStatus.SUCCEEDED:
             run.approvals += 1
             crash_point(f"r{round_no}-approved")
