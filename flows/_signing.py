@@ -38,8 +38,8 @@ from flows._artifacts import (
     update_markdown,
     vn_time,
 )
-from flows._failures import SigningStopped
 from flows._pauses import Question, ask
+from flows.errors import SigningStopped
 from tasks.crash import crash_point
 from tasks.dossiers import apply_round, prepare_round, record_signing_request
 from tasks.events import announce_approval
@@ -53,7 +53,6 @@ __all__ = [
     "AskAgain",
     "ExportReceipt",
     "OneTimeCode",
-    "SigningStopped",
     "UnitRun",
     "artifact_key",
     "ask_for_receipts",

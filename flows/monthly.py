@@ -14,7 +14,7 @@ from bhxh.pipeline import DossierView, VssStatus
 from bhxh.settings import Settings
 from blocks.unit import BhxhUnit
 from flows._artifacts import artifact_key, count, publish_table, status_label
-from flows._failures import RunScope, UnitsFailed, explain, run_explained
+from flows._failures import RunScope, explain, run_explained
 from flows._forms import (
     BATCHING_LABELS,
     BatchingChoice,
@@ -29,6 +29,7 @@ from flows._forms import (
     list_unit_blocks,
 )
 from flows._overview import publish_overview, publish_overviews
+from flows.errors import UnitsFailed
 from flows.sign_and_submit import DossierSummary, run_unit, summary_rows
 from tasks.dossiers import read_dossier_status
 from tasks.session import RunResources, UnitSession, open_unit_session

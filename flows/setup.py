@@ -20,7 +20,7 @@ from bhxh.settings import Settings
 from esign.errors import CertificateNotFound
 from esign.models import Certificate
 from flows._artifacts import artifact_key, publish_markdown, status_label, text
-from flows._failures import RunScope, VssRefused, run_explained
+from flows._failures import RunScope, run_explained
 from flows._forms import (
     ATTENDED_LABELS,
     AttendedChoice,
@@ -32,6 +32,7 @@ from flows._forms import (
 )
 from flows._pauses import Question, ask
 from flows._signing import UnitRun, is_interactive, login, sign_round
+from flows.errors import VssRefused
 from tasks.dossiers import (
     open_registration_dossier,
     read_dossier_status,

@@ -23,13 +23,7 @@ from flows._artifacts import (
     status_label,
     update_table,
 )
-from flows._failures import (
-    CertificateNotChosen,
-    CertificateUnusable,
-    RunScope,
-    VssRefused,
-    run_explained,
-)
+from flows._failures import RunScope, run_explained
 from flows._forms import (
     ATTENDED_LABELS,
     BATCHING_LABELS,
@@ -53,6 +47,7 @@ from flows._signing import (
     login,
     sign_round,
 )
+from flows.errors import CertificateNotChosen, CertificateUnusable, VssRefused
 from tasks.crash import crash_point
 from tasks.dossiers import (
     build_envelopes,

@@ -12,7 +12,8 @@ from bhxh.errors import DossierInvalid
 from bhxh.store import Step
 from demo.scenario import many_units
 from flows import monthly_submission, sign_and_submit
-from flows._signing import ASK_AGAIN, STOP, SigningStopped
+from flows._signing import ASK_AGAIN, STOP
+from flows.errors import SigningStopped
 from tests.flows.conftest import PERIOD, MakeWorld, World, wait_for_paused
 
 

@@ -13,7 +13,8 @@ import pytest
 from bhxh.store import Step
 from demo.scenario import many_units
 from flows import monthly_submission, sign_and_submit
-from flows._signing import UNKNOWN_SENDS, SigningStopped
+from flows._signing import UNKNOWN_SENDS
+from flows.errors import SigningStopped
 from tests.reliability.conftest import (
     PERIOD,
     MakeWorld,
