@@ -15,8 +15,9 @@ from flows._logging import quiet_prefect_logs
 
 quiet_prefect_logs()
 
-from flows.monthly import monthly_submission, track_results  # noqa: E402
+from flows.monthly import monthly_submission  # noqa: E402
 from flows.setup import setup_remote_signing  # noqa: E402
 from flows.sign_and_submit import sign_and_submit  # noqa: E402
+from flows.track import track_results  # noqa: E402
 
 __all__ = ["monthly_submission", "setup_remote_signing", "sign_and_submit", "track_results"]

@@ -24,7 +24,7 @@ def test_every_flow_is_deployed_once_on_the_process_pool() -> None:
         "flows/monthly.py:monthly_submission",
         "flows/sign_and_submit.py:sign_and_submit",
         "flows/setup.py:setup_remote_signing",
-        "flows/monthly.py:track_results",
+        "flows/track.py:track_results",
     }
     for deployment in data["deployments"]:
         assert deployment["work_pool"]["name"] == WORK_POOL
