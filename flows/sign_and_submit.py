@@ -40,13 +40,9 @@ from flows._forms import (
     resolve_unit,
 )
 from flows._overview import publish_overview
-from flows._signing import (
-    UnitRun,
-    ask_for_receipts,
-    is_interactive,
-    login,
-    sign_round,
-)
+from flows._receipts import ask_for_receipts
+from flows._run import UnitRun, is_interactive, login
+from flows._signing import sign_round
 from flows.errors import CertificateNotChosen, CertificateUnusable, VssRefused
 from tasks.crash import crash_point
 from tasks.dossiers import (
