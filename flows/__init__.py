@@ -1,10 +1,13 @@
 """Prefect flows: orchestration only (setup_remote_signing, sign_and_submit,
 monthly_submission, track_results), one module per flow.
 
-The face: the four flows, and what a caller needs beside them (``__all__``): the answers
-a paused run waits for (the pause forms and the two choices after a refusal) and the
-signing round's limit of lost requests. The exceptions a caller catches are in
-``flows.errors``.
+The face (``__all__``): the four flows, and what a caller needs beside them: what the
+flows return (``DossierSummary``, ``SetupResult``); what the run forms offer and how a
+value given is read (the labels, the period's pattern and default, ``check_period``,
+``batching_mode``, ``attended_mode``); the answers a paused run waits for (the pause forms,
+the two choices after a refusal); the signing round's limit of lost requests; where the
+period's overview is published (``overview_key``, ``build_period_overview``). The
+exceptions a caller catches are in ``flows.errors``.
 
 The private modules, by job: ``_run`` (one unit's run: its session, whether a person
 answers, the log-in with a one-time code), ``_signing`` (one signing round with resume),
@@ -23,6 +26,16 @@ from flows._logging import quiet_prefect_logs
 
 quiet_prefect_logs()
 
+from flows._forms import (  # noqa: E402
+    ATTENDED_LABELS,
+    BATCHING_LABELS,
+    PERIOD_PATTERN,
+    attended_mode,
+    batching_mode,
+    check_period,
+    default_period,
+)
+from flows._overview import build_period_overview, overview_key  # noqa: E402
 from flows._pauses import (  # noqa: E402
     ASK_AGAIN,
     STOP,
@@ -34,20 +47,31 @@ from flows._pauses import (  # noqa: E402
 )
 from flows._signing import UNKNOWN_SENDS  # noqa: E402
 from flows.monthly import monthly_submission  # noqa: E402
-from flows.setup import setup_remote_signing  # noqa: E402
-from flows.sign_and_submit import sign_and_submit  # noqa: E402
+from flows.setup import SetupResult, setup_remote_signing  # noqa: E402
+from flows.sign_and_submit import DossierSummary, sign_and_submit  # noqa: E402
 from flows.track import track_results  # noqa: E402
 
 __all__ = [
     "ASK_AGAIN",
+    "ATTENDED_LABELS",
+    "BATCHING_LABELS",
+    "PERIOD_PATTERN",
     "STOP",
     "UNKNOWN_SENDS",
     "AskAgain",
+    "DossierSummary",
     "ExportReceipt",
     "OneTimeCode",
     "RegistrationAnswer",
+    "SetupResult",
+    "attended_mode",
+    "batching_mode",
+    "build_period_overview",
     "certificate_choice",
+    "check_period",
+    "default_period",
     "monthly_submission",
+    "overview_key",
     "setup_remote_signing",
     "sign_and_submit",
     "track_results",

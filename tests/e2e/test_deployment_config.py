@@ -9,7 +9,7 @@ from prefect.utilities.schema_tools import validate
 
 from deployments.serve import TIMEZONE, build_deployments, load_flow, load_specs
 from deployments.stack import PREFECT_FILE, WORK_POOL
-from flows._forms import BATCHING_LABELS, PERIOD_PATTERN, default_period
+from flows import BATCHING_LABELS, PERIOD_PATTERN, default_period
 
 
 def _yaml() -> dict[str, Any]:

@@ -13,12 +13,16 @@ from prefect.utilities.schema_tools import validate
 
 import flows
 from esign.models import Certificate
-from flows import AskAgain, ExportReceipt, OneTimeCode, RegistrationAnswer, certificate_choice
-from flows._forms import (
+from flows import (
     ATTENDED_LABELS,
     BATCHING_LABELS,
+    AskAgain,
+    ExportReceipt,
+    OneTimeCode,
+    RegistrationAnswer,
     attended_mode,
     batching_mode,
+    certificate_choice,
     check_period,
     default_period,
 )
