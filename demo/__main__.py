@@ -25,8 +25,7 @@ from bhxh.pipeline import DossierStore, Pipeline
 from bhxh.settings import Settings
 from bhxh.submission import RECEIPTS_FILE
 from demo.scenario import Scenario, demo_units, export_demo_unit
-from flows import monthly_submission, setup_remote_signing, track_results
-from flows._overview import overview_key
+from flows import monthly_submission, overview_key, setup_remote_signing, track_results
 from sandbox.audit import read_audit
 from sandbox.config import start_sandbox
 

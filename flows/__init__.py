@@ -1,22 +1,78 @@
 """Prefect flows: orchestration only (setup_remote_signing, sign_and_submit,
-monthly_submission, track_results).
+monthly_submission, track_results), one module per flow.
 
-What they share: ``_forms`` (what the run forms offer, and the checks of every value
-given), ``_failures`` (an expected failure ends a run with one sentence in Vietnamese and
-English), ``_pauses`` (every pause announces what it asks, how to answer, until when),
-``_artifacts`` (keys, Vietnam time, tables updated in place), ``_logging`` (Prefect's
-per-task lines at DEBUG) and ``_signing`` (log-in with a one-time code, the wait for the
-phone, one signing round with resume). Flows read dossiers as
-``bhxh.pipeline.DossierView``s, never as store folders or raw step data. May import
-Prefect, ``tasks``, ``blocks`` and the value types of ``esign`` / ``bhxh``.
+The face (``__all__``): the four flows, and what a caller needs beside them: what the
+flows return (``DossierSummary``, ``SetupResult``); what the run forms offer and how a
+value given is read (the labels, the period's pattern and default, ``check_period``,
+``batching_mode``, ``attended_mode``); the answers a paused run waits for (the pause forms,
+the two choices after a refusal); the signing round's limit of lost requests; where the
+period's overview is published (``overview_key``, ``build_period_overview``). The
+exceptions a caller catches are in ``flows.errors``.
+
+The private modules, by job: ``_run`` (one unit's run: its session, whether a person
+answers, the log-in with a one-time code), ``_signing`` (one signing round with resume),
+``_approvals`` (the approval card of each signing request), ``_receipts`` (the export
+route's receipt question), ``_pauses`` (every pause announces what it asks, how to answer,
+until when; the forms it asks with), ``_forms`` (what the run forms offer, and the checks
+of every value given), ``_failures`` (an expected failure ends a run with one sentence in
+Vietnamese and English), ``_artifacts`` (keys, Vietnam time, tables updated in place),
+``_overview`` (the period's overview, published) and ``_logging`` (Prefect's per-task lines
+at DEBUG). Flows read dossiers as ``bhxh.pipeline.DossierView``s, never as store folders or
+raw step data. May import Prefect, ``tasks``, ``blocks`` and the value types of ``esign``
+/ ``bhxh``.
 """
 
 from flows._logging import quiet_prefect_logs
 
 quiet_prefect_logs()
 
-from flows.monthly import monthly_submission, track_results  # noqa: E402
-from flows.setup import setup_remote_signing  # noqa: E402
-from flows.sign_and_submit import sign_and_submit  # noqa: E402
+from flows._forms import (  # noqa: E402
+    ATTENDED_LABELS,
+    BATCHING_LABELS,
+    PERIOD_PATTERN,
+    attended_mode,
+    batching_mode,
+    check_period,
+    default_period,
+)
+from flows._overview import build_period_overview, overview_key  # noqa: E402
+from flows._pauses import (  # noqa: E402
+    ASK_AGAIN,
+    STOP,
+    AskAgain,
+    ExportReceipt,
+    OneTimeCode,
+    RegistrationAnswer,
+    certificate_choice,
+)
+from flows._signing import UNKNOWN_SENDS  # noqa: E402
+from flows.monthly import monthly_submission  # noqa: E402
+from flows.setup import SetupResult, setup_remote_signing  # noqa: E402
+from flows.sign_and_submit import DossierSummary, sign_and_submit  # noqa: E402
+from flows.track import track_results  # noqa: E402
 
-__all__ = ["monthly_submission", "setup_remote_signing", "sign_and_submit", "track_results"]
+__all__ = [
+    "ASK_AGAIN",
+    "ATTENDED_LABELS",
+    "BATCHING_LABELS",
+    "PERIOD_PATTERN",
+    "STOP",
+    "UNKNOWN_SENDS",
+    "AskAgain",
+    "DossierSummary",
+    "ExportReceipt",
+    "OneTimeCode",
+    "RegistrationAnswer",
+    "SetupResult",
+    "attended_mode",
+    "batching_mode",
+    "build_period_overview",
+    "certificate_choice",
+    "check_period",
+    "default_period",
+    "monthly_submission",
+    "overview_key",
+    "setup_remote_signing",
+    "sign_and_submit",
+    "track_results",
+]

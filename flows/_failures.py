@@ -28,8 +28,8 @@ from bhxh.errors import (
     AttachmentInvalid,
     BhxhError,
     DossierInvalid,
-    GatewayError,
     StampFontMissing,
+    SubmissionError,
     UnsafeXml,
 )
 from bhxh.submission import GatewayAuthFailed, GatewayUnavailable, SubmissionRefused
@@ -43,42 +43,19 @@ from esign.errors import (
     TwoFactorRequired,
 )
 from flows._artifacts import artifact_key, text
-from flows._forms import PeriodInvalid, UnitNotFound
+from flows.errors import (
+    CertificateNotChosen,
+    CertificateUnusable,
+    PeriodInvalid,
+    SigningStopped,
+    UnitNotFound,
+    UnitsFailed,
+    VssRefused,
+)
 
-__all__ = [
-    "CertificateNotChosen",
-    "CertificateUnusable",
-    "Explanation",
-    "RunScope",
-    "SigningStopped",
-    "UnitsFailed",
-    "VssRefused",
-    "explain",
-    "failed_state",
-    "run_explained",
-]
+__all__ = ["Explanation", "RunScope", "explain", "failed_state", "run_explained"]
 
 T = TypeVar("T")
-
-
-class SigningStopped(RuntimeError):
-    """A round was not approved and will not be asked again in this run; state is kept."""
-
-
-class CertificateNotChosen(CertificateNotFound):
-    """The unit has no certificate chosen yet (setup was never run)."""
-
-
-class CertificateUnusable(CertificateNotFound):
-    """The unit's chosen certificate is expired, not yet valid, inactive or gone."""
-
-
-class VssRefused(GatewayError):
-    """VSS (the unit's I-VAN, the gateway) refused one or more dossiers, or would."""
-
-
-class UnitsFailed(RuntimeError):
-    """Some units of a run over several units did not finish (each one is reported)."""
 
 
 @dataclass(frozen=True)
@@ -238,7 +215,7 @@ _KINDS: tuple[tuple[type[BaseException], str, str, str, str], ...] = (
         "fix what VSS says below, then run again",
     ),
     (
-        GatewayError,
+        SubmissionError,
         "Cổng tiếp nhận BHXH báo lỗi",
         "the VSS gateway refused",
         "Đọc lỗi bên dưới; chạy lại khi đã khắc phục",

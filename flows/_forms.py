@@ -14,7 +14,6 @@ Vietnamese and English (``flows._failures``) instead of a pydantic traceback.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -24,6 +23,7 @@ from pydantic import Field
 
 from bhxh import periods
 from blocks.unit import BhxhUnit
+from flows.errors import PeriodInvalid, UnitNotFound
 
 __all__ = [
     "ATTENDED_LABELS",
@@ -37,12 +37,10 @@ __all__ = [
     "MaxWait",
     "OptionalPeriod",
     "Period",
-    "PeriodInvalid",
     "PollEvery",
     "ReceiptWait",
     "UnitChoice",
     "UnitNames",
-    "UnitNotFound",
     "attended_mode",
     "batching_mode",
     "check_period",
@@ -62,25 +60,6 @@ def default_period() -> str:
     Vietnam's time (``bhxh.periods.default_period``, the one place that decides it; the
     run forms show it, the flows use it)."""
     return periods.default_period()
-
-
-class PeriodInvalid(ValueError):
-    """A period that is not ``MM/yyyy``."""
-
-
-class UnitNotFound(LookupError):
-    """No saved unit by that name (or the chosen one no longer exists)."""
-
-    def __init__(self, asked: str, known: Sequence[str]) -> None:
-        names = ", ".join(known) or "(chưa có / none yet)"
-        close = difflib.get_close_matches(asked, known, n=1, cutoff=0.6)
-        hint = f" Có phải / did you mean '{close[0]}'?" if close else ""
-        super().__init__(
-            f"Không có đơn vị '{asked}' / there is no unit named '{asked}'. "
-            f"Các đơn vị đã lưu / saved units: {names}.{hint}"
-        )
-        self.asked = asked
-        self.known = tuple(known)
 
 
 def check_period(value: object, *, empty_means: str | None = None) -> str:

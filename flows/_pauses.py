@@ -1,4 +1,6 @@
-"""Every pause announces itself: what is asked, how to answer, until when.
+"""The pauses of a run: how a run asks a person (:func:`ask`), and the forms it asks with.
+
+Every pause announces itself: what is asked, how to answer, until when.
 
 Before a run waits for a person it publishes an artifact and logs one line saying what is
 asked, how to answer (the run's page, its ⋮ menu, Resume) and until when (Vietnam time,
@@ -8,13 +10,18 @@ shows wherever Prefect shows the state. Once answered, the card says so.
 ``prefect.flow_runs.apause_flow_run`` proposes a Paused state without a message; this is
 the same protocol (propose Paused with the pause key and the run-input keyset, save the
 form's schema, poll until the run is resumed, read the answer) with the message set.
+
+The forms (``RunInput`` classes) follow :func:`ask`: the one-time code, ask again or stop,
+the certificate to sign with, the 04 or 05 form, an exported dossier's receipt. Their
+fields carry their own titles, descriptions and defaults: the resume form shows them so.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, Final, Literal, TypeVar, cast
 
 import anyio
 from prefect import get_client
@@ -25,11 +32,25 @@ from prefect.input import RunInput, keyset_from_paused_state
 from prefect.logging import get_run_logger
 from prefect.states import Paused
 from prefect.utilities.engine import propose_state
+from pydantic import Field, SecretStr, create_model
 
 from bhxh.settings import Settings
+from esign.models import Certificate
 from flows._artifacts import artifact_key, publish_markdown, text, update_markdown, vn_time
 
-__all__ = ["HOW_TO_ANSWER", "Question", "ask"]
+__all__ = [
+    "ASK_AGAIN",
+    "HOW_TO_ANSWER",
+    "REGISTRATION_CHOICES",
+    "STOP",
+    "AskAgain",
+    "ExportReceipt",
+    "OneTimeCode",
+    "Question",
+    "RegistrationAnswer",
+    "ask",
+    "certificate_choice",
+]
 
 R = TypeVar("R", bound=RunInput)
 
@@ -149,3 +170,107 @@ async def ask(
         f"Đã trả lời / answered: {description}",
     )
     return answer
+
+
+# ------------------------------------------------------------------------------ forms
+#: The two answers after a rejection or an expiry, as the form shows them.
+ASK_AGAIN: Final = "Gửi lại yêu cầu tới điện thoại / ask the phone again"
+STOP: Final = "Dừng ở đây, giữ mọi việc đã làm / stop here, keep everything done so far"
+
+
+class OneTimeCode(RunInput):
+    """The one-time code the provider sent (SMS, e-mail or authenticator app)."""
+
+    code: SecretStr = Field(
+        title="Mã OTP / one-time code",
+        description="Mã một lần nhà cung cấp ký số vừa gửi (SMS, e-mail hoặc ứng dụng), "
+        "ví dụ 123456 / the one-time code the signing provider just sent (SMS, e-mail or "
+        "app), e.g. 123456.",
+    )
+
+
+class AskAgain(RunInput):
+    """What to do after the phone rejected the request or let it expire."""
+
+    action: Literal[
+        "Gửi lại yêu cầu tới điện thoại / ask the phone again",
+        "Dừng ở đây, giữ mọi việc đã làm / stop here, keep everything done so far",
+    ] = Field(
+        default=ASK_AGAIN,
+        title="Làm gì tiếp? / What next?",
+        description="Gửi lại: điện thoại nhận một yêu cầu ký mới. Dừng: lượt chạy kết thúc, "
+        "không mất gì, chạy lại sau / ask again: the phone gets a new signing request. "
+        "Stop: the run ends, nothing is lost, run it again later.",
+    )
+
+
+def certificate_choice(fitting: tuple[Certificate, ...]) -> type[RunInput]:
+    """A run input whose one field is a drop-down of the fitting certificates' serials
+    (the first one chosen to start with)."""
+    serials = tuple(c.serial for c in fitting)
+    model: type[RunInput] = create_model(
+        "CertificateChoice",
+        __base__=RunInput,
+        serial=(
+            Literal.__getitem__(serials),  # type: ignore[arg-type]
+            Field(
+                default=serials[0],
+                title="Chứng thư số / certificate",
+                description="Số serial của chứng thư dùng để ký hồ sơ của đơn vị (danh sách "
+                "ở trên) / serial of the certificate to sign this unit's dossiers with (listed "
+                "above).",
+            ),
+        ),
+    )
+    return model
+
+
+#: The choice when nobody can tell what VSS has on file, by the form's label.
+REGISTRATION_CHOICES: Mapping[str, str] = {
+    "05: đã đăng ký bằng chứng thư khác (USB token), nộp tờ khai thay đổi / registered "
+    "with another certificate: submit the change form": "05",
+    "04: chưa từng đăng ký, nộp tờ khai đăng ký / never registered: submit the "
+    "registration form": "04",
+    "Đã đăng ký đúng chứng thư này, không nộp gì / already registered with this very "
+    "certificate: submit nothing": "registered",
+}
+
+
+class RegistrationAnswer(RunInput):
+    """Whether the unit is already registered with VSS for e-transactions."""
+
+    form: Literal[
+        "05: đã đăng ký bằng chứng thư khác (USB token), nộp tờ khai thay đổi / registered "
+        "with another certificate: submit the change form",
+        "04: chưa từng đăng ký, nộp tờ khai đăng ký / never registered: submit the "
+        "registration form",
+        "Đã đăng ký đúng chứng thư này, không nộp gì / already registered with this very "
+        "certificate: submit nothing",
+    ] = Field(
+        default="05: đã đăng ký bằng chứng thư khác (USB token), nộp tờ khai thay đổi / "
+        "registered with another certificate: submit the change form",
+        title="Tờ khai cần nộp / form to submit",
+        description="Chọn theo những gì đơn vị đã đăng ký với BHXH / choose from what the "
+        "unit registered with VSS before.",
+    )
+
+
+class ExportReceipt(RunInput):
+    """The receipt the I-VAN's software gave for an exported dossier."""
+
+    so_ho_so: str = Field(
+        default="",
+        pattern=r"^(\d{5}/\d{4}/\d{5})?$",
+        title="Số hồ sơ / soHoSo",
+        description="Số hồ sơ phần mềm I-VAN hiện sau khi nộp, dạng NNNNN/YYYY/CCCCC, ví dụ "
+        "03706/2026/07906; để trống để nhập sau vào receipts.csv / the soHoSo the I-VAN "
+        "software showed after submitting, e.g. 03706/2026/07906; leave empty to enter it "
+        "later in receipts.csv.",
+    )
+    dot: int | None = Field(
+        default=None,
+        ge=1,
+        title="Đợt / dot",
+        description="Đợt nộp nếu phần mềm có hiện, ví dụ 1; để trống nếu không / the batch "
+        "number (dot) if the software showed one, e.g. 1; empty otherwise.",
+    )

@@ -1,39 +1,31 @@
-"""monthly_submission: every configured unit at once; track_results: receipts and results."""
+"""monthly_submission: every configured unit at once, in one flow run."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from typing import Any
 
 from prefect import flow
 from prefect.logging import get_run_logger
 
-from bhxh.pipeline import DossierView, VssStatus
-from bhxh.settings import Settings
-from bhxh.submission import FINAL_STATUSES
-from blocks.unit import BhxhUnit
-from flows._artifacts import artifact_key, count, publish_table, status_label
-from flows._failures import RunScope, UnitsFailed, explain, run_explained
+from flows._artifacts import artifact_key, count, publish_table
+from flows._failures import RunScope, explain, run_explained
 from flows._forms import (
     BATCHING_LABELS,
     BatchingChoice,
     DryRun,
-    MaxWait,
     OptionalPeriod,
-    PollEvery,
     UnitNames,
     batching_mode,
     check_period,
     check_unit_names,
     list_unit_blocks,
 )
-from flows._overview import publish_overview, publish_overviews
+from flows._overview import publish_overview
+from flows.errors import UnitsFailed
 from flows.sign_and_submit import DossierSummary, run_unit, summary_rows
-from tasks.dossiers import read_dossier_status
-from tasks.session import RunResources, UnitSession, open_unit_session
+from tasks.session import RunResources
 
-__all__ = ["list_unit_blocks", "monthly_submission", "track_results"]
+__all__ = ["list_unit_blocks", "monthly_submission"]
 
 
 @flow(name="monthly_submission", validate_parameters=False)
@@ -132,142 +124,3 @@ async def monthly_submission(
         return rows
 
     return await run_explained(scope, body)
-
-
-def _to_follow(session: UnitSession, period: str | None) -> list[DossierView]:
-    """Handed-over dossiers without a final outcome yet (of one period, or of every one)."""
-    pipeline = session.pipeline
-    unit_code = session.unit.unit_code
-    views = pipeline.views(unit_code, period) if period else pipeline.unit_views(unit_code)
-    return [
-        v
-        for v in views
-        if v.handed_over and (v.result is None or v.result.status not in FINAL_STATUSES)
-    ]
-
-
-@flow(name="track_results", validate_parameters=False)
-async def track_results(
-    period: OptionalPeriod = "",
-    units: UnitNames = (),
-    max_wait_seconds: MaxWait = 60,
-    poll_seconds: PollEvery = 5,
-) -> list[dict[str, Any]]:
-    """Theo dõi số hồ sơ và kết quả của hồ sơ đã nộp / follow handed-over dossiers until
-    VSS gives a final outcome (or the wait ends).
-
-    Reads the unit's carrier for every dossier submitted or exported without a final
-    outcome yet: by default of every period, the 04, 05 and 06 forms of setup included.
-    For the gateway route it reads the gateway's status, for the export route the receipts
-    file in the export location. Records receipts (soHoSo, dot) and results in the dossier
-    store, and publishes them.
-
-    Args:
-        period: Chỉ theo dõi một kỳ (MM/yyyy); để trống = mọi hồ sơ chưa có kết quả của mọi
-            kỳ, cả tờ khai 04/05/06, ví dụ 10/2026 / follow one period only (MM/yyyy);
-            empty = every dossier without a final outcome, of every period, the 04/05/06
-            forms included, e.g. 10/2026.
-        units: Tên các đơn vị (khối BHXH Unit), mỗi tên một mục (Add item); để trống
-            = mọi đơn vị đã lưu, ví dụ an-phat / names of the units (BHXH Unit blocks), one item
-            each (Add item); empty = every saved unit, e.g. an-phat.
-        max_wait_seconds: Chờ kết quả tối đa bấy nhiêu giây (0 đến 86400, mặc định 60; 0 =
-            đọc một lần) / wait at most this many seconds for outcomes (0 to 86400, default
-            60; 0 = read once).
-        poll_seconds: Hỏi lại BHXH sau mỗi bấy nhiêu giây (0 đến 3600, mặc định 5) / ask VSS
-            again every this many seconds (0 to 3600, default 5).
-
-    Example:
-        ```python
-        import asyncio
-        from flows import track_results
-
-        asyncio.run(track_results(period="01/2026"))
-        ```
-    """
-    scope = RunScope("track_results")
-
-    async def body() -> list[dict[str, Any]]:
-        return await _track(
-            check_period(period, empty_means=""),
-            await check_unit_names(list(units or ())),
-            float(max_wait_seconds),
-            float(poll_seconds),
-        )
-
-    return await run_explained(scope, body)
-
-
-async def _track(
-    period: str, names: list[str], max_wait_seconds: float, poll_seconds: float
-) -> list[dict[str, Any]]:
-    settings = Settings()
-    latest: dict[str, tuple[DossierView, Any]] = {}
-    changes = 0
-    async with contextlib.AsyncExitStack() as stack:
-        shared = await stack.enter_async_context(RunResources())
-        followed: list[tuple[UnitSession, DossierView]] = []
-        for name in names:
-            unit = await BhxhUnit.aload_unit(name)
-            session = await stack.enter_async_context(
-                open_unit_session(name, unit, settings=settings, signing=False, shared=shared)
-            )
-            found = await asyncio.to_thread(_to_follow, session, period or None)
-            followed += [(session, v) for v in found]
-        deadline = asyncio.get_running_loop().time() + max_wait_seconds
-        while True:
-            for session, view in followed:
-                known = latest.get(view.id)
-                if known is not None and known[1].status in FINAL_STATUSES:
-                    continue
-                # None: no news yet (an export whose receipt nobody entered).
-                status = await read_dossier_status(session, view) or VssStatus(
-                    known[1].status if known else str(view.state)
-                )
-                if known is None or known[1] != status:
-                    changes += 1
-                latest[view.id] = (view, status)
-            open_ = [v for _, v in followed if latest[v.id][1].status not in FINAL_STATUSES]
-            if not open_ or asyncio.get_running_loop().time() >= deadline:
-                break
-            await asyncio.sleep(poll_seconds)
-    table = [
-        {
-            "unit": view.unit_code,
-            "dossier": view.id,
-            "procedure": view.procedure,
-            "period": view.period,
-            "status": status.status,
-            "so_ho_so": status.so_ho_so,
-            "dot": status.dot,
-            "outcome": status.outcome,
-        }
-        for view, status in latest.values()
-    ]
-    shown = [
-        {
-            "Đơn vị / unit": row["unit"],
-            "Hồ sơ / dossier": row["dossier"],
-            "Thủ tục / procedure": row["procedure"],
-            "Kỳ / period": row["period"],
-            "Trạng thái / status": status_label(row["status"]),
-            "Số hồ sơ / soHoSo": row["so_ho_so"] or "",
-            "Đợt / dot": row["dot"] if row["dot"] is not None else "",
-            "Kết quả / outcome": status_label(row["outcome"]) if row["outcome"] else "",
-        }
-        for row in table
-    ]
-    which = period or "mọi kỳ / every period"
-    await publish_table(
-        shown,
-        artifact_key("ket-qua", "results", period or "open"),
-        f"Kết quả / results {which}: {count(len(table), 'hồ sơ', 'dossier')}, "
-        f"{changes} thay đổi / change(s)",
-    )
-    get_run_logger().info(
-        "Đã theo dõi %s, %d thay đổi / dossiers followed, changes",
-        count(len(latest), "hồ sơ", "dossier"),
-        changes,
-    )
-    periods = [period] if period else [view.period for view, _ in latest.values()]
-    await publish_overviews(periods, source="track_results")
-    return table

@@ -8,19 +8,17 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from prefect import flow
-from prefect.input import RunInput
 from prefect.logging import get_run_logger
-from pydantic import Field, create_model
 
 from bhxh.documents import build_registration_form, certificate_info
-from bhxh.errors import GatewayError
+from bhxh.errors import SubmissionError
 from bhxh.periods import today_vn
 from bhxh.pipeline import DossierView
 from bhxh.settings import Settings
 from esign.errors import CertificateNotFound
 from esign.models import Certificate
 from flows._artifacts import artifact_key, publish_markdown, status_label, text
-from flows._failures import RunScope, VssRefused, run_explained
+from flows._failures import RunScope, run_explained
 from flows._forms import (
     ATTENDED_LABELS,
     AttendedChoice,
@@ -30,8 +28,16 @@ from flows._forms import (
     attended_mode,
     resolve_unit,
 )
-from flows._pauses import Question, ask
-from flows._signing import UnitRun, is_interactive, login, sign_round
+from flows._pauses import (
+    REGISTRATION_CHOICES,
+    Question,
+    RegistrationAnswer,
+    ask,
+    certificate_choice,
+)
+from flows._run import UnitRun, is_interactive, login
+from flows._signing import sign_round
+from flows.errors import VssRefused
 from tasks.dossiers import (
     open_registration_dossier,
     read_dossier_status,
@@ -53,27 +59,6 @@ class SetupResult:
     certificate_alias: str
     registration_state: str
     registration_dossier: str | None = None
-
-
-def _choice_input(fitting: tuple[Certificate, ...]) -> type[RunInput]:
-    """A run input whose one field is a drop-down of the fitting certificates' serials
-    (the first one chosen to start with)."""
-    serials = tuple(c.serial for c in fitting)
-    model: type[RunInput] = create_model(
-        "CertificateChoice",
-        __base__=RunInput,
-        serial=(
-            Literal.__getitem__(serials),  # type: ignore[arg-type]
-            Field(
-                default=serials[0],
-                title="Chứng thư số / certificate",
-                description="Số serial của chứng thư dùng để ký hồ sơ của đơn vị (danh sách "
-                "ở trên) / serial of the certificate to sign this unit's dossiers with (listed "
-                "above).",
-            ),
-        ),
-    )
-    return model
 
 
 async def _choose(
@@ -108,7 +93,7 @@ async def _choose(
     )
     answer: Any = await ask(
         question,
-        _choice_input(fitting),
+        certificate_choice(fitting),
         key="certificate",
         settings=run.settings,
     )
@@ -151,36 +136,6 @@ async def _wait_for_registration(
         delay = min(delay * 2, 10)
 
 
-#: The choice when nobody can tell what VSS has on file, by the form's label.
-_REGISTRATION_CHOICES: Mapping[str, str] = {
-    "05: đã đăng ký bằng chứng thư khác (USB token), nộp tờ khai thay đổi / registered "
-    "with another certificate: submit the change form": "05",
-    "04: chưa từng đăng ký, nộp tờ khai đăng ký / never registered: submit the "
-    "registration form": "04",
-    "Đã đăng ký đúng chứng thư này, không nộp gì / already registered with this very "
-    "certificate: submit nothing": "registered",
-}
-
-
-class RegistrationAnswer(RunInput):
-    """Whether the unit is already registered with VSS for e-transactions."""
-
-    form: Literal[
-        "05: đã đăng ký bằng chứng thư khác (USB token), nộp tờ khai thay đổi / registered "
-        "with another certificate: submit the change form",
-        "04: chưa từng đăng ký, nộp tờ khai đăng ký / never registered: submit the "
-        "registration form",
-        "Đã đăng ký đúng chứng thư này, không nộp gì / already registered with this very "
-        "certificate: submit nothing",
-    ] = Field(
-        default="05: đã đăng ký bằng chứng thư khác (USB token), nộp tờ khai thay đổi / "
-        "registered with another certificate: submit the change form",
-        title="Tờ khai cần nộp / form to submit",
-        description="Chọn theo những gì đơn vị đã đăng ký với BHXH / choose from what the "
-        "unit registered with VSS before.",
-    )
-
-
 async def _form_when_unknown(run: UnitRun, cert: Certificate) -> str:
     """04 or 05 (or nothing) when neither the carrier nor the dossiers tell: ask a person."""
     unit = run.unit
@@ -190,7 +145,7 @@ async def _form_when_unknown(run: UnitRun, cert: Certificate) -> str:
         "cannot tell which certificate VSS has on file"
     )
     if not run.interactive:
-        raise GatewayError(
+        raise SubmissionError(
             f"{question_text}. Ghi registration_state (registered, stopped) và "
             "registered_serial vào khối BhxhUnit, hoặc chạy setup bằng tay để chọn tờ khai "
             "04/05 / record registration_state and registered_serial in the unit block, or "
@@ -208,7 +163,7 @@ async def _form_when_unknown(run: UnitRun, cert: Certificate) -> str:
         key="registration-form",
         settings=run.settings,
     )
-    return _REGISTRATION_CHOICES[answer.form]
+    return REGISTRATION_CHOICES[answer.form]
 
 
 _REGISTRATION_WORDS: Mapping[str, str] = {

@@ -12,7 +12,7 @@ from uuid import UUID
 from prefect import flow
 from prefect.logging import get_run_logger
 
-from bhxh.errors import GatewayError
+from bhxh.errors import SubmissionError
 from bhxh.pipeline import DossierView
 from bhxh.settings import Settings
 from blocks.unit import BhxhUnit
@@ -23,13 +23,7 @@ from flows._artifacts import (
     status_label,
     update_table,
 )
-from flows._failures import (
-    CertificateNotChosen,
-    CertificateUnusable,
-    RunScope,
-    VssRefused,
-    run_explained,
-)
+from flows._failures import RunScope, run_explained
 from flows._forms import (
     ATTENDED_LABELS,
     BATCHING_LABELS,
@@ -46,13 +40,10 @@ from flows._forms import (
     resolve_unit,
 )
 from flows._overview import publish_overview
-from flows._signing import (
-    UnitRun,
-    ask_for_receipts,
-    is_interactive,
-    login,
-    sign_round,
-)
+from flows._receipts import ask_for_receipts
+from flows._run import UnitRun, is_interactive, login
+from flows._signing import sign_round
+from flows.errors import CertificateNotChosen, CertificateUnusable, VssRefused
 from tasks.crash import crash_point
 from tasks.dossiers import (
     build_envelopes,
@@ -226,7 +217,7 @@ async def wait_for_receipts(run: UnitRun, views: Sequence[DossierView], seconds:
             return
         try:
             await read_dossier_statuses(session, waiting)
-        except (GatewayError, OSError) as exc:
+        except (SubmissionError, OSError) as exc:
             get_run_logger().warning(
                 "Chưa đọc được số hồ sơ (%s); track_results sẽ theo dõi / could not read the "
                 "receipts yet; track_results follows them",

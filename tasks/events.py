@@ -26,9 +26,10 @@ event                              when
 ``bhxh.warning.<kind>``            a warning of the overview (``bhxh.overview``), once a day
 =================================  ==========================================================
 
-Dossier events come from the pipeline's observer seam (:class:`DossierEvents`, built in
-``tasks.session``): one per journal step that changes what a person sees, with the step's
-own time and an id derived from it, so that the same step is never two events.
+Dossier events come from the pipeline's observer seam (:class:`DossierEvents`, which a
+unit's session gives its pipeline): one per journal step that changes what a person sees,
+with the step's own time and an id derived from it, so that the same step is never two
+events. This module knows nothing of sessions: what it needs comes as plain arguments.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prefect.events import emit_event
 from prefect.runtime import flow_run
@@ -45,9 +46,6 @@ from prefect.runtime import flow_run
 from bhxh.overview import OverviewWarning, dossier_row
 from bhxh.pipeline import DossierView, Step
 from esign.models import Transaction, TxStatus
-
-if TYPE_CHECKING:
-    from tasks.session import UnitSession
 
 __all__ = [
     "APPROVAL_EVENTS",
@@ -281,26 +279,28 @@ def emit_warnings(warnings: Iterable[OverviewWarning], *, emit: Emit | None = No
 
 
 def announce_approval(
-    session: UnitSession,
+    unit_code: str,
     views: Sequence[DossierView],
     round_no: int,
     tx: Transaction,
     reference: str = "",
     *,
+    account: str,
+    provider: str,
     requested: bool = False,
 ) -> None:
-    """:func:`emit_approval` for a unit's session: ``requested=True`` right after the
-    request went out; otherwise only a final outcome is announced (a wait that ended
+    """:func:`emit_approval` as a signing round calls it: ``requested=True`` right after
+    the request went out; otherwise only a final outcome is announced (a wait that ended
     with the transaction still pending says nothing)."""
     if tx.status is TxStatus.PENDING and not requested:
         return
     emit_approval(
-        session.unit.unit_code,
+        unit_code,
         views,
         round_no,
         tx,
-        account=session.account,
-        provider=session.unit.provider,
+        account=account,
+        provider=provider,
         reference=reference,
         event=APPROVAL_EVENTS[TxStatus.PENDING] if requested else None,
     )

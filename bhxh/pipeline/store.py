@@ -13,6 +13,7 @@ file contents give the same id, so loading the inbox twice opens the same dossie
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -189,7 +190,7 @@ class DossierJournal(Protocol):
         """Every dossier of a unit for a period, oldest first."""
         ...
 
-    def list_unit(self, unit_code: str) -> list[DossierRecord]:
+    def list_unit(self, unit_code: str) -> builtins.list[DossierRecord]:
         """Every dossier of a unit, all periods."""
         ...
 

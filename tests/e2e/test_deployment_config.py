@@ -9,7 +9,7 @@ from prefect.utilities.schema_tools import validate
 
 from deployments.serve import TIMEZONE, build_deployments, load_flow, load_specs
 from deployments.stack import PREFECT_FILE, WORK_POOL
-from flows._forms import BATCHING_LABELS, PERIOD_PATTERN, default_period
+from flows import BATCHING_LABELS, PERIOD_PATTERN, default_period
 
 
 def _yaml() -> dict[str, Any]:
@@ -24,7 +24,7 @@ def test_every_flow_is_deployed_once_on_the_process_pool() -> None:
         "flows/monthly.py:monthly_submission",
         "flows/sign_and_submit.py:sign_and_submit",
         "flows/setup.py:setup_remote_signing",
-        "flows/monthly.py:track_results",
+        "flows/track.py:track_results",
     }
     for deployment in data["deployments"]:
         assert deployment["work_pool"]["name"] == WORK_POOL

@@ -36,7 +36,7 @@ from bhxh.pipeline import DossierRecord, DossierStore
 from demo.scenario import DemoUnit, demo_units, export_demo_unit, many_units
 from deployments.server import Stack, running_stack
 from deployments.stack import PROJECT_DIR, run_deployment, unit_ref, wait_for_flow_run
-from flows._overview import overview_key
+from flows import overview_key
 from tests.e2e.support import CHROMIUM, CHROMIUM_FLAGS, FAST_FLOWS, OFF_MACHINE, PERIOD
 
 pytestmark = pytest.mark.e2e

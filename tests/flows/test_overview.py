@@ -21,8 +21,13 @@ from bhxh.pipeline import Step
 from blocks import BhxhUnit
 from demo.__main__ import _run as run_demo
 from demo.scenario import demo_units, export_demo_unit, many_units
-from flows import monthly_submission, sign_and_submit, track_results
-from flows._overview import build_period_overview, overview_key
+from flows import (
+    build_period_overview,
+    monthly_submission,
+    overview_key,
+    sign_and_submit,
+    track_results,
+)
 from tests.flows.conftest import PERIOD, MakeWorld
 
 

@@ -13,18 +13,23 @@ from prefect.utilities.schema_tools import validate
 
 import flows
 from esign.models import Certificate
-from flows._forms import (
+from flows import (
     ATTENDED_LABELS,
     BATCHING_LABELS,
+    AskAgain,
+    ExportReceipt,
+    OneTimeCode,
+    RegistrationAnswer,
     attended_mode,
     batching_mode,
+    certificate_choice,
     check_period,
     default_period,
 )
-from flows._signing import AskAgain, ExportReceipt, OneTimeCode
-from flows.setup import RegistrationAnswer, _choice_input
 
-FLOWS: list[Flow[Any, Any]] = [getattr(flows, name) for name in flows.__all__]
+FLOWS: list[Flow[Any, Any]] = [
+    flow for name in flows.__all__ if isinstance(flow := getattr(flows, name), Flow)
+]
 
 #: reStructuredText that a form would show literally: ``literal``, :role:`x`, a directive,
 #: `link <url>`_, a literal-block marker (a Markdown code fence is fine).
@@ -39,7 +44,7 @@ def _properties(flow: Flow[Any, Any]) -> dict[str, dict[str, Any]]:
 def _forms() -> list[type[RunInput]]:
     now = dt.datetime.now(dt.UTC)
     fake = Certificate("misa", "A", "0A1B2C3D", "CN=Test", "0101234567", now, now, "active", b"")
-    return [OneTimeCode, AskAgain, ExportReceipt, RegistrationAnswer, _choice_input((fake,))]
+    return [OneTimeCode, AskAgain, ExportReceipt, RegistrationAnswer, certificate_choice((fake,))]
 
 
 @pytest.mark.parametrize("flow", FLOWS, ids=lambda f: f.name)

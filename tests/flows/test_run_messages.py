@@ -19,8 +19,13 @@ from prefect.flow_runs import aresume_flow_run
 
 from blocks import BhxhUnit, MisaESignCredentials
 from demo.scenario import CertSpec, demo_units, many_units
-from flows import monthly_submission, setup_remote_signing, sign_and_submit, track_results
-from flows._signing import ASK_AGAIN
+from flows import (
+    ASK_AGAIN,
+    monthly_submission,
+    setup_remote_signing,
+    sign_and_submit,
+    track_results,
+)
 from tests.flows.conftest import PERIOD, MakeWorld, World, wait_for_paused
 
 

@@ -11,8 +11,8 @@ from prefect.flow_runs import aresume_flow_run
 from bhxh.errors import DossierInvalid
 from bhxh.pipeline import Step
 from demo.scenario import many_units
-from flows import monthly_submission, sign_and_submit
-from flows._signing import ASK_AGAIN, STOP, SigningStopped
+from flows import ASK_AGAIN, STOP, monthly_submission, sign_and_submit
+from flows.errors import SigningStopped
 from tests.flows.conftest import PERIOD, MakeWorld, World, wait_for_paused
 
 

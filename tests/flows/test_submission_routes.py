@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 from prefect.flow_runs import aresume_flow_run
 
-from bhxh.errors import GatewayError
+from bhxh.errors import SubmissionError
 from blocks import BhxhUnit
 from demo.scenario import DemoUnit, many_units
 from flows import setup_remote_signing, sign_and_submit, track_results
@@ -55,7 +55,7 @@ async def test_the_gateway_refuses_an_envelope_naming_another_ivan(make_world: M
     block = await BhxhUnit.aload_unit(unit.block)
     block.ivan_code, block.ivan_name = "00110", None
     await block.asave(unit.block, overwrite=True)
-    with pytest.raises(GatewayError, match="I-VAN 00040, không phải I-VAN 00110"):
+    with pytest.raises(SubmissionError, match="I-VAN 00040, không phải I-VAN 00110"):
         await sign_and_submit(unit.block, period=PERIOD)
     assert world.submissions() == {}
     (view,) = world.records(unit)
@@ -122,7 +122,7 @@ async def test_without_a_registration_read_an_unknown_registration_is_one_clear_
 
     an_phat = demo_units()[0]
     world = await make_world([an_phat], setup=False, gateway={"registration_read": False})
-    with pytest.raises(GatewayError, match="registration_state"):
+    with pytest.raises(SubmissionError, match="registration_state"):
         await setup_remote_signing(an_phat.block, interactive=False)
     assert world.count("sign_request") == 0 and world.submissions() == {}
 

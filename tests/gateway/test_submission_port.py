@@ -284,3 +284,14 @@ async def test_exporting_twice_never_writes_different_bytes(tmp_path: Path, cert
     with pytest.raises(ExportConflict, match="not overwritten"):
         await port.submit(other)
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_the_kit_imports_without_pytest() -> None:
+    # An adapter package may ship the kit without pytest among its run-time dependencies.
+    done = subprocess.run(
+        [sys.executable, "-c",
+         "import sys, bhxh.submission.conformance; "
+         "assert 'pytest' not in sys.modules, 'pytest imported'"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr

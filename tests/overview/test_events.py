@@ -171,3 +171,17 @@ def test_a_failing_sender_never_stops_the_caller() -> None:
 
     warning = OverviewWarning("inbox-empty", "TA0001A", "", PERIOD, "vi", "en", 18, "2026-02-28")
     assert emit_warnings([warning], emit=broken) == 1
+
+
+def test_the_events_module_never_imports_the_session() -> None:
+    # tasks.session imports the events (its pipeline's observer); the arrow points one way.
+    import ast
+    import inspect
+
+    import tasks.events
+
+    tree = ast.parse(inspect.getsource(tasks.events))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    assert not {m for m in imported if m and m.startswith("tasks.")}, imported

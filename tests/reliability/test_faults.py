@@ -12,8 +12,8 @@ import pytest
 
 from bhxh.pipeline import Step
 from demo.scenario import many_units
-from flows import monthly_submission, sign_and_submit
-from flows._signing import UNKNOWN_SENDS, SigningStopped
+from flows import UNKNOWN_SENDS, monthly_submission, sign_and_submit
+from flows.errors import SigningStopped
 from tests.reliability.conftest import (
     PERIOD,
     MakeWorld,
