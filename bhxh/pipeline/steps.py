@@ -48,9 +48,6 @@ from bhxh.documents import build_envelope
 from bhxh.errors import DossierInvalid, StoreError
 from bhxh.intake import load_dossiers, validate_dossier
 from bhxh.models import Attachment, Declaration, Dossier, UnitInfo
-from bhxh.pipeline.folder import (
-    DossierStore,
-)
 from bhxh.pipeline.layout import (
     ENVELOPE_FILE,
     ROUND_STEPS,
@@ -69,6 +66,7 @@ from bhxh.pipeline.records import (
     VssStatus,
 )
 from bhxh.pipeline.store import (
+    DossierJournal,
     DossierRecord,
     Step,
     StepRecord,
@@ -116,7 +114,7 @@ class Pipeline:
     """The steps of every dossier of one store, with an optional checkpoint hook.
 
     Args:
-        store: the dossier store (the durable record).
+        store: the dossier journal (any backend; the folder journal by default).
         outbox_dir: where final files are also written for import into other software.
         checkpoint: called with a step name right after that step is journalled (the
             crash-point test hook; a no-op by default).
@@ -125,7 +123,7 @@ class Pipeline:
 
     def __init__(
         self,
-        store: DossierStore,
+        store: DossierJournal,
         outbox_dir: Path,
         *,
         checkpoint: Callable[[str], None] = _no_checkpoint,
