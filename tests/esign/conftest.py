@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from esign_support import ProviderFactory, provider_fixture
 
 from sandbox.pki import TestPKI
+from tests.esign.esign_support import ProviderFactory, provider_fixture
 
 
 @pytest.fixture

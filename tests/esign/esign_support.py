@@ -1,4 +1,4 @@
-"""Helpers shared by the esign and sandbox_provider tests: config, a running sandbox."""
+"""Helpers shared by the esign and sandbox provider tests: config, a running sandbox."""
 
 from __future__ import annotations
 

@@ -13,8 +13,19 @@ from typing import Any
 
 import httpx
 import pytest
-from esign_support import FAST, items
-from vendor_samples import (
+
+from esign import (
+    AuthenticationFailed,
+    Certificate,
+    MisaESignClient,
+    ProviderError,
+    TxStatus,
+    VnptSmartCAClient,
+    certificate_from_der,
+)
+from sandbox.pki import IssuedCertificate, TestPKI, sign_digest
+from tests.esign.esign_support import FAST, items
+from tests.esign.vendor_samples import (
     MISA_CERTIFICATES,
     MISA_LOGIN,
     MISA_LOGIN_NEEDS_TWO_FACTOR,
@@ -36,17 +47,6 @@ from vendor_samples import (
     VNPT_STATUS_PENDING,
     fill,
 )
-
-from esign import (
-    AuthenticationFailed,
-    Certificate,
-    MisaESignClient,
-    ProviderError,
-    TxStatus,
-    VnptSmartCAClient,
-    certificate_from_der,
-)
-from sandbox.pki import IssuedCertificate, TestPKI, sign_digest
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

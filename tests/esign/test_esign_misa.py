@@ -8,18 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from esign_support import (
-    ACME_TAX,
-    CONTROL,
-    FAST,
-    MISA_CLIENT,
-    ProviderFactory,
-    Running,
-    assert_verifies,
-    items,
-    until,
-    wait_terminal,
-)
 
 from esign import (
     AuthenticationFailed,
@@ -33,6 +21,18 @@ from esign import (
     TwoFactorFailed,
     TwoFactorRequired,
     TxStatus,
+)
+from tests.esign.esign_support import (
+    ACME_TAX,
+    CONTROL,
+    FAST,
+    MISA_CLIENT,
+    ProviderFactory,
+    Running,
+    assert_verifies,
+    items,
+    until,
+    wait_terminal,
 )
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from esign_support import FAST, items
 
 from esign import (
     MISA_FAILED_CODES,
@@ -23,6 +22,7 @@ from esign import (
     certificate_from_der,
 )
 from sandbox.pki import TestPKI
+from tests.esign.esign_support import FAST, items
 
 
 def _login_body(token: str) -> dict[str, Any]:

@@ -7,7 +7,15 @@ from typing import Any
 
 import httpx
 import pytest
-from esign_support import (
+
+from esign import (
+    AuthenticationFailed,
+    Certificate,
+    SignatureMismatch,
+    TxStatus,
+    VnptSmartCAClient,
+)
+from tests.esign.esign_support import (
     BETA_TAX,
     FAST,
     VNPT_CLIENT,
@@ -17,14 +25,6 @@ from esign_support import (
     items,
     until,
     wait_terminal,
-)
-
-from esign import (
-    AuthenticationFailed,
-    Certificate,
-    SignatureMismatch,
-    TxStatus,
-    VnptSmartCAClient,
 )
 
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 import uvicorn
-from esign_support import FAST, items
-from idle_close_server import IdleCloseServer
 
 from esign import TxStatus, VnptSmartCAClient
 from esign._http import KEEPALIVE_EXPIRY
 from sandbox.pki import IssuedCertificate, TestPKI
+from tests.esign.esign_support import FAST, items
+from tests.esign.idle_close_server import IdleCloseServer
 
 WINDOW = 0.3  # the server's keep-alive window in these tests
 GAP = 0.45  # an idle gap longer than the window

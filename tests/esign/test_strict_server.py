@@ -11,10 +11,10 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from esign_support import FAST, items, wait_terminal
-from strict_server import StrictCert, StrictServer, StrictWorld, make_material
 
 from esign import MisaESignClient, TransportError, TxStatus, VnptSmartCAClient
+from tests.esign.esign_support import FAST, items, wait_terminal
+from tests.esign.strict_server import StrictCert, StrictServer, StrictWorld, make_material
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 from bhxh.documents import read_envelope
 from bhxh.submission import GatewayClient
 from demo.scenario import many_units
 from flows import sign_and_submit
+from tests.bhxh.intake.input_support import FIXTURES
 from tests.flows.conftest import PERIOD, MakeWorld
 
-GENUINE = Path(__file__).parents[1] / "bhxh_input" / "fixtures" / "genuine"
+GENUINE = FIXTURES / "genuine"
 
 
 async def test_a_genuine_shaped_d02ts_from_the_inbox_is_accepted(make_world: MakeWorld) -> None:

@@ -13,7 +13,7 @@ from bhxh.documents import read_envelope
 from demo.scenario import many_units
 from flows import sign_and_submit
 from sandbox.pki import TestPKI
-from tests.bhxh_pdf.pdf_support import Pdfsig, flip_byte
+from tests.bhxh.signing.pdf.pdf_support import Pdfsig, flip_byte
 from tests.flows.conftest import PERIOD, MakeWorld, World
 
 PDF = "hop-dong-lao-dong.pdf"

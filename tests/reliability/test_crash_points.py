@@ -21,7 +21,7 @@ from bhxh.pipeline import Step, outbox_path
 from demo.scenario import DemoUnit, many_units
 from flows import monthly_submission
 from sandbox.pki import TestPKI
-from tests.bhxh_pdf.pdf_support import Pdfsig
+from tests.bhxh.signing.pdf.pdf_support import Pdfsig
 from tests.reliability.conftest import PERIOD, MakeWorld, World, prime_units, run_flow_process
 
 #: Step boundary -> what the store shows for the unit's dossiers after the kill.

@@ -6,7 +6,7 @@ problem is a cell), exit 2, and leave the inbox, the dossier store and the outbo
 were; the run that follows asks the phone for nothing. A declaration in the inbox typed in
 a legacy encoding is refused by the run before any approval; with the manifest's
 ``convert_legacy`` it is converted and goes through, and so does a genuine workbook with
-decomposed names. Unit-level cases live in tests/bhxh_hrdata.
+decomposed names. Unit-level cases live in tests/bhxh/hrdata.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from bhxh.vntext import encode_legacy
 from demo.scenario import DemoUnit, Scenario, many_units
 from flows import sign_and_submit
 from sandbox.config import Sandbox, start_sandbox
-from tests.bhxh_hrdata.conftest import rewrite_part, write_book
+from tests.bhxh.hrdata.conftest import rewrite_part, write_book
 from tests.reliability.conftest import World, prime_units
 
 HR_PERIOD = "07/2025"

@@ -4,7 +4,7 @@ posted to the sandbox gateway with ``bhxh.submission.GatewayClient``.
 Every case must fail with an error naming what is wrong (the unit, the dossier, the file
 or field, the rule), leave the dossier store and the outbox byte for byte as they were,
 and send nothing to the phone or the gateway. Unit-level cases of the same attacks live in
-tests/bhxh_input and tests/gateway; these run the whole path a user's files take.
+tests/bhxh and tests/sandbox/gateway; these run the whole path a user's files take.
 """
 
 from __future__ import annotations

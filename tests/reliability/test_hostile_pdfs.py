@@ -10,7 +10,7 @@ import pytest
 from bhxh.errors import DossierInvalid
 from demo.scenario import many_units
 from flows import sign_and_submit
-from tests.bhxh_pdf.test_pdf_hostile import HOSTILE
+from tests.bhxh.signing.pdf.test_pdf_hostile import HOSTILE
 from tests.reliability.conftest import PERIOD, MakeWorld
 
 CASES = ["cut in half", "password protected", "cross-reference table garbage",
