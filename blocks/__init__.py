@@ -1,12 +1,15 @@
-"""Prefect blocks: provider credentials, the unit profile, gateway settings.
+"""Prefect blocks: provider credentials, the unit profile, gateway settings, carriers.
 
 ``providers``: the provider registry and ``SigningCredentials``, the interface every
 provider's credentials block implements; ``credentials``: the blocks (MISA eSign, VNPT
-SmartCA, the gateway); ``unit``: ``BhxhUnit``. May import Prefect, ``esign`` and ``bhxh``.
+SmartCA, the gateway); ``carriers``: the carrier registry (a unit's ``route`` -> the block
+it reads -> its submission port); ``export``: the export carrier's file-system sink;
+``unit``: ``BhxhUnit``. May import Prefect, ``esign`` and ``bhxh``.
 Registered through the ``prefect.collections`` entry point (``prefect block register -m
 blocks``).
 """
 
+from blocks.carriers import carrier_names, get_carrier
 from blocks.credentials import BhxhGatewayCredentials, MisaESignCredentials, VnptSmartCACredentials
 from blocks.providers import SigningCredentials, credentials_type, provider_names
 from blocks.unit import BhxhUnit
@@ -17,6 +20,8 @@ __all__ = [
     "MisaESignCredentials",
     "SigningCredentials",
     "VnptSmartCACredentials",
+    "carrier_names",
     "credentials_type",
+    "get_carrier",
     "provider_names",
 ]

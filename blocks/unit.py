@@ -14,6 +14,7 @@ from bhxh.models import UnitInfo
 from bhxh.settings import Settings
 from bhxh.signing import StampSpec
 from bhxh.vntext import normalize_person_text
+from blocks.carriers import carrier_names
 from blocks.credentials import _DOCS, _LOGO, BhxhGatewayCredentials
 from blocks.providers import SigningCredentials, credentials_type, provider_names
 
@@ -23,6 +24,13 @@ __all__ = ["BhxhUnit"]
 def _provider_choices(schema: dict[str, Any]) -> None:
     # The form shows the registered providers as a drop-down.
     schema["enum"] = provider_names()
+
+
+def _carrier_choices(schema: dict[str, Any]) -> None:
+    # The form shows the registered carriers as a drop-down. The value itself is a plain
+    # name, checked against the registry when the unit's port is opened
+    # (blocks.carriers.open_port), so a saved unit always loads.
+    schema["enum"] = carrier_names()
 
 
 class BhxhUnit(Block):
@@ -103,12 +111,13 @@ class BhxhUnit(Block):
         description="Tuyến gateway: tên khối BhxhGatewayCredentials, ví dụ gateway / route "
         "gateway: name of the BhxhGatewayCredentials block, e.g. gateway.",
     )
-    route: Literal["gateway", "export"] = Field(
+    route: str = Field(
         default="gateway",
         description="Cách hồ sơ đã ký tới I-VAN của đơn vị: gateway (qua API của I-VAN) hoặc "
         "export (xuất tệp và manifest để nhập vào phần mềm của I-VAN) / how signed dossiers "
         "reach the unit's I-VAN: gateway (an adapter to the I-VAN's API) or export (files "
         "and a manifest for the I-VAN's own software).",
+        json_schema_extra=_carrier_choices,
     )
     export_block: str | None = Field(
         default=None,

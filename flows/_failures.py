@@ -33,6 +33,7 @@ from bhxh.errors import (
     UnsafeXml,
 )
 from bhxh.submission import GatewayAuthFailed, GatewayUnavailable, SubmissionRefused
+from blocks.carriers import UnknownCarrier
 from blocks.providers import UnknownProvider
 from esign.errors import (
     AuthenticationFailed,
@@ -101,6 +102,13 @@ _KINDS: tuple[tuple[type[BaseException], str, str, str, str], ...] = (
         "the signing provider is not supported",
         "Sửa trường provider của khối đơn vị",
         "fix the provider field of the unit block",
+    ),
+    (
+        UnknownCarrier,
+        "Tuyến nộp hồ sơ của đơn vị không được hỗ trợ",
+        "the unit's carrier (route) is not supported",
+        "Sửa trường route của khối đơn vị",
+        "fix the route field of the unit block",
     ),
     (
         AttachmentInvalid,

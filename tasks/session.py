@@ -3,7 +3,7 @@
 Where state lives, and why:
 
 * **The logged-in provider client** (and so the provider's tokens) and **the submission
-  port** (the adapter to the unit's I-VAN: gateway or export) live in a
+  port** (the adapter to the unit's I-VAN, opened by its carrier: ``blocks.carriers``) live in a
   :class:`UnitSession`, opened by the run of that unit and closed when the ``async with``
   ends, whatever happens: one owner, one place that closes them. Tokens therefore never
   become a task parameter, a result or a database row; a task receives the session
@@ -20,21 +20,15 @@ their own session.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
 from typing import Self
 
 from bhxh.pipeline import DossierStore, Pipeline
 from bhxh.settings import Settings
-from bhxh.submission import (
-    ExportAdapter,
-    ExportSink,
-    GatewayAdapter,
-    LocalFolderSink,
-    SubmissionPort,
-)
-from blocks.export import aload_sink
+from bhxh.submission import SubmissionPort
+from blocks.carriers import open_port
 from blocks.unit import BhxhUnit
 from esign.base import RemoteSigningClient
 from tasks.crash import crash_point
@@ -95,7 +89,7 @@ class UnitSession:
 
     @property
     def port(self) -> SubmissionPort:
-        """The submission port: the adapter to the unit's I-VAN (gateway or export)."""
+        """The submission port: the adapter to the unit's I-VAN, by its carrier."""
         if self._port is None:
             raise RuntimeError(f"unit {self.unit.unit_code}: session opened without a port")
         return self._port
@@ -118,13 +112,15 @@ class UnitSession:
 
 class RunResources:
     """What the units of one run share, owned by the run's ``async with``: one submission
-    port per gateway block (its HTTP client, its capabilities read once).
+    port per key of a carrier that shares its port (``blocks.carriers.Carrier.share_key``:
+    the gateway, one port per gateway block, its HTTP client, its capabilities read once).
 
     A monthly run of hundreds of units would otherwise load the same gateway block, open
     a client and read the carrier's capabilities once per unit. The first unit that needs
     the port opens it while the others wait; if that fails (the carrier unavailable at the
     start of the run), every waiting unit opens one on its own, as if nothing were shared,
-    so that one outage does not fail every unit that waited for the same read.
+    so that one outage does not fail every unit that waited for the same read. It is the
+    ``blocks.carriers.PortPool`` that ``open_port`` takes.
     """
 
     def __init__(self) -> None:
@@ -138,24 +134,25 @@ class RunResources:
             self._stack.push_async_callback(port.aclose)
         return self._ports[name]
 
-    async def gateway_port(self, unit: BhxhUnit) -> SubmissionPort:
-        """The port of the unit's gateway block, opened at its first use."""
-        name = unit.gateway_block
-        if name in self._ports:
-            return self._ports[name]
-        opening = self._opening.get(name)
+    async def port(
+        self, key: str, open_: Callable[[], Awaitable[SubmissionPort]]
+    ) -> SubmissionPort:
+        """The port under ``key``, opened with ``open_`` at its first use."""
+        if key in self._ports:
+            return self._ports[key]
+        opening = self._opening.get(key)
         if opening is None:
-            opening = self._opening[name] = asyncio.ensure_future(_gateway_port(unit))
+            opening = self._opening[key] = asyncio.ensure_future(open_())
         try:
-            return self._keep(name, await asyncio.shield(opening))
+            return self._keep(key, await asyncio.shield(opening))
         except Exception:
-            if self._opening.get(name) is opening:
-                del self._opening[name]
-        port = await _gateway_port(unit)
-        if name in self._ports:
+            if self._opening.get(key) is opening:
+                del self._opening[key]
+        port = await open_()
+        if key in self._ports:
             await port.aclose()
-            return self._ports[name]
-        return self._keep(name, port)
+            return self._ports[key]
+        return self._keep(key, port)
 
     async def __aenter__(self) -> Self:
         return self
@@ -167,15 +164,6 @@ class RunResources:
         tb: TracebackType | None,
     ) -> None:
         await self._stack.aclose()
-
-
-async def _gateway_port(unit: BhxhUnit) -> SubmissionPort:
-    gateway_client = (await unit.aload_gateway()).get_client()
-    try:
-        return await GatewayAdapter.connect(gateway_client)
-    except BaseException:
-        await gateway_client.aclose()
-        raise
 
 
 @asynccontextmanager
@@ -195,9 +183,10 @@ async def open_unit_session(
         unit: the block, when the caller has loaded it already (saves an API call).
         settings: process settings (default: read now).
         signing: open the provider client (not needed to follow receipts).
-        submission: open the submission port (the unit's route: gateway or export).
-        shared: the run's shared resources: a gateway port comes from there (and is
-            closed with them, not with this session).
+        submission: open the submission port, by the carrier the unit's ``route`` names
+            (``blocks.carriers.open_port``; an unknown one is refused).
+        shared: the run's shared resources: a port the carrier shares (the gateway's)
+            comes from there (and is closed with them, not with this session).
     """
     unit = unit or await BhxhUnit.aload_unit(unit_block)
     settings = settings or Settings()
@@ -205,19 +194,8 @@ async def open_unit_session(
     credentials = await unit.aload_credentials() if signing else None
     port: SubmissionPort | None = None
     owns_port = True
-    if submission and unit.route == "gateway":
-        if shared is not None:
-            port, owns_port = await shared.gateway_port(unit), False
-        else:
-            port = await _gateway_port(unit)
-    elif submission:
-        sink: ExportSink = (
-            await aload_sink(unit.export_block)
-            if unit.export_block
-            else LocalFolderSink(unit.outbox_path(settings))
-        )
-        info = unit.unit_info()
-        port = ExportAdapter(sink, ivan_code=info.ivan_code, ivan_name=info.ivan_name)
+    if submission:
+        port, owns_port = await open_port(unit, settings, pool=shared)
     client = credentials.get_client() if credentials else None
     account = credentials.account if credentials else ""
     async with UnitSession(
