@@ -22,7 +22,7 @@ from bhxh.pipeline import DossierView, PreparedItem
 from bhxh.settings import Settings
 from esign.errors import TransportError
 from esign.models import Certificate, SignItem, Transaction, TxStatus
-from esign.waiting import wait_for_outcome
+from esign.waiting import WAKEUPS, wait_for_outcome
 from flows._approvals import ApprovalCard, close_card, publish_card
 from flows._artifacts import text
 from flows._pauses import STOP, AskAgain, Question, ask
@@ -102,13 +102,17 @@ async def wait_for_transaction(
     async def read() -> Transaction | None:
         return await _read_or_none(run, tx.id, certificate, items)
 
-    outcome = await wait_for_outcome(
-        read,
-        tx,
-        deadline=deadline,
-        first_delay=run.settings.poll_initial_seconds,
-        max_delay=run.settings.poll_max_seconds,
-    )
+    # Registered so that a provider callback received in this process (the providers
+    # issue's receiver) wakes this wait at once; without one, polling goes on.
+    with WAKEUPS.waiting(tx.provider, tx.id) as wake:
+        outcome = await wait_for_outcome(
+            read,
+            tx,
+            deadline=deadline,
+            first_delay=run.settings.poll_initial_seconds,
+            max_delay=run.settings.poll_max_seconds,
+            wake=wake,
+        )
     await _close_card(run, outcome)
     return outcome
 
