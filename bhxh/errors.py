@@ -1,5 +1,36 @@
 """Errors of the dossier domain: one base, leaves that also inherit the standard type
 they resemble (``except ValueError`` still works), each naming what a person must fix.
+
+The whole tree (the standard type each also is in brackets; where it is defined on the
+right). The leaves live beside the code that raises them; the branches live here, so a
+caller can catch a kind without importing a package::
+
+    BhxhError (Exception)                                   bhxh.errors
+        DossierInvalid (ValueError)                         bhxh.errors
+            AttachmentInvalid                               bhxh.errors
+            DossierProblems                                 bhxh.intake.validation
+            InputRefused                                    bhxh.errors
+                HeaderNotFound                              bhxh.hrdata.table
+                SheetNotFound                               bhxh.hrdata.table
+        OutboxConflict (FileExistsError)                    bhxh.pipeline.outbox
+        SignatureInvalid (ValueError)                       bhxh.errors
+        StampFontMissing (FileNotFoundError)                bhxh.errors
+        StoreError (OSError)                                bhxh.errors
+        SubmissionError                                     bhxh.errors
+            DossierNotFound (LookupError)                   bhxh.submission.port
+            ExportConflict (FileExistsError)                bhxh.submission.export
+            GatewayError                                    bhxh.errors
+                GatewayAuthFailed (PermissionError)         bhxh.submission.gateway
+                GatewayProtocolError (ValueError)           bhxh.submission.gateway
+                GatewayUnavailable (ConnectionError)        bhxh.submission.gateway
+                IdempotencyConflict (ValueError)            bhxh.submission.gateway
+            ReceiptsFileInvalid (ValueError)                bhxh.submission.export
+            RegistrationUnavailable (NotImplementedError)   bhxh.submission.port
+            SubmissionRefused (ValueError)                  bhxh.submission.port
+            UnknownOutcome (ConnectionError)                bhxh.submission.port
+        UnsafeXml (ValueError)                              bhxh.errors
+
+``tests/bhxh/base/test_error_tree.py`` keeps this drawing true.
 """
 
 from __future__ import annotations

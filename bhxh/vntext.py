@@ -47,10 +47,14 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Literal
+
+from bhxh.errors import InputLocation
 
 __all__ = [
     "LEGACY_NAMES",
+    "LegacyConversion",
     "LegacyEncoding",
     "convert_legacy",
     "could_be_legacy",
@@ -68,6 +72,32 @@ LegacyEncoding = Literal["tcvn3", "vni"]
 
 #: How each legacy encoding is named to a person.
 LEGACY_NAMES: dict[str, str] = {"tcvn3": "TCVN3 (ABC)", "vni": "VNI-Windows"}
+
+
+@dataclass(frozen=True)
+class LegacyConversion:
+    """A value converted from a legacy encoding on request (``convert_legacy``): where it
+    was (a workbook's cell, a declaration's element), from which encoding, before and
+    after. The HR file reader and the inbox report the same record."""
+
+    where: InputLocation
+    encoding: LegacyEncoding
+    original: str
+    converted: str
+
+    def describe(self) -> str:
+        """Where and what: ``<where>: 'Ng\xabêi' -> 'Người' (TCVN3 (ABC))``."""
+        name = LEGACY_NAMES[self.encoding]
+        return f"{self.where.describe('vi')}: {self.original!r} -> {self.converted!r} ({name})"
+
+    def sentence(self) -> str:
+        """The log line, Vietnamese then English: ``đã chuyển mã <where>: ... — converted ...``."""
+        name = LEGACY_NAMES[self.encoding]
+        return (
+            f"đã chuyển mã {self.where.describe('vi')}: {self.original!r} -> "
+            f"{self.converted!r} ({name}) — converted {self.where.describe('en')}"
+        )
+
 
 # --- normalisation ----------------------------------------------------------------------
 

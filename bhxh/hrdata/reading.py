@@ -15,7 +15,6 @@ from bhxh.hrdata.table import (
     _NUMBERING,
     Cell,
     Column,
-    Conversion,
     Row,
     _display,
     _Header,
@@ -23,6 +22,7 @@ from bhxh.hrdata.table import (
 )
 from bhxh.vntext import (
     LEGACY_NAMES,
+    LegacyConversion,
     LegacyEncoding,
     convert_legacy,
     could_be_legacy,
@@ -141,10 +141,10 @@ def _legacy_refusal(reading: _Reading, where: InputLocation) -> InputRefused:
     )
 
 
-def _convert_cells(rows: Sequence[Row], reading: _Reading) -> list[Conversion]:
+def _convert_cells(rows: Sequence[Row], reading: _Reading) -> list[LegacyConversion]:
     """Replace each legacy cell's value by its conversion; the list of what changed."""
     found = {(c.where.row, c.where.column): c for c in reading.legacy}
-    conversions: list[Conversion] = []
+    conversions: list[LegacyConversion] = []
     for row in rows:
         cells = row.cells
         assert isinstance(cells, dict)
@@ -154,7 +154,7 @@ def _convert_cells(rows: Sequence[Row], reading: _Reading) -> list[Conversion]:
                 continue
             new = legacy.converted()
             cells[name] = dataclasses.replace(cell, value=new)
-            conversions.append(Conversion(cell.where, legacy.encoding, legacy.text, new))
+            conversions.append(LegacyConversion(cell.where, legacy.encoding, legacy.text, new))
     return conversions
 
 

@@ -32,14 +32,13 @@ from bhxh.hrdata.declarations import (
     normalise_value,
 )
 from bhxh.hrdata.table import (
-    Conversion,
     Row,
     Table,
 )
 from bhxh.hrdata.workbook import (
     read_table,
 )
-from bhxh.vntext import duplicate_key, fold_key
+from bhxh.vntext import LegacyConversion, duplicate_key, fold_key
 
 __all__ = [
     "RowsRead",
@@ -87,7 +86,7 @@ class RowsRead:
     warnings: tuple[str, ...] = ()
 
     @property
-    def conversions(self) -> tuple[Conversion, ...]:
+    def conversions(self) -> tuple[LegacyConversion, ...]:
         """The cells converted from TCVN3 / VNI (``convert_legacy=True``)."""
         return self.table.conversions
 

@@ -22,8 +22,7 @@ from bhxh.hrdata.values import (
     parse_month,
 )
 from bhxh.vntext import (
-    LEGACY_NAMES,
-    LegacyEncoding,
+    LegacyConversion,
     convert_legacy,
     detect_legacy,
     duplicate_key,
@@ -38,7 +37,6 @@ __all__ = [
     "VNPT_TEMPLATE_ALIASES",
     "Cell",
     "Column",
-    "Conversion",
     "HeaderNotFound",
     "Row",
     "SheetNotFound",
@@ -289,20 +287,6 @@ class Column:
 
 
 @dataclass(frozen=True)
-class Conversion:
-    """A cell converted from a legacy encoding (``convert_legacy=True``)."""
-
-    where: InputLocation
-    encoding: LegacyEncoding
-    original: str
-    converted: str
-
-    def describe(self) -> str:
-        name = LEGACY_NAMES[self.encoding]
-        return f"{self.where.describe('vi')}: {self.original!r} -> {self.converted!r} ({name})"
-
-
-@dataclass(frozen=True)
 class Table:
     """An HR table as read: where it is, its columns, its rows, what was changed or noted."""
 
@@ -312,7 +296,7 @@ class Table:
     columns: tuple[Column, ...]
     rows: tuple[Row, ...]
     ignored_columns: tuple[tuple[str, str], ...] = ()  # (letter, header) not read
-    conversions: tuple[Conversion, ...] = ()
+    conversions: tuple[LegacyConversion, ...] = ()
     warnings: tuple[str, ...] = ()
     date1904: bool = False
     delimiter: str | None = None  # CSV only

@@ -56,6 +56,7 @@ from bhxh.models import Attachment, Declaration, Dossier, UnitInfo
 from bhxh.periods import folder_name
 from bhxh.vntext import (
     LEGACY_NAMES,
+    LegacyConversion,
     LegacyEncoding,
     legacy_candidates,
     normalize_text,
@@ -67,7 +68,6 @@ __all__ = [
     "MANIFEST",
     "MAX_ATTACHMENT_BYTES",
     "MAX_MANIFEST_BYTES",
-    "TextConversion",
     "load_dossiers",
     "normalize_declaration",
     "period_folder",
@@ -229,7 +229,7 @@ def _load_one(
             convert_legacy=convert,
         )
         for conversion in conversions:
-            log.warning("%s", conversion.describe())
+            log.warning("%s", conversion.sentence())
         declarations.append(Declaration(form, name, content))
     attachments: list[Attachment] = []
     for name in attachment_names:
@@ -369,23 +369,6 @@ def _rewrite_text(document: str, change: Mapping[str, str] | None) -> str:
 
 
 @dataclass(frozen=True)
-class TextConversion:
-    """A value of an inbox declaration converted from a legacy encoding."""
-
-    where: InputLocation
-    encoding: LegacyEncoding
-    original: str
-    converted: str
-
-    def describe(self) -> str:
-        name = LEGACY_NAMES[self.encoding]
-        return (
-            f"đã chuyển mã {self.where.describe('vi')}: {self.original!r} -> "
-            f"{self.converted!r} ({name}) — converted {self.where.describe('en')}"
-        )
-
-
-@dataclass(frozen=True)
 class _LegacyText:
     where: InputLocation
     text: str
@@ -471,7 +454,7 @@ def normalize_declaration(
     dossier: str | None = None,
     filename: str | None = None,
     convert_legacy: bool = False,
-) -> tuple[bytes, list[TextConversion]]:
+) -> tuple[bytes, list[LegacyConversion]]:
     """A declaration's bytes with a person's text as a declaration must carry it.
 
     - Every text node in Unicode dựng sẵn (NFC), whatever the program that wrote the file
@@ -535,7 +518,7 @@ def normalize_declaration(
     }
     document = _rewrite_text(document, change)
     conversions = [
-        TextConversion(item.where, enc, item.text, change[item.text])
+        LegacyConversion(item.where, enc, item.text, change[item.text])
         for item in found
         if (enc := encodings[item.text]) is not None
     ]

@@ -7,6 +7,7 @@ Each check reads the source as it is; the second test shows the contracts can fa
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -202,3 +203,20 @@ def test_vietnam_time_zone_is_defined_once_outside_the_sandbox() -> None:
         if 'ZoneInfo("Asia/Ho_Chi_Minh")' in path.read_text(encoding="utf-8")
     ]
     assert places == ["bhxh/periods.py"]
+
+
+def test_the_extending_page_names_real_files() -> None:
+    rows = [
+        line
+        for line in (ROOT / "docs" / "extending.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| [")
+    ]
+    assert len(rows) == 4  # a provider, a carrier, a provider callback, a store backend
+    paths = [
+        token
+        for row in rows
+        for token in re.findall(r"`([^`]+)`", row)
+        if "/" in token and "<" not in token and " " not in token
+    ]
+    assert len(paths) >= 8
+    assert [p for p in paths if not (ROOT / p).exists()] == []

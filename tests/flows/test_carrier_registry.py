@@ -28,7 +28,7 @@ from blocks.carriers import (
 from demo.scenario import many_units
 from flows import sign_and_submit
 from tests.flows.conftest import PERIOD, MakeWorld
-from tests.gateway.example_adapter import MemoryAdapter, MemoryCarrier, Received
+from tests.bhxh.submission.example_adapter import MemoryAdapter, MemoryCarrier, Received
 
 
 class NumberingCarrier(MemoryCarrier):
