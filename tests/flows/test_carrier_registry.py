@@ -27,8 +27,8 @@ from blocks.carriers import (
 )
 from demo.scenario import many_units
 from flows import sign_and_submit
-from tests.flows.conftest import PERIOD, MakeWorld
 from tests.bhxh.submission.example_adapter import MemoryAdapter, MemoryCarrier, Received
+from tests.flows.conftest import PERIOD, MakeWorld
 
 
 class NumberingCarrier(MemoryCarrier):
