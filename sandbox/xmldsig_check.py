@@ -14,6 +14,13 @@ What it accepts, and nothing else (the BHXH profile):
 * an optional ``SigningTime`` inside an ``Object``, in the XMLDSig namespace or, as the
   I-VANs' .NET signers write it, in ``http://example.org/#signatureProperties``.
 
+Every value (here and in the gateway's reading of the documents) is read as it was
+signed, with :func:`text_as_signed`: C14N without comments signs a field's characters
+whatever splits them, so a comment, a processing instruction or a CDATA section inside a
+value never changes what is read (lxml's ``el.text`` would stop at the first comment or
+processing instruction: the class of CVE-2017-11427); an element inside a value is
+refused (:class:`NotPlainText`).
+
 The digest is computed over the inclusive C14N (without comments) of a re-parsed copy of
 the document with the ``Signature`` element removed (the enveloped transform); the
 signature value over the C14N of a standalone copy of ``SignedInfo`` carrying every
@@ -51,10 +58,13 @@ __all__ = [
     "ENVELOPED",
     "RSA_SHA256",
     "SHA256",
+    "NotPlainText",
     "SignatureCheckFailed",
     "UnsafeDocument",
     "VerifiedSignature",
+    "own_text",
     "parse_hardened",
+    "text_as_signed",
     "verify_enveloped",
 ]
 
@@ -95,6 +105,37 @@ class SignatureCheckFailed(ValueError):
 
 class UnsafeDocument(ValueError):
     """The bytes are refused before use: too large, DOCTYPE, too deep, malformed."""
+
+
+class NotPlainText(ValueError):
+    """A field that must hold plain text holds an element (``child`` names it)."""
+
+    def __init__(self, field: str, child: str) -> None:
+        super().__init__(f"<{field}> holds <{child}>")
+        self.field = field
+        self.child = child
+
+
+def own_text(el: etree._Element) -> str:
+    """All character data directly inside ``el``: its text and the text after each child
+    (lxml keeps them apart, in ``el.text`` and each child's ``tail``)."""
+    return "".join([el.text or "", *(child.tail or "" for child in el)])
+
+
+def text_as_signed(el: etree._Element) -> str:
+    """A plain-text field's value as C14N (without comments) signs it: every text piece
+    of ``el`` joined, comments and processing instructions skipped (CDATA is already
+    text after parsing). Whitespace is kept; callers strip.
+
+    Raises:
+        NotPlainText: ``el`` holds an element (mixed content is refused, never read
+            around).
+    """
+    for child in el:
+        if not isinstance(child, etree._Comment | etree._ProcessingInstruction):
+            name = etree.QName(child).localname if isinstance(child.tag, str) else "&entity;"
+            raise NotPlainText(_local(el), name)
+    return own_text(el)
 
 
 @dataclass(frozen=True)
@@ -176,8 +217,17 @@ def _only(parent: etree._Element, local: str, *, required: bool = True) -> etree
     return found[0] if found else None
 
 
-def _b64(text: str | None, what: str) -> bytes:
-    compact = "".join((text or "").split())
+def _value(el: etree._Element, what: str) -> str:
+    try:
+        return text_as_signed(el)
+    except NotPlainText:
+        raise SignatureCheckFailed(
+            R_STRUCTURE.format(detail=f"{what} chỉ được chứa văn bản")
+        ) from None
+
+
+def _b64(el: etree._Element, what: str) -> bytes:
+    compact = "".join(_value(el, what).split())
     try:
         return base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError):
@@ -226,7 +276,7 @@ def _c14n_subset(el: etree._Element) -> bytes:
 
 def _signing_time(signature: etree._Element) -> dt.datetime | None:
     for el in signature.iter(_q("SigningTime"), f"{{{SIGNING_TIME_NS}}}SigningTime", "SigningTime"):
-        text = (el.text or "").strip()
+        text = _value(el, "SigningTime").strip()
         try:
             value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
@@ -320,14 +370,14 @@ def verify_enveloped(
     certificate = _certificate(signature)
     signing_time = _signing_time(signature)
 
-    expected = _b64(digest_value.text, "DigestValue")
+    expected = _b64(digest_value, "DigestValue")
     actual = hashlib.sha256(_c14n_document_without(tree, signature)).digest()
     if not hmac.compare_digest(expected, actual):
         raise SignatureCheckFailed(R_DIGEST)
 
     signature_value = _only(signature, "SignatureValue")
     assert signature_value is not None
-    value = _b64(signature_value.text, "SignatureValue")
+    value = _b64(signature_value, "SignatureValue")
     public_key = certificate.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise SignatureCheckFailed(R_KEY)
@@ -349,7 +399,7 @@ def _certificate(signature: etree._Element) -> x509.Certificate:
     ]
     if len(found) != 1:
         raise SignatureCheckFailed(R_CERTIFICATE)
-    der = _b64(found[0].text, "X509Certificate")
+    der = _b64(found[0], "X509Certificate")
     try:
         return x509.load_der_x509_certificate(der)
     except ValueError:
