@@ -10,7 +10,11 @@ What it accepts, and nothing else (the BHXH profile):
   04/05/06 forms) -- this refuses signature-wrapping;
 * ``SignedInfo`` with inclusive C14N 1.0 (no comments), ``rsa-sha256`` and exactly one
   ``Reference URI=""`` whose only transform is ``enveloped-signature``, digest SHA-256;
-* ``KeyInfo/X509Data`` with exactly one ``X509Certificate``;
+* ``KeyInfo`` = ``X509Data`` with exactly one ``X509Certificate`` and at most one
+  ``KeyValue``, which (unsigned, so anyone could change it) must be the certificate's own
+  RSA key;
+* no ``Id`` value twice in the document (``Id``, ``ID``, ``id``, ``xml:id``): a second
+  element answering to an Id is how a reference is pointed elsewhere;
 * an optional ``SigningTime`` inside an ``Object``, in the XMLDSig namespace or, as the
   I-VANs' .NET signers write it, in ``http://example.org/#signatureProperties``.
 
@@ -93,6 +97,11 @@ R_VALUE = "SignatureValue không khớp SignedInfo và khóa công khai của ch
 R_CERTIFICATE = "KeyInfo/X509Data phải có đúng một X509Certificate đọc được"
 R_KEY = "khóa công khai của chứng thư số không phải RSA"
 R_SIGNING_TIME = "SigningTime không đọc được: {value}"
+R_KEY_VALUE = "KeyValue không khớp khóa công khai RSA của chứng thư số"
+R_KEY_INFO = "KeyInfo chỉ gồm X509Data và tối đa một KeyValue"
+R_DUPLICATE_ID = 'thuộc tính Id "{value}" xuất hiện {count} lần trong tài liệu'
+#: Attributes that name an element for a reference (``#value``).
+_ID_ATTRIBUTES = ("Id", "ID", "id", "{http://www.w3.org/XML/1998/namespace}id")
 
 
 class SignatureCheckFailed(ValueError):
@@ -314,6 +323,7 @@ def verify_enveloped(
         or _elements(parent)[-1] is not signature
     ):
         raise SignatureCheckFailed(R_PLACE.format(where=where))
+    _refuse_duplicate_ids(root)
 
     children = [_local(c) for c in _elements(signature)]
     if children[:2] != ["SignedInfo", "SignatureValue"] or any(
@@ -388,10 +398,27 @@ def verify_enveloped(
     return VerifiedSignature(certificate=certificate, signing_time=signing_time)
 
 
+def _refuse_duplicate_ids(root: etree._Element) -> None:
+    seen: dict[str, int] = {}
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for name in _ID_ATTRIBUTES:
+            value = el.get(name)
+            if value is not None:
+                seen[value] = seen.get(value, 0) + 1
+    for value, count in seen.items():
+        if count > 1:
+            raise SignatureCheckFailed(R_DUPLICATE_ID.format(value=value[:64], count=count))
+
+
 def _certificate(signature: etree._Element) -> x509.Certificate:
     key_info = _only(signature, "KeyInfo", required=False)
     if key_info is None:
         raise SignatureCheckFailed(R_CERTIFICATE)
+    parts = [c.tag for c in _elements(key_info)]
+    if parts.count(_q("X509Data")) != 1 or parts.count(_q("KeyValue")) > 1 or len(parts) > 2:
+        raise SignatureCheckFailed(R_KEY_INFO)
     found = [
         c
         for x509_data in key_info.iter(_q("X509Data"))
@@ -401,6 +428,31 @@ def _certificate(signature: etree._Element) -> x509.Certificate:
         raise SignatureCheckFailed(R_CERTIFICATE)
     der = _b64(found[0], "X509Certificate")
     try:
-        return x509.load_der_x509_certificate(der)
+        certificate = x509.load_der_x509_certificate(der)
     except ValueError:
         raise SignatureCheckFailed(R_CERTIFICATE) from None
+    key_value = _only(key_info, "KeyValue", required=False)
+    if key_value is not None:
+        _check_key_value(key_value, certificate)
+    return certificate
+
+
+def _check_key_value(key_value: etree._Element, certificate: x509.Certificate) -> None:
+    """The unsigned KeyValue names the certificate's own RSA key, or it is refused."""
+    public_key = certificate.public_key()
+    inner = _elements(key_value)
+    if (
+        not isinstance(public_key, rsa.RSAPublicKey)
+        or len(inner) != 1
+        or inner[0].tag != _q("RSAKeyValue")
+        or [c.tag for c in _elements(inner[0])] != [_q("Modulus"), _q("Exponent")]
+    ):
+        raise SignatureCheckFailed(R_KEY_VALUE)
+    modulus, exponent = _elements(inner[0])
+    numbers = public_key.public_numbers()
+    written = (
+        int.from_bytes(_b64(modulus, "Modulus"), "big"),
+        int.from_bytes(_b64(exponent, "Exponent"), "big"),
+    )
+    if written != (numbers.n, numbers.e):
+        raise SignatureCheckFailed(R_KEY_VALUE)

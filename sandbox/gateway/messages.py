@@ -167,7 +167,7 @@ CERTIFICATE_REVOKED = Message(
 )
 CERTIFICATE_EXPIRED = Message(
     "certificate_expired",
-    "Chứng thư số ký {document} không có hiệu lực tại thời điểm ký {at} (serial {serial})",
+    "Chứng thư số ký {document} không có hiệu lực tại thời điểm tiếp nhận {at} (serial {serial})",
 )
 CERTIFICATE_UNTRUSTED = Message(
     "certificate_untrusted",
