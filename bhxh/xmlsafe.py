@@ -225,7 +225,7 @@ def own_text(el: etree._Element) -> str:
     (``el.text`` and each child's ``tail``). For "this element holds no text" checks."""
     if not len(el):
         return el.text or ""
-    return "".join([el.text or "", *(child.tail or "" for child in el)])
+    return "".join([el.text or "", *[child.tail or "" for child in el]])
 
 
 def field_text(el: etree._Element, *, what: str = "") -> str:
