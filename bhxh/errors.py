@@ -59,7 +59,8 @@ class BhxhError(Exception):
 
 
 class UnsafeXml(BhxhError, ValueError):
-    """XML refused before it is used: DOCTYPE, entities, too large, too deep, malformed."""
+    """XML refused before it is used: DOCTYPE, entities, too large, too deep, malformed, or
+    an element inside a field that must be plain text."""
 
 
 class DossierInvalid(BhxhError, ValueError):

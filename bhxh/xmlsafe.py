@@ -7,9 +7,16 @@ limit, trees deeper than the depth limit, malformed XML and the wrong root eleme
 Every refusal is an :class:`~bhxh.errors.UnsafeXml` whose message starts with ``what``
 (for example ``unit TZ1234A, dossier 01-bao-tang, file D02-TS-595.xml``).
 
+A field of a parsed document is read "as signed" with :func:`field_text` /
+:func:`find_text`, never with lxml's ``el.text`` (the text before the first comment or
+processing instruction only): every reader of a signed document reads through them
+(``tests/architecture/test_text_reads.py`` keeps it so).
+
 Example:
     >>> parse_xml(b"<D02-TS><Cky/></D02-TS>", expected_root="D02-TS").tag
     'D02-TS'
+    >>> find_text(parse_xml(b"<a><MaSoThue>03098<!---->76543</MaSoThue></a>"), "MaSoThue")
+    '0309876543'
 """
 
 from __future__ import annotations
@@ -23,7 +30,14 @@ from lxml import etree
 
 from bhxh.errors import UnsafeXml
 
-__all__ = ["parse_xml", "parse_xml_file"]
+__all__ = [
+    "field_text",
+    "find_text",
+    "own_text",
+    "parse_xml",
+    "parse_xml_file",
+    "remove_keeping_tail",
+]
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _OTHER_BOMS = (
@@ -198,3 +212,71 @@ def parse_xml_file(
     return parse_xml(
         data, expected_root=expected_root, max_bytes=max_bytes, max_depth=max_depth, what=what
     )
+
+
+# --- reading a field as it was signed ----------------------------------------------------
+
+_NOT_TEXT = (etree._Comment, etree._ProcessingInstruction)
+
+
+def own_text(el: etree._Element) -> str:
+    """Every piece of character data directly inside ``el``, joined: its text and the text
+    after each child (comment, processing instruction or element), which lxml keeps apart
+    (``el.text`` and each child's ``tail``). For "this element holds no text" checks."""
+    if not len(el):
+        return el.text or ""
+    return "".join([el.text or "", *[child.tail or "" for child in el]])
+
+
+def field_text(el: etree._Element, *, what: str = "") -> str:
+    """The text of a plain-text field as it was signed: every text piece joined.
+
+    The signature profile canonicalises with C14N 1.0 without comments, which signs a
+    field's characters whatever splits them: a comment is dropped, a CDATA section is
+    written as text (lxml's parser has already merged it into the text), a processing
+    instruction is kept but is no text of the field. lxml's ``el.text`` is only the piece
+    before the first comment or processing instruction: ``<MaSoThue>03098<!---->76543
+    </MaSoThue>`` reads ``'03098'`` there while ``'0309876543'`` was signed (the class of
+    CVE-2017-11427). This reads ``'0309876543'``: comments and processing instructions are
+    skipped, the text after each kept, as C14N without comments (and any DOM's text
+    content) sees it.
+
+    The choice for mixed content: a field holds plain text, so an element inside it
+    (``<TenDoiTuong>Công ty <b>X</b></TenDoiTuong>``) is refused, never read around.
+    Whitespace is returned as written; the caller strips it when the field allows.
+
+    Raises:
+        UnsafeXml: ``el`` holds an element; the message starts with ``what``.
+    """
+    if not len(el):
+        return el.text or ""
+    pieces = [el.text or ""]
+    for child in el:
+        if not isinstance(child, _NOT_TEXT):
+            inside = f"an element <{child.tag}>" if isinstance(child.tag, str) else "an entity"
+            field = etree.QName(el).localname
+            raise _fail(what, f"<{field}> holds {inside}; a field must be plain text")
+        pieces.append(child.tail or "")
+    return "".join(pieces)
+
+
+def find_text(parent: etree._Element, path: str, *, what: str = "") -> str | None:
+    """:func:`field_text` of the first element at ``path`` under ``parent``, or None when
+    there is none (unlike ``findtext``, never a first text piece)."""
+    el = parent.find(path)
+    return None if el is None else field_text(el, what=what)
+
+
+def remove_keeping_tail(el: etree._Element) -> None:
+    """Remove ``el`` from its parent; the text after it (lxml's ``tail``, which would go
+    with it) stays in the document, as the enveloped-signature transform requires."""
+    parent = el.getparent()
+    assert parent is not None, "the root cannot be removed"
+    tail = el.tail
+    previous = el.getprevious()
+    parent.remove(el)
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail

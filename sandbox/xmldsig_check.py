@@ -10,9 +10,20 @@ What it accepts, and nothing else (the BHXH profile):
   04/05/06 forms) -- this refuses signature-wrapping;
 * ``SignedInfo`` with inclusive C14N 1.0 (no comments), ``rsa-sha256`` and exactly one
   ``Reference URI=""`` whose only transform is ``enveloped-signature``, digest SHA-256;
-* ``KeyInfo/X509Data`` with exactly one ``X509Certificate``;
+* ``KeyInfo`` = ``X509Data`` with exactly one ``X509Certificate`` and at most one
+  ``KeyValue``, which (unsigned, so anyone could change it) must be the certificate's own
+  RSA key;
+* no ``Id`` value twice in the document (``Id``, ``ID``, ``id``, ``xml:id``): a second
+  element answering to an Id is how a reference is pointed elsewhere;
 * an optional ``SigningTime`` inside an ``Object``, in the XMLDSig namespace or, as the
   I-VANs' .NET signers write it, in ``http://example.org/#signatureProperties``.
+
+Every value (here and in the gateway's reading of the documents) is read as it was
+signed, with :func:`text_as_signed`: C14N without comments signs a field's characters
+whatever splits them, so a comment, a processing instruction or a CDATA section inside a
+value never changes what is read (lxml's ``el.text`` would stop at the first comment or
+processing instruction: the class of CVE-2017-11427); an element inside a value is
+refused (:class:`NotPlainText`).
 
 The digest is computed over the inclusive C14N (without comments) of a re-parsed copy of
 the document with the ``Signature`` element removed (the enveloped transform); the
@@ -51,10 +62,13 @@ __all__ = [
     "ENVELOPED",
     "RSA_SHA256",
     "SHA256",
+    "NotPlainText",
     "SignatureCheckFailed",
     "UnsafeDocument",
     "VerifiedSignature",
+    "own_text",
     "parse_hardened",
+    "text_as_signed",
     "verify_enveloped",
 ]
 
@@ -83,6 +97,11 @@ R_VALUE = "SignatureValue không khớp SignedInfo và khóa công khai của ch
 R_CERTIFICATE = "KeyInfo/X509Data phải có đúng một X509Certificate đọc được"
 R_KEY = "khóa công khai của chứng thư số không phải RSA"
 R_SIGNING_TIME = "SigningTime không đọc được: {value}"
+R_KEY_VALUE = "KeyValue không khớp khóa công khai RSA của chứng thư số"
+R_KEY_INFO = "KeyInfo chỉ gồm X509Data và tối đa một KeyValue"
+R_DUPLICATE_ID = 'thuộc tính Id "{value}" xuất hiện {count} lần trong tài liệu'
+#: Attributes that name an element for a reference (``#value``).
+_ID_ATTRIBUTES = ("Id", "ID", "id", "{http://www.w3.org/XML/1998/namespace}id")
 
 
 class SignatureCheckFailed(ValueError):
@@ -95,6 +114,37 @@ class SignatureCheckFailed(ValueError):
 
 class UnsafeDocument(ValueError):
     """The bytes are refused before use: too large, DOCTYPE, too deep, malformed."""
+
+
+class NotPlainText(ValueError):
+    """A field that must hold plain text holds an element (``child`` names it)."""
+
+    def __init__(self, field: str, child: str) -> None:
+        super().__init__(f"<{field}> holds <{child}>")
+        self.field = field
+        self.child = child
+
+
+def own_text(el: etree._Element) -> str:
+    """All character data directly inside ``el``: its text and the text after each child
+    (lxml keeps them apart, in ``el.text`` and each child's ``tail``)."""
+    return "".join([el.text or "", *(child.tail or "" for child in el)])
+
+
+def text_as_signed(el: etree._Element) -> str:
+    """A plain-text field's value as C14N (without comments) signs it: every text piece
+    of ``el`` joined, comments and processing instructions skipped (CDATA is already
+    text after parsing). Whitespace is kept; callers strip.
+
+    Raises:
+        NotPlainText: ``el`` holds an element (mixed content is refused, never read
+            around).
+    """
+    for child in el:
+        if not isinstance(child, etree._Comment | etree._ProcessingInstruction):
+            name = etree.QName(child).localname if isinstance(child.tag, str) else "&entity;"
+            raise NotPlainText(_local(el), name)
+    return own_text(el)
 
 
 @dataclass(frozen=True)
@@ -176,8 +226,17 @@ def _only(parent: etree._Element, local: str, *, required: bool = True) -> etree
     return found[0] if found else None
 
 
-def _b64(text: str | None, what: str) -> bytes:
-    compact = "".join((text or "").split())
+def _value(el: etree._Element, what: str) -> str:
+    try:
+        return text_as_signed(el)
+    except NotPlainText:
+        raise SignatureCheckFailed(
+            R_STRUCTURE.format(detail=f"{what} chỉ được chứa văn bản")
+        ) from None
+
+
+def _b64(el: etree._Element, what: str) -> bytes:
+    compact = "".join(_value(el, what).split())
     try:
         return base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError):
@@ -226,7 +285,7 @@ def _c14n_subset(el: etree._Element) -> bytes:
 
 def _signing_time(signature: etree._Element) -> dt.datetime | None:
     for el in signature.iter(_q("SigningTime"), f"{{{SIGNING_TIME_NS}}}SigningTime", "SigningTime"):
-        text = (el.text or "").strip()
+        text = _value(el, "SigningTime").strip()
         try:
             value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
@@ -264,6 +323,7 @@ def verify_enveloped(
         or _elements(parent)[-1] is not signature
     ):
         raise SignatureCheckFailed(R_PLACE.format(where=where))
+    _refuse_duplicate_ids(root)
 
     children = [_local(c) for c in _elements(signature)]
     if children[:2] != ["SignedInfo", "SignatureValue"] or any(
@@ -320,14 +380,14 @@ def verify_enveloped(
     certificate = _certificate(signature)
     signing_time = _signing_time(signature)
 
-    expected = _b64(digest_value.text, "DigestValue")
+    expected = _b64(digest_value, "DigestValue")
     actual = hashlib.sha256(_c14n_document_without(tree, signature)).digest()
     if not hmac.compare_digest(expected, actual):
         raise SignatureCheckFailed(R_DIGEST)
 
     signature_value = _only(signature, "SignatureValue")
     assert signature_value is not None
-    value = _b64(signature_value.text, "SignatureValue")
+    value = _b64(signature_value, "SignatureValue")
     public_key = certificate.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise SignatureCheckFailed(R_KEY)
@@ -338,10 +398,27 @@ def verify_enveloped(
     return VerifiedSignature(certificate=certificate, signing_time=signing_time)
 
 
+def _refuse_duplicate_ids(root: etree._Element) -> None:
+    seen: dict[str, int] = {}
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for name in _ID_ATTRIBUTES:
+            value = el.get(name)
+            if value is not None:
+                seen[value] = seen.get(value, 0) + 1
+    for value, count in seen.items():
+        if count > 1:
+            raise SignatureCheckFailed(R_DUPLICATE_ID.format(value=value[:64], count=count))
+
+
 def _certificate(signature: etree._Element) -> x509.Certificate:
     key_info = _only(signature, "KeyInfo", required=False)
     if key_info is None:
         raise SignatureCheckFailed(R_CERTIFICATE)
+    parts = [c.tag for c in _elements(key_info)]
+    if parts.count(_q("X509Data")) != 1 or parts.count(_q("KeyValue")) > 1 or len(parts) > 2:
+        raise SignatureCheckFailed(R_KEY_INFO)
     found = [
         c
         for x509_data in key_info.iter(_q("X509Data"))
@@ -349,8 +426,33 @@ def _certificate(signature: etree._Element) -> x509.Certificate:
     ]
     if len(found) != 1:
         raise SignatureCheckFailed(R_CERTIFICATE)
-    der = _b64(found[0].text, "X509Certificate")
+    der = _b64(found[0], "X509Certificate")
     try:
-        return x509.load_der_x509_certificate(der)
+        certificate = x509.load_der_x509_certificate(der)
     except ValueError:
         raise SignatureCheckFailed(R_CERTIFICATE) from None
+    key_value = _only(key_info, "KeyValue", required=False)
+    if key_value is not None:
+        _check_key_value(key_value, certificate)
+    return certificate
+
+
+def _check_key_value(key_value: etree._Element, certificate: x509.Certificate) -> None:
+    """The unsigned KeyValue names the certificate's own RSA key, or it is refused."""
+    public_key = certificate.public_key()
+    inner = _elements(key_value)
+    if (
+        not isinstance(public_key, rsa.RSAPublicKey)
+        or len(inner) != 1
+        or inner[0].tag != _q("RSAKeyValue")
+        or [c.tag for c in _elements(inner[0])] != [_q("Modulus"), _q("Exponent")]
+    ):
+        raise SignatureCheckFailed(R_KEY_VALUE)
+    modulus, exponent = _elements(inner[0])
+    numbers = public_key.public_numbers()
+    written = (
+        int.from_bytes(_b64(modulus, "Modulus"), "big"),
+        int.from_bytes(_b64(exponent, "Exponent"), "big"),
+    )
+    if written != (numbers.n, numbers.e):
+        raise SignatureCheckFailed(R_KEY_VALUE)

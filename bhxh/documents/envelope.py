@@ -37,6 +37,7 @@ from bhxh.errors import DossierInvalid
 from bhxh.models import Attachment, Declaration, Dossier
 from bhxh.periods import today_vn
 from bhxh.signing import parse_document
+from bhxh.xmlsafe import find_text
 
 __all__ = [
     "ATTACHMENT_FORM",
@@ -171,19 +172,23 @@ def build_envelope(
 
 
 def _field(parent: etree._Element, path: str, what: str) -> str:
-    el = parent.find(path)
-    if el is None:
+    """The field at ``path`` as it was signed (:func:`bhxh.xmlsafe.find_text`), stripped."""
+    text = find_text(parent, path, what=what)
+    if text is None:
         raise DossierInvalid(f"{what}: <{path}> is missing")
-    return (el.text or "").strip()
+    return text.strip()
 
 
 def read_envelope(xml: bytes) -> EnvelopeInfo:
     """Read an envelope (signed or not) and decode its files.
 
+    Every field is read as it was signed (:func:`bhxh.xmlsafe.find_text`): a comment, a
+    processing instruction or a CDATA section inside a value never changes it.
+
     Raises:
         DossierInvalid: a missing field, a wrong root, or SoLuongFile / DoDaiFile / base64
             that do not agree with the content.
-        UnsafeXml: not well-formed XML, or a DOCTYPE.
+        UnsafeXml: not well-formed XML, a DOCTYPE, or an element inside a field.
     """
     what = ENVELOPE_FILENAME
     root = parse_document(xml, what).getroot()

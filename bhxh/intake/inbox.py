@@ -62,7 +62,7 @@ from bhxh.vntext import (
     normalize_text,
 )
 from bhxh.vntext import convert_legacy as legacy_to_unicode
-from bhxh.xmlsafe import parse_xml
+from bhxh.xmlsafe import find_text, own_text, parse_xml
 
 __all__ = [
     "MANIFEST",
@@ -314,6 +314,8 @@ _MARKUP = re.compile(
 _REFERENCE = re.compile(r"&(lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _RUN = re.compile(r"[^<>]+")
+# What can split a value into several runs of raw text (the first look above sees runs).
+_SPLITTERS = re.compile(r"<!--|<!\[CDATA\[|<\?(?!xml\s)")
 _MAX_SHOWN = 10
 
 
@@ -371,23 +373,36 @@ def _rewrite_text(document: str, change: Mapping[str, str] | None) -> str:
 @dataclass(frozen=True)
 class _LegacyText:
     where: InputLocation
-    text: str
+    value: str
     candidates: tuple[LegacyEncoding, ...]
 
 
+def _stt(row: etree._Element) -> str:
+    try:
+        return (find_text(row, "STT") or "").strip()
+    except UnsafeXml:  # an element inside STT: the validation names it
+        return ""
+
+
 def _legacy_texts(root: etree._Element, base: InputLocation) -> list[_LegacyText]:
-    """Every element text that reads as TCVN3 / VNI, located by its row and element."""
+    """Every element's text that reads as TCVN3 / VNI, located by its row and element.
+
+    An element's text is all of its own pieces joined (:func:`bhxh.xmlsafe.own_text`), as
+    it will be signed: a value split by a comment or a processing instruction is found.
+    """
     layout = FORM_LAYOUTS.get(str(root.tag))
     rows: dict[etree._Element, str] = {}
     if layout is not None:
         row_tag = layout.row_path.rsplit("/", 1)[-1]
         for index, row in enumerate(root.findall(layout.row_path), start=1):
-            stt = (row.findtext("STT") or "").strip()
+            stt = _stt(row)
             rows[row] = f"{row_tag} {index}" + (f" (STT {stt})" if stt else "")
     found: list[_LegacyText] = []
     for el in root.iter():
-        text = el.text
-        if not isinstance(el.tag, str) or not text or text.isascii():
+        if not isinstance(el.tag, str):
+            continue
+        text = own_text(el)
+        if not text or text.isascii():
             continue
         candidates = legacy_candidates(text.strip())
         if not candidates:
@@ -414,18 +429,18 @@ def _legacy_refusal(
 ) -> InputRefused:
     details = []
     for item in found[:_MAX_SHOWN]:
-        settled = encodings[item.text]
+        settled = encodings[item.value]
         options = [settled] if settled else list(item.candidates)
-        guesses = " / ".join(repr(legacy_to_unicode(item.text, e)) for e in options)
+        guesses = " / ".join(repr(legacy_to_unicode(item.value, e)) for e in options)
         names = " hoặc / or ".join(LEGACY_NAMES[e] for e in options)
         details.append(
-            f"{item.where.describe('vi')}: {item.text!r} — có lẽ là / probably {guesses} ({names})"
+            f"{item.where.describe('vi')}: {item.value!r} — có lẽ là / probably {guesses} ({names})"
         )
     if len(found) > _MAX_SHOWN:
         details.append(f"... và {len(found) - _MAX_SHOWN} giá trị nữa / and more values")
     first = found[0].where
     if convert:
-        unsure = sum(1 for item in found if encodings[item.text] is None)
+        unsure = sum(1 for item in found if encodings[item.value] is None)
         return InputRefused(
             f"{unsure} giá trị được gõ bằng bảng mã cũ nhưng không rõ là TCVN3 hay VNI",
             f"{unsure} value(s) typed in a legacy encoding, TCVN3 or VNI: cannot tell which",
@@ -444,6 +459,22 @@ def _legacy_refusal(
         expected_en='Unicode text: convert the file to Unicode, or set "convert_legacy": true '
         f"in the dossier's {MANIFEST} (or BHXH_CONVERT_LEGACY=true) to convert automatically",
         details=details,
+    )
+
+
+def _split_refusal(found: list[_LegacyText]) -> InputRefused:
+    return InputRefused(
+        "giá trị gõ bằng bảng mã cũ bị tách bởi chú thích, chỉ thị xử lý hoặc CDATA: "
+        "không chuyển mã tại chỗ được",
+        "a value in a legacy encoding is split by a comment, a processing instruction or a "
+        "CDATA section: it cannot be converted in place",
+        where=found[0].where,
+        read=found[0].value,
+        expected_vi="viết giá trị liền một khối (bỏ chú thích / CDATA ở giữa), hoặc chuyển mã "
+        "tệp sang Unicode bằng công cụ (ví dụ Unikey)",
+        expected_en="the value in one piece (remove the comment / CDATA inside it), or convert "
+        "the file to Unicode with a tool (e.g. Unikey)",
+        details=[f"{item.where.describe('vi')}: {item.value!r}" for item in found[1:_MAX_SHOWN]],
     )
 
 
@@ -466,7 +497,9 @@ def normalize_declaration(
       dossier, file, row (``LaoDong 3 (STT 3)``) and element; with ``convert_legacy`` it is
       converted with the published tables and each conversion is returned. A value both
       encodings explain takes the file's other values' encoding; when none decides, the
-      file is refused even with conversion on.
+      file is refused even with conversion on. A value is read whole, as it will be
+      signed: split by a comment, a processing instruction or a CDATA section it is still
+      found, and refused even with conversion on (it cannot be replaced in place).
 
     A file that is not UTF-8 or not safe, well-formed XML is returned unchanged: the
     validation refuses it with its own message.
@@ -479,8 +512,10 @@ def normalize_declaration(
     except UnicodeDecodeError:
         return content, []
     needs_nfc = "&#" in document or not unicodedata.is_normalized("NFC", document)
-    if not needs_nfc and not any(
-        legacy_candidates(_unescape(text).strip()) for text in _non_ascii_runs(document)
+    if (
+        not needs_nfc
+        and not _SPLITTERS.search(document)
+        and not any(legacy_candidates(_unescape(t).strip()) for t in _non_ascii_runs(document))
     ):
         return content, []  # the common case: nothing to change, nothing to parse
     what = f"unit {unit}, dossier {dossier}, file {filename}"
@@ -506,21 +541,28 @@ def normalize_declaration(
     encodings: dict[str, LegacyEncoding | None] = {}
     for item in found:
         if len(item.candidates) == 1:
-            encodings[item.text] = item.candidates[0]
+            encodings[item.value] = item.candidates[0]
         elif len(sure) == 1 and sure <= set(item.candidates):
-            encodings[item.text] = next(iter(sure))
+            encodings[item.value] = next(iter(sure))
         else:
-            encodings[item.text] = None
+            encodings[item.value] = None
     if not convert_legacy or any(e is None for e in encodings.values()):
         raise _legacy_refusal(found, encodings, convert_legacy)
     change = {
         text: normalize_text(legacy_to_unicode(text, enc)) for text, enc in encodings.items() if enc
     }
     document = _rewrite_text(document, change)
+    # A conversion replaces a value where it is written in one piece; a value split by a
+    # comment, a processing instruction or a CDATA section is not, and is refused rather
+    # than reported converted and left as it was.
+    base = InputLocation(unit=unit, dossier=dossier, file=filename)
+    left = _legacy_texts(parse_xml(document.encode("utf-8"), what=what), base)
+    if left:
+        raise _split_refusal(left)
     conversions = [
-        LegacyConversion(item.where, enc, item.text, change[item.text])
+        LegacyConversion(item.where, enc, item.value, change[item.value])
         for item in found
-        if (enc := encodings[item.text]) is not None
+        if (enc := encodings[item.value]) is not None
     ]
     return document.encode("utf-8"), conversions
 

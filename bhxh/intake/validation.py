@@ -46,7 +46,7 @@ from bhxh.catalogue import (
 from bhxh.errors import DossierInvalid, UnsafeXml
 from bhxh.models import Declaration, Dossier
 from bhxh.periods import PERIOD_PATTERN, today_vn
-from bhxh.xmlsafe import parse_xml
+from bhxh.xmlsafe import field_text, find_text, own_text, parse_xml
 
 __all__ = [
     "D02_LIMITS",
@@ -247,7 +247,7 @@ class _FileCheck:
 
 
 def _stt_where(check: _FileCheck, index: int, row: etree._Element) -> str:
-    stt = (row.findtext("STT") or "").strip()
+    stt = _text(row, "STT")
     return f"file {check.filename}, row {index}" + (f" (STT {stt})" if stt else "")
 
 
@@ -255,9 +255,13 @@ def _walk(check: _FileCheck, el: etree._Element, spec: FieldSpec, where: str, pa
     """Check ``el``'s children against ``spec``'s: names, order, required, values.
 
     Written for speed (a D02-TS of 10,000 workers has 440,000 fields): tags are compared
-    as strings (a namespaced tag, ``{uri}name``, never matches a layout name).
+    as strings (a namespaced tag, ``{uri}name``, never matches a layout name). A value is
+    read as it will be signed (:func:`bhxh.xmlsafe.field_text`: a comment, a processing
+    instruction or a CDATA section inside it changes nothing); an element inside a value,
+    or text anywhere directly inside a group (before, between or after its children), is
+    a problem.
     """
-    if el.text and el.text.strip():
+    if own_text(el).strip():
         check.add(f"{where}: <{el.tag}> holds text, expected elements")
     order = check.order(spec)
     children = spec.children
@@ -286,16 +290,17 @@ def _walk(check: _FileCheck, el: etree._Element, spec: FieldSpec, where: str, pa
             last = index
         counts[name] = counts.get(name, 0) + 1
         if child_spec.kind != "group":
-            if len(child):
+            try:
+                text = field_text(child)
+            except UnsafeXml:
                 check.add(f"{where}, field {name}: holds elements, expected a value")
                 continue
-            text = child.text
-            problem = field_problem(child_spec, text.strip() if text else "")
+            problem = field_problem(child_spec, text.strip())
             if problem:
                 check.add(f"{where}, field {name}: {problem}")
             continue
         if name == SIGNATURE_SLOT and not path:
-            if len(child) or (child.text or "").strip():
+            if len(child) or own_text(child).strip():
                 check.add(f"file {check.filename}: <Cky> must be empty (the signature goes there)")
             continue
         child_path = f"{path}/{name}" if path else name
@@ -317,7 +322,12 @@ def _walk(check: _FileCheck, el: etree._Element, spec: FieldSpec, where: str, pa
 
 
 def _text(el: etree._Element, name: str) -> str:
-    return (el.findtext(name) or "").strip()
+    """The value of ``el``'s child ``name`` as it will be signed, stripped ("" when missing
+    or not plain text: :func:`_walk` reports that)."""
+    try:
+        return (find_text(el, name) or "").strip()
+    except UnsafeXml:
+        return ""
 
 
 def _check_d02_rows(check: _FileCheck) -> None:

@@ -75,9 +75,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
-from bhxh.errors import SignatureInvalid
+from bhxh.errors import SignatureInvalid, UnsafeXml
 from bhxh.periods import VN_TZ
-from bhxh.xmlsafe import parse_xml
+from bhxh.xmlsafe import field_text, own_text, parse_xml, remove_keeping_tail
 
 __all__ = [
     "C14N10",
@@ -246,8 +246,17 @@ def _int_b64(value: int) -> str:
     return _b64(value.to_bytes((value.bit_length() + 7) // 8 or 1, "big"))
 
 
-def _b64decode(text: str | None, what: str) -> bytes:
-    compact = "".join((text or "").split())
+def _value(el: etree._Element, what: str) -> str:
+    """``el``'s text as it is signed (:func:`bhxh.xmlsafe.field_text`); an element inside
+    it breaks the profile."""
+    try:
+        return field_text(el)
+    except UnsafeXml:
+        raise SignatureInvalid(f"{what} must hold text only") from None
+
+
+def _b64decode(el: etree._Element, what: str) -> bytes:
+    compact = "".join(_value(el, what).split())
     try:
         return base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -390,7 +399,7 @@ def _children(
     el: etree._Element, *allowed: str, namespaces: tuple[str | None, ...] = (DSIG_NS,)
 ) -> list[etree._Element]:
     """Element children of ``el``; anything but whitespace or allowed elements is refused."""
-    if (el.text or "").strip():
+    if own_text(el).strip():
         raise SignatureInvalid(f"<{etree.QName(el).localname}> holds unexpected text")
     out: list[etree._Element] = []
     for child in el:
@@ -405,8 +414,6 @@ def _children(
             )
         if child.prefix is not None:
             raise SignatureInvalid(f"<{child.prefix}:{qname.localname}> must not be prefixed")
-        if (child.tail or "").strip():
-            raise SignatureInvalid(f"unexpected text after <{qname.localname}>")
         out.append(child)
     return out
 
@@ -424,7 +431,7 @@ def _attrs(el: etree._Element, expected: dict[str, str]) -> None:
 
 def _leaf(el: etree._Element, attrs: dict[str, str]) -> None:
     _attrs(el, attrs)
-    if len(el) or (el.text or "").strip():
+    if len(el) or own_text(el).strip():
         raise SignatureInvalid(f"<{etree.QName(el).localname}> must be empty")
 
 
@@ -498,7 +505,7 @@ def _check_profile(data: bytes) -> _Parsed:
     _leaf(transforms[0], {"Algorithm": ENVELOPED})
     _leaf(ref[1], {"Algorithm": DIGEST_SHA256})
     _attrs(ref[2], {})
-    digest_value = _b64decode(ref[2].text, "DigestValue")
+    digest_value = _b64decode(ref[2], "DigestValue")
     if len(digest_value) != 32:
         raise SignatureInvalid("DigestValue is not a SHA-256 digest")
 
@@ -530,7 +537,7 @@ def _key_info(key_info: etree._Element) -> x509.Certificate:
             f"X509Data children {data_names}: need one X509Certificate (no chain)"
         )
     cert_el = data[data_names.index("X509Certificate")]
-    certificate = _load_certificate(_b64decode(cert_el.text, "X509Certificate"))
+    certificate = _load_certificate(_b64decode(cert_el, "X509Certificate"))
     public = certificate.public_key()
     assert isinstance(public, rsa.RSAPublicKey)
     if "X509SubjectName" in data_names:
@@ -551,8 +558,8 @@ def _key_info(key_info: etree._Element) -> x509.Certificate:
         if _names(fields) != ["Modulus", "Exponent"]:
             raise SignatureInvalid("RSAKeyValue must hold Modulus then Exponent")
         numbers = public.public_numbers()
-        modulus = int.from_bytes(_b64decode(fields[0].text, "Modulus"), "big")
-        exponent = int.from_bytes(_b64decode(fields[1].text, "Exponent"), "big")
+        modulus = int.from_bytes(_b64decode(fields[0], "Modulus"), "big")
+        exponent = int.from_bytes(_b64decode(fields[1], "Exponent"), "big")
         if (modulus, exponent) != (numbers.n, numbers.e):
             raise SignatureInvalid("KeyValue does not match the certificate's public key")
     return certificate
@@ -597,29 +604,18 @@ def _signing_time(obj: etree._Element) -> dt.datetime:
     if len(times) != 1 or len(times[0]):
         raise SignatureInvalid("SignatureProperty must hold one SigningTime")
     _id_only(times[0])
+    text = _value(times[0], "SigningTime").strip()
     try:
-        moment = dt.datetime.fromisoformat((times[0].text or "").strip())
+        moment = dt.datetime.fromisoformat(text)
     except ValueError as exc:
-        raise SignatureInvalid(f"SigningTime {times[0].text!r} is not an ISO time") from exc
+        raise SignatureInvalid(f"SigningTime {text!r} is not an ISO time") from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=VN_TZ)
 
 
 def _reference_digest(parsed: _Parsed) -> bytes:
-    """The enveloped-signature transform: the document without the Signature element.
-
-    lxml moves an element's tail with it, so the tail is handed back to the previous node.
-    """
-    signature = parsed.signature
-    parent = signature.getparent()
-    assert parent is not None
-    tail = signature.tail
-    previous = signature.getprevious()
-    parent.remove(signature)
-    if tail:
-        if previous is not None:
-            previous.tail = (previous.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
+    """The enveloped-signature transform: the document without the Signature element
+    (its tail, the text after it, stays: :func:`bhxh.xmlsafe.remove_keeping_tail`)."""
+    remove_keeping_tail(parsed.signature)
     return _document_digest(parsed.tree)
 
 
@@ -688,7 +684,7 @@ def apply_signature(
             _check_value(prepared.digest, signature_value, _load_certificate(certificate_der))
             return _splice(prepared_xml, signature_value)
     parsed = _check_profile(prepared_xml)
-    if len(parsed.signature_value) or (parsed.signature_value.text or "").strip():
+    if len(parsed.signature_value) or own_text(parsed.signature_value).strip():
         raise SignatureInvalid("the SignatureValue is not empty: the document is already signed")
     certificate = parsed.certificate
     if certificate_der is not None and certificate_der != certificate.public_bytes(Encoding.DER):
@@ -726,7 +722,7 @@ def verify_signature(xml: bytes) -> VerifiedSignature:
         UnsafeXml: not well-formed, or a DOCTYPE.
     """
     parsed = _check_profile(xml)
-    value = _b64decode(parsed.signature_value.text, "SignatureValue")
+    value = _b64decode(parsed.signature_value, "SignatureValue")
     if not value:
         raise SignatureInvalid("the SignatureValue is empty: the document was only prepared")
     digest = hashlib.sha256(_signed_info_c14n(parsed.signed_info)).digest()

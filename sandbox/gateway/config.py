@@ -47,7 +47,8 @@ class TrustConfig(_Model):
         30.0,
         gt=0,
         description="A SigningTime older than this (or in the future) is refused: it is "
-        "not covered by the signature, so it is only believed within this window.",
+        "not covered by the signature, so it is only believed within this window, and the "
+        "certificate is judged at receipt whatever time it claims.",
     )
     require_signed_pdf: bool = Field(
         True,

@@ -400,6 +400,10 @@ class GatewayCore:
             procedure=inspected.procedure,
             sha256=digest,
             transaction_id=record.transaction_id,
+            # What the gateway read from the signed document, as it will act on it.
+            unit_name=inspected.unit_name,
+            tax_code=inspected.tax_code,
+            period=inspected.period,
         )
         if inspected.kind == "registration" and outcome == "accepted":
             self._register(inspected, unit, now)
@@ -433,6 +437,7 @@ class GatewayCore:
             procedure=code,
             state=unit.state,
             serial=format(cert.serial_number, "X"),
+            name=unit.name,
         )
         self._settle(now)
 

@@ -1,6 +1,10 @@
 """Reading and checking what a unit submits: envelopes (``BHXHDienTu.xml``) and 04/05/06
 registration forms, including every signature inside them.
 
+Every field is read as it was signed (:func:`sandbox.xmldsig_check.text_as_signed`): a
+comment, a processing instruction or a CDATA section inside a value never changes what is
+read; an element inside a value is refused.
+
 The checks that need no gateway state live here (structure, files, catalogue, the content
 model of each declaration, signatures); certificate trust and identity are judged by
 :mod:`sandbox.gateway.trust`, signed PDF attachments by :mod:`sandbox.gateway.pdf_check`;
@@ -30,9 +34,11 @@ from sandbox.gateway import messages as m
 from sandbox.gateway.pdf_check import check_attachment
 from sandbox.gateway.trust import Signer, Trust
 from sandbox.xmldsig_check import (
+    NotPlainText,
     SignatureCheckFailed,
     UnsafeDocument,
     parse_hardened,
+    text_as_signed,
     verify_enveloped,
 )
 
@@ -95,6 +101,8 @@ _REGISTRATION_FIELDS = (
     "CKy_Dvi",
 )
 _STOP_FIELDS = ("NoiDung/NgayNgung", "NoiDung/LyDo")
+# Required elements that hold elements, not a value.
+_GROUPS = {"ToKhais", "CKy_Dvi"}
 # Fields whose text must not be empty (the others must be present).
 _NON_EMPTY = {
     "MaSoBHXH",
@@ -137,18 +145,31 @@ def _parse(data: bytes, document: str, max_bytes: int, max_depth: int) -> etree.
         raise m.XML_UNSAFE(document=document, reason=str(exc)) from None
 
 
+def _value(el: etree._Element, document: str, path: str) -> str:
+    """A field's text as it was signed, stripped; an element inside it is refused."""
+    try:
+        return text_as_signed(el).strip()
+    except NotPlainText as exc:
+        raise m.FIELD_NOT_TEXT(document=document, path=path, child=exc.child) from None
+
+
 def _require(root: etree._Element, document: str, paths: tuple[str, ...]) -> None:
+    """Each path present; each value field plain text, and not empty when it must not be."""
     for path in paths:
         el = root.find(path)
+        where = f"{root.tag}/{path}"
         if el is None:
-            raise m.FIELD_MISSING(document=document, path=f"{root.tag}/{path}")
-        if path.rsplit("/", 1)[-1] in _NON_EMPTY and not (el.text or "").strip():
-            raise m.FIELD_MISSING(document=document, path=f"{root.tag}/{path}")
+            raise m.FIELD_MISSING(document=document, path=where)
+        name = path.rsplit("/", 1)[-1]
+        if name in _GROUPS:
+            continue
+        if not _value(el, document, where) and name in _NON_EMPTY:
+            raise m.FIELD_MISSING(document=document, path=where)
 
 
-def _text(root: etree._Element, path: str) -> str:
+def _text(root: etree._Element, path: str, document: str) -> str:
     el = root.find(path)
-    return (el.text or "").strip() if el is not None else ""
+    return _value(el, document, f"{root.tag}/{path}") if el is not None else ""
 
 
 def _verify(
@@ -186,20 +207,20 @@ def inspect_envelope(
     if root.tag != "Hoso":
         raise m.ROOT(document=ENVELOPE_NAME, expected="Hoso", actual=root.tag)
     _require(root, ENVELOPE_NAME, _ENVELOPE_FIELDS)
-    declared_unit = _text(root, "NoiDung/ThongTinDonVi/MaSoBHXH")
+    declared_unit = _text(root, "NoiDung/ThongTinDonVi/MaSoBHXH", ENVELOPE_NAME)
     if declared_unit != unit_code:
         raise m.UNIT_MISMATCH(document=ENVELOPE_NAME, declared=declared_unit, unit=unit_code)
-    code = _text(root, "NoiDung/ThongTinHoSo/MaThuTuc")
+    code = _text(root, "NoiDung/ThongTinHoSo/MaThuTuc", ENVELOPE_NAME)
     procedure = PROCEDURES.get(code)
     if procedure is None:
         raise m.UNKNOWN_PROCEDURE()
     if procedure.kind != "business":
         raise m.WRONG_KIND(procedure=code, expected="registration", actual="envelope")
-    tax_code = _text(root, "NoiDung/ThongTinDonVi/MaSoThue")
-    _check_period(_text(root, "NoiDung/ThongTinHoSo/KyKeKhai"), now)
+    tax_code = _text(root, "NoiDung/ThongTinDonVi/MaSoThue", ENVELOPE_NAME)
+    _check_period(_text(root, "NoiDung/ThongTinHoSo/KyKeKhai", ENVELOPE_NAME), now)
 
     files = root.findall("NoiDung/ThongTinHoSo/ToKhais/FileToKhai")
-    declared_count = _text(root, "NoiDung/ThongTinHoSo/SoLuongFile")
+    declared_count = _text(root, "NoiDung/ThongTinHoSo/SoLuongFile", ENVELOPE_NAME)
     if not declared_count.isdigit() or int(declared_count) != len(files):
         raise m.FILE_COUNT(declared=declared_count, actual=len(files))
     contents: list[tuple[str, str, bytes]] = []  # (form, file name, bytes)
@@ -207,19 +228,23 @@ def inspect_envelope(
         base = f"NoiDung/ThongTinHoSo/ToKhais/FileToKhai[{index}]"
         for name in _FILE_FIELDS:
             el = item.find(name)
-            if el is None or (name in _NON_EMPTY and not (el.text or "").strip()):
-                raise m.FIELD_MISSING(document=ENVELOPE_NAME, path=f"Hoso/{base}/{name}")
-        form, filename = _text(item, "MaToKhai"), _text(item, "TenFile")
-        encoded = _text(item, "NoiDungFile")
+            path = f"Hoso/{base}/{name}"
+            if el is None or (not _value(el, ENVELOPE_NAME, path) and name in _NON_EMPTY):
+                raise m.FIELD_MISSING(document=ENVELOPE_NAME, path=path)
+        form, filename = (
+            _text(item, "MaToKhai", ENVELOPE_NAME),
+            _text(item, "TenFile", ENVELOPE_NAME),
+        )
+        encoded = _text(item, "NoiDungFile", ENVELOPE_NAME)
         try:
             content = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             raise m.FILE_BASE64(name=filename) from None
-        declared_length = _text(item, "DoDaiFile")
+        declared_length = _text(item, "DoDaiFile", ENVELOPE_NAME)
         if declared_length != str(len(encoded)):
             raise m.FILE_LENGTH(name=filename, declared=declared_length, actual=len(encoded))
         extension = posixpath.splitext(filename)[1]
-        declared_type = _text(item, "LoaiFile")
+        declared_type = _text(item, "LoaiFile", ENVELOPE_NAME)
         if declared_type != extension:
             raise m.FILE_TYPE(name=filename, declared=declared_type, actual=extension or "không có")
         contents.append((form, filename, content))
@@ -249,11 +274,11 @@ def inspect_envelope(
         form="",
         unit_code=unit_code,
         tax_code=tax_code,
-        agency_code=_text(root, "NoiDung/ThongTinDonVi/CoQuanQuanLy"),
-        unit_name=_text(root, "NoiDung/ThongTinDonVi/TenDoiTuong"),
-        period=_text(root, "NoiDung/ThongTinHoSo/KyKeKhai"),
+        agency_code=_text(root, "NoiDung/ThongTinDonVi/CoQuanQuanLy", ENVELOPE_NAME),
+        unit_name=_text(root, "NoiDung/ThongTinDonVi/TenDoiTuong", ENVELOPE_NAME),
+        period=_text(root, "NoiDung/ThongTinHoSo/KyKeKhai", ENVELOPE_NAME),
         signers=tuple(signers),
-        ivan_code=_text(root, "NoiDung/ThongTinIVAN/MaIVAN"),
+        ivan_code=_text(root, "NoiDung/ThongTinIVAN/MaIVAN", ENVELOPE_NAME),
     )
 
 
@@ -316,12 +341,15 @@ class _Shape:
                 else:
                     child_where = f"{where}/{name}" if path else f"<{name}>"
                 self.walk(child, child_spec, child_where, child_path)
-            elif (
-                child_spec.required
-                and child_spec.kind != "group"
-                and not (child.text or "").strip()
-            ):
-                raise m.DECLARATION_REQUIRED(name=self.filename, where=where, field=name)
+            elif child_spec.kind != "group":
+                try:
+                    value = text_as_signed(child).strip()
+                except NotPlainText as exc:
+                    raise m.DECLARATION_NOT_TEXT(
+                        name=self.filename, where=where, field=name, child=exc.child
+                    ) from None
+                if child_spec.required and not value:
+                    raise m.DECLARATION_REQUIRED(name=self.filename, where=where, field=name)
         for child_spec in spec.children:
             if child_spec.required and child_spec.name not in present:
                 raise m.DECLARATION_REQUIRED(name=self.filename, where=where, field=child_spec.name)
@@ -383,23 +411,23 @@ def inspect_registration(
     root = tree.getroot()
     if root.tag != "Hoso":
         raise m.ROOT(document=REGISTRATION_NAME, expected="Hoso", actual=root.tag)
-    code = _text(root, "NoiDung/MaThuTuc")
+    code = _text(root, "NoiDung/MaThuTuc", REGISTRATION_NAME)
     procedure = PROCEDURES.get(code)
     if procedure is None:
         raise m.UNKNOWN_PROCEDURE()
     if procedure.kind != "registration":
         raise m.WRONG_KIND(procedure=code, expected="envelope", actual="registration")
-    form = _text(root, "NoiDung/MaToKhai")
+    form = _text(root, "NoiDung/MaToKhai", REGISTRATION_NAME)
     document = f"{form}.xml" if form else REGISTRATION_NAME
     if form not in procedure.allowed_forms:
         raise m.FORM_CODE(form=form, procedure=code)
     _require(root, document, _REGISTRATION_FIELDS + (_STOP_FIELDS if code == "06" else ()))
-    declared_unit = _text(root, "NoiDung/ThongTinDonVi/MaSoBHXH")
+    declared_unit = _text(root, "NoiDung/ThongTinDonVi/MaSoBHXH", document)
     if declared_unit != unit_code:
         raise m.UNIT_MISMATCH(document=document, declared=declared_unit, unit=unit_code)
-    tax_code = _text(root, "NoiDung/ThongTinDonVi/MaSoThue")
+    tax_code = _text(root, "NoiDung/ThongTinDonVi/MaSoThue", document)
     signer = _verify(tree, document, ("Hoso", "CKy_Dvi"), trust, now, tax_code)
-    declared_serial_text = _text(root, "NoiDung/ChungThuSo/SERIAL")
+    declared_serial_text = _text(root, "NoiDung/ChungThuSo/SERIAL", document)
     try:
         declared_serial: int | None = int(declared_serial_text, 16)
     except ValueError:
@@ -414,10 +442,10 @@ def inspect_registration(
         form=form,
         unit_code=unit_code,
         tax_code=tax_code,
-        agency_code=_text(root, "NoiDung/ThongTinDonVi/CoQuanQuanLy"),
-        unit_name=_text(root, "NoiDung/ThongTinDonVi/TenDonVi"),
+        agency_code=_text(root, "NoiDung/ThongTinDonVi/CoQuanQuanLy", document),
+        unit_name=_text(root, "NoiDung/ThongTinDonVi/TenDonVi", document),
         period="",
         signers=(signer,),
         declared_serial=declared_serial,
-        ivan_code=_text(root, "NoiDung/ThongTinIVAN/MaIVAN"),
+        ivan_code=_text(root, "NoiDung/ThongTinIVAN/MaIVAN", document),
     )

@@ -21,12 +21,14 @@ __all__ = [
     "CERTIFICATE_UNTRUSTED",
     "CONFLICT",
     "DECLARATION_DUPLICATE",
+    "DECLARATION_NOT_TEXT",
     "DECLARATION_NO_ROWS",
     "DECLARATION_ORDER",
     "DECLARATION_REQUIRED",
     "DECLARATION_ROOT",
     "DECLARATION_UNKNOWN",
     "FIELD_MISSING",
+    "FIELD_NOT_TEXT",
     "FILE_BASE64",
     "FILE_COUNT",
     "FILE_LENGTH",
@@ -79,6 +81,9 @@ XML_UNSAFE = Message("xml_unsafe", "Tệp {document} bị từ chối: {reason}"
 BASE64_CONTENT = Message("content_base64", "content_base64 không phải base64 hợp lệ")
 ROOT = Message("root", "Thẻ gốc của {document} phải là <{expected}>, nhận được <{actual}>")
 FIELD_MISSING = Message("field_missing", "Tệp {document} thiếu trường bắt buộc {path}")
+FIELD_NOT_TEXT = Message(
+    "field_not_text", "Tệp {document}: trường {path} phải là văn bản, không được chứa thẻ <{child}>"
+)
 UNIT_MISMATCH = Message(
     "unit_mismatch", "MaSoBHXH trong {document} ({declared}) khác mã đơn vị gửi ({unit})"
 )
@@ -127,6 +132,10 @@ DECLARATION_REQUIRED = Message(
 DECLARATION_NO_ROWS = Message(
     "declaration_no_rows", "Tệp {name}: không có dòng dữ liệu nào ({path})"
 )
+DECLARATION_NOT_TEXT = Message(
+    "declaration_field_not_text",
+    "Tệp {name}, {where}: trường {field} phải là văn bản, không được chứa thẻ <{child}>",
+)
 
 # --- registration forms ---------------------------------------------------------------
 FORM_CODE = Message("form_code", "MaToKhai {form} không khớp MaThuTuc {procedure}")
@@ -158,7 +167,7 @@ CERTIFICATE_REVOKED = Message(
 )
 CERTIFICATE_EXPIRED = Message(
     "certificate_expired",
-    "Chứng thư số ký {document} không có hiệu lực tại thời điểm ký {at} (serial {serial})",
+    "Chứng thư số ký {document} không có hiệu lực tại thời điểm tiếp nhận {at} (serial {serial})",
 )
 CERTIFICATE_UNTRUSTED = Message(
     "certificate_untrusted",

@@ -1,8 +1,18 @@
 """Which signatures the gateway believes: its trust anchors (the test PKI's root and the
 chosen intermediates, CRLs read fresh) and the one judgement of a signer's certificate
-(chain, validity at signing time, revocation, the ``UID=MST:`` of the unit). Both the
-XML checks (:mod:`sandbox.gateway.documents`) and the PDF check
+(chain, validity at receipt, revocation, the ``UID=MST:`` of the unit). Both the XML
+checks (:mod:`sandbox.gateway.documents`) and the PDF check
 (:mod:`sandbox.gateway.pdf_check`) end here.
+
+Validity is judged at receipt, on the gateway's clock, never at the signing time the
+document claims. The XML profile's ``SigningTime`` sits in an ``Object`` that the one
+``Reference URI=""`` with its enveloped transform leaves out (the verifier accepts no
+other reference), so anyone can write any time there after signing; a PDF's CMS
+``signingTime`` is signed, but by whoever holds the key, so the holder of an expired
+certificate's key can backdate it as well. Only a time-stamp from a trusted authority
+would prove when a signature was made, and neither profile carries one. The claimed time
+is still checked for plausibility (not older than ``max_signing_age_days``, not ahead of
+the clock by more than five minutes).
 """
 
 from __future__ import annotations
@@ -25,7 +35,8 @@ _VN = dt.timezone(dt.timedelta(hours=7))  # Vietnam: UTC+7, no daylight saving
 
 @dataclass(frozen=True)
 class Signer:
-    """One verified signature: the document, its certificate, the time it was judged at."""
+    """One verified signature: the document, its certificate, the time it was judged at
+    (the receipt)."""
 
     document: str
     certificate: x509.Certificate
@@ -63,13 +74,14 @@ class Trust:
         now: dt.datetime,
         tax_code: str,
     ) -> Signer:
-        """Chain, validity at signing time, revocation, and UID ``MST:`` == ``tax_code``."""
+        """Chain, validity at receipt (``now``), revocation, and UID ``MST:`` ==
+        ``tax_code``; a claimed ``signing_time`` only within the plausible window."""
         serial = format(cert.serial_number, "X")
-        at = signing_time or now
         oldest = now - dt.timedelta(days=self._config.max_signing_age_days)
         if signing_time is not None and not (oldest <= signing_time <= now + _CLOCK_SKEW):
             # Times a person reads are Vietnam's, whatever zone the signer wrote.
             raise m.SIGNING_TIME(document=document, at=signing_time.astimezone(_VN).isoformat())
+        at = now  # never the claimed time: see the module's docstring
         problems = self.problems(cert, at)
         if any(p.startswith(("expired", "not yet valid")) for p in problems):
             raise m.CERTIFICATE_EXPIRED(

@@ -32,6 +32,7 @@ from flows import sign_and_submit
 from sandbox.audit import read_audit
 from sandbox.config import Sandbox, start_sandbox
 from tests.reliability.conftest import PERIOD, World, prime_units
+from tests.text_splits import Split, split_text
 
 HOSTILE_PERIOD = "06/2025"
 MAX_XML_BYTES = 256 * 1024
@@ -481,11 +482,37 @@ def _with_doctype(envelope: bytes) -> bytes:
     )
 
 
+def _other_key_value(envelope: bytes) -> bytes:
+    """KeyValue (outside SignedInfo) naming another RSA key; the signature still verifies."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    n = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    modulus = n.public_numbers().n.to_bytes(256, "big")
+    start = envelope.index(b"<Modulus>") + len(b"<Modulus>")
+    end = envelope.index(b"</Modulus>", start)
+    return envelope[:start] + base64.b64encode(modulus) + envelope[end:]
+
+
+def _duplicate_id(envelope: bytes) -> bytes:
+    """A second element answering to the Signature's Id, in an Object added after signing."""
+    extra = b'<Object Id="sigid"><Note xmlns="">x</Note></Object></Signature>'
+    return envelope.replace(b"</Signature>", extra, 1)
+
+
+def _element_in_a_field(envelope: bytes) -> bytes:
+    """Mixed content: an element inside the unit name (signed with it or not, refused)."""
+    start = envelope.index(b"<TenDoiTuong>") + len(b"<TenDoiTuong>")
+    return envelope[:start] + b"<b>X</b>" + envelope[start:]
+
+
 GATEWAY_CASES: dict[str, Callable[[bytes], bytes]] = {
     "signature-wrapping": _wrapped,
     "second-signature-forged-period": _second_signature,
     "declaration-tampered-after-signing": _tampered,
     "xxe-in-envelope": _with_doctype,
+    "key-value-of-another-key": _other_key_value,
+    "duplicate-id": _duplicate_id,
+    "element-inside-a-field": _element_in_a_field,
 }
 
 
@@ -512,3 +539,45 @@ async def test_the_genuine_envelope_replayed_for_another_unit_is_refused(hostile
         with pytest.raises(SubmissionRefused) as info:
             await gateway.submit("replay-other-unit", "ZZ9999Z", "envelope", hostile.envelope)
     assert "ZZ9999Z" in str(info.value) or hostile.unit.unit.code in str(info.value)
+
+
+#: Fields of the flow's signed envelope split after signing, and what the audit names them.
+SPLIT_FIELDS = {
+    "TenDoiTuong": "unit_name",
+    "MaSoThue": "tax_code",
+    "KyKeKhai": "period",
+    "MaThuTuc": "procedure",
+    "MaSoBHXH": "unit_code",
+}
+
+
+@pytest.mark.parametrize("how", ["comment", "cdata"])
+async def test_a_signed_envelope_split_after_signing_is_read_as_signed(
+    hostile: Hostile, how: Split
+) -> None:
+    """A comment or a CDATA section put inside a signed field keeps the signature valid
+    (C14N drops the one and writes the other as text): the gateway reads what was signed."""
+    key = hostile.world.scenario.gateway_key
+    assert hostile.world.sandbox.gateway_url
+    audit_path = hostile.world.sandbox.config.audit_path
+    (genuine,) = [
+        e
+        for e in read_audit(audit_path)
+        if e["event"] == "submitted" and e.get("dossier_id") == hostile.dossier_id
+    ]
+    changed: dict[str, object] = {}
+    async with GatewayClient(hostile.world.sandbox.gateway_url, key) as gateway:
+        for field, name in SPLIT_FIELDS.items():
+            dossier_id = f"{hostile.dossier_id}-split-{how}-{field}"[:64]
+            split = split_text(hostile.envelope, field, how)
+            assert split != hostile.envelope
+            await gateway.submit(dossier_id, hostile.unit.unit.code, "envelope", split)
+            (event,) = [
+                e
+                for e in read_audit(audit_path)
+                if e["event"] == "submitted" and e.get("dossier_id") == dossier_id
+            ]
+            if event[name] != genuine[name]:
+                changed[field] = event[name]
+    print(f"\nHOSTILE split by {how}: {len(SPLIT_FIELDS)} fields, {len(changed)} read otherwise")
+    assert changed == {}

@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from bhxh.errors import UnsafeXml
-from bhxh.xmlsafe import parse_xml, parse_xml_file
+from bhxh.xmlsafe import (
+    field_text,
+    find_text,
+    own_text,
+    parse_xml,
+    parse_xml_file,
+    remove_keeping_tail,
+)
+from tests.text_splits import SPLITS, Split, split_text
 
 WHAT = "unit TZ1234A, dossier 01-bao-tang, file D02-TS-595.xml"
 
@@ -162,3 +170,43 @@ def test_parser_alone_refuses_doctype_when_the_byte_scan_is_bypassed(
     message = refused(data)
     assert "DOCTYPE / DTD is not allowed" in message
     assert "TOP-SECRET" not in message
+
+
+# --- a field read as it was signed ------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", SPLITS)
+def test_a_field_is_read_whole_whatever_splits_it(how: Split) -> None:
+    xml = "<Hoso><TenDoiTuong>Công ty CP Bình Minh &amp; Cộng sự</TenDoiTuong></Hoso>".encode()
+    root = parse_xml(split_text(xml, "TenDoiTuong", how))
+    assert find_text(root, "TenDoiTuong") == "Công ty CP Bình Minh & Cộng sự"
+
+
+def test_every_piece_counts_and_whitespace_is_kept() -> None:
+    root = parse_xml(b"<a><v> 03<!--x-->09<?p q?>87<![CDATA[65]]><!--y-->43 </v></a>")
+    el = root.find("v")
+    assert el is not None
+    assert field_text(el) == " 0309876543 "
+    assert own_text(el) == field_text(el)
+    assert find_text(root, "missing") is None
+
+
+def test_an_element_inside_a_field_is_refused_naming_it() -> None:
+    root = parse_xml(b"<a><MaSoThue>03098<b>76543</b></MaSoThue></a>")
+    with pytest.raises(UnsafeXml) as exc:
+        find_text(root, "MaSoThue", what=WHAT)
+    assert str(exc.value) == (
+        f"{WHAT}: <MaSoThue> holds an element <b>; a field must be plain text"
+    )
+    el = root.find("MaSoThue")
+    assert el is not None
+    assert own_text(el) == "03098"  # the text directly inside, for "holds no text" checks
+
+
+def test_removing_an_element_keeps_the_text_after_it() -> None:
+    root = parse_xml(b"<a>x<b/>y<c/>z</a>")
+    for tag in ("b", "c"):
+        el = root.find(tag)
+        assert el is not None
+        remove_keeping_tail(el)
+    assert own_text(root) == "xyz" and len(root) == 0

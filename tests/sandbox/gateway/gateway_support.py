@@ -33,6 +33,7 @@ PERIOD = "01/2026"
 VN = dt.timezone(dt.timedelta(hours=7))
 
 Mutate = Callable[[etree._Element], None]
+Edit = Callable[[bytes], bytes]
 
 #: One valid row per form besides D02-TS (invented people).
 OTHER_ROWS: dict[str, dict[str, object]] = {
@@ -64,7 +65,9 @@ def declaration(
     period: str = PERIOD,
     signing_time: dt.datetime | None = None,
     mutate: Mutate | None = None,
+    edit: Edit | None = None,
 ) -> Declaration:
+    """A signed declaration; ``mutate`` changes the tree, ``edit`` the bytes, before signing."""
     if form == "D02-TS":
         xml = build_d02ts(
             unit,
@@ -74,7 +77,10 @@ def declaration(
     else:
         xml = build_declaration(form, unit, period, [OTHER_ROWS[form]])
     filename = f"{form}-595.xml"
-    return Declaration(form, filename, sign(_mutated(xml, mutate), cert, signing_time=signing_time))
+    xml = _mutated(xml, mutate)
+    return Declaration(
+        form, filename, sign(edit(xml) if edit else xml, cert, signing_time=signing_time)
+    )
 
 
 def envelope(
@@ -87,12 +93,16 @@ def envelope(
     attachments: tuple[Attachment, ...] = (),
     signing_time: dt.datetime | None = None,
     mutate: Mutate | None = None,
+    edit: Edit | None = None,
 ) -> bytes:
-    """A signed BHXHDienTu.xml; by default one D02-TS signed by the same certificate."""
+    """A signed BHXHDienTu.xml; by default one D02-TS signed by the same certificate.
+    ``mutate`` changes the tree, ``edit`` the bytes, before signing."""
     decls = declarations if declarations is not None else [declaration(cert, unit=unit)]
     dossier = Dossier(unit=unit, period=period, procedure=procedure, name="test")
-    xml = build_envelope(dossier, decls, attachments, procedure_name="Thủ tục thử")
-    return sign(_mutated(xml, mutate), cert, signing_time=signing_time)
+    xml = _mutated(
+        build_envelope(dossier, decls, attachments, procedure_name="Thủ tục thử"), mutate
+    )
+    return sign(edit(xml) if edit else xml, cert, signing_time=signing_time)
 
 
 def registration(
@@ -102,8 +112,10 @@ def registration(
     named: IssuedCertificate | None = None,
     unit: UnitInfo = UNIT,
     mutate: Mutate | None = None,
+    edit: Edit | None = None,
 ) -> bytes:
-    """A signed 04/05/06 form naming ``named`` (default: the signing certificate)."""
+    """A signed 04/05/06 form naming ``named`` (default: the signing certificate);
+    ``mutate`` changes the tree, ``edit`` the bytes, before signing."""
     info = certificate_info((named or cert).der)
     xml = build_registration_form(
         kind,  # type: ignore[arg-type]
@@ -113,7 +125,8 @@ def registration(
         stop_date=dt.date(2026, 3, 1) if kind == "06" else None,
         reason="Chuyển I-VAN" if kind == "06" else "",
     )
-    return sign(_mutated(xml, mutate), cert)
+    xml = _mutated(xml, mutate)
+    return sign(edit(xml) if edit else xml, cert)
 
 
 def set_text(path: str, value: str) -> Mutate:

@@ -231,3 +231,31 @@ def test_contents_that_are_not_a_cms_are_refused_as_an_invalid_signature(
         with pytest.raises(m.Refusal) as info:
             check(signed[:start] + junk + signed[end:], trust)
         assert info.value.code == p.PDF_SIGNATURE_INVALID.code
+
+
+def test_a_pdf_signed_by_an_expired_certificate_with_a_backdated_time_is_refused(
+    certs: Certs, pki: TestPKI, contract: bytes, trust: Trust
+) -> None:
+    """The CMS signing time is signed, but by whoever holds the key: it proves nothing
+    about when. The certificate is judged at receipt: expired yesterday, refused even
+    when the PDF says it was signed the day before."""
+    expiry = certs.expired.certificate.not_valid_after_utc
+    received = expiry + dt.timedelta(days=1)
+    signed = remote_sign(
+        contract,
+        certs.expired,
+        pki.chain_der(certs.expired.ca),
+        signing_time=expiry - dt.timedelta(days=1),
+    )
+    with pytest.raises(m.Refusal) as refused:
+        p.check_signed_pdf(signed, NAME, UNIT.tax_code, trust, received)
+    assert (refused.value.code, refused.value.message) == (
+        m.CERTIFICATE_EXPIRED.code,
+        m.CERTIFICATE_EXPIRED(
+            document=NAME,
+            at=received.astimezone(dt.timezone(dt.timedelta(hours=7))).isoformat(
+                timespec="seconds"
+            ),
+            serial=format(certs.expired.certificate.serial_number, "X"),
+        ).message,
+    )

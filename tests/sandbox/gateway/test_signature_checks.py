@@ -4,6 +4,7 @@ verifier, never by bhxh's signing code."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from tests.sandbox.gateway.gateway_support import (
     Gateway,
     declaration,
     envelope,
+    registered_unit,
     sign,
 )
 
@@ -152,11 +154,107 @@ async def test_a_revoked_certificate_is_refused(start_gateway: Start, certs: Cer
     )
 
 
+def receipt(gateway: Gateway) -> str:
+    """The gateway's clock as its refusals write it: Vietnam time, to the second."""
+    return gateway.clock.now.astimezone(VN).isoformat(timespec="seconds")
+
+
 async def test_an_expired_certificate_is_refused(start_gateway: Start, certs: Certs) -> None:
+    gateway = start_gateway()
     at = dt.datetime.now(VN).replace(microsecond=0) - dt.timedelta(hours=1)
     content = envelope(certs.expired, signing_time=at)
-    assert await refusal_of(start_gateway(), content) == expect(
-        m.CERTIFICATE_EXPIRED(document=ENVELOPE, at=at.isoformat(), serial=serial(certs.expired))
+    assert await refusal_of(gateway, content) == expect(
+        m.CERTIFICATE_EXPIRED(document=ENVELOPE, at=receipt(gateway), serial=serial(certs.expired))
+    )
+
+
+@pytest.mark.parametrize("claimed", ["two days back", "at receipt", "no signing time"])
+async def test_a_certificate_expired_before_receipt_is_refused_whatever_time_is_claimed(
+    start_gateway: Start, certs: Certs, claimed: str
+) -> None:
+    """SigningTime sits outside what the signature covers: whoever holds the key writes
+    any time there. A certificate that expired yesterday is refused even when the
+    document says it was signed the day before (within the 30-day window)."""
+    gateway = start_gateway(units=[registered_unit(certs.expired)])
+    gateway.clock.now = certs.expired.certificate.not_valid_after_utc + dt.timedelta(days=1)
+    at = {
+        "two days back": gateway.clock.now - dt.timedelta(days=2),
+        "at receipt": gateway.clock.now,
+        "no signing time": None,
+    }[claimed]
+    period = gateway.clock.now.astimezone(VN).strftime("%m/%Y")
+    decl = declaration(certs.expired, period=period, signing_time=at)
+    content = envelope(certs.expired, [decl], period=period, signing_time=at)
+    assert await refusal_of(gateway, content) == expect(
+        m.CERTIFICATE_EXPIRED(document=ENVELOPE, at=receipt(gateway), serial=serial(certs.expired))
+    )
+
+
+async def test_a_certificate_still_valid_at_receipt_is_accepted_with_an_old_signing_time(
+    start_gateway: Start, certs: Certs
+) -> None:
+    """The other side of the same rule: a signing time 29 days back, the certificate valid
+    at receipt, is accepted (the window is kept for the claimed time)."""
+    gateway = start_gateway()
+    at = dt.datetime.now(VN).replace(microsecond=0) - dt.timedelta(days=29)
+    decl = declaration(certs.token, signing_time=at)
+    await gateway.client.submit(
+        "TZ9001A-600-s", UNIT.code, "envelope", envelope(certs.token, [decl], signing_time=at)
+    )
+    assert gateway.submitted("TZ9001A-600-s") == 1
+
+
+def _modulus_of(cert: object) -> str:
+    numbers = cert.certificate.public_key().public_numbers()  # type: ignore[attr-defined]
+    return base64.b64encode(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")).decode()
+
+
+async def test_a_key_value_naming_another_key_is_refused(
+    start_gateway: Start, certs: Certs
+) -> None:
+    """KeyValue is outside SignedInfo: changed after signing, the signature still verifies
+    with the certificate; the gateway refuses the KeyValue that names another key."""
+    signed = envelope(certs.token)
+    own, other = _modulus_of(certs.token), _modulus_of(certs.remote)
+    assert f"<Modulus>{own}</Modulus>".encode() in signed
+    swapped = signed.replace(own.encode(), other.encode(), 1)
+    assert await refusal_of(start_gateway(), swapped) == invalid(ENVELOPE, x.R_KEY_VALUE)
+
+
+async def test_a_key_value_that_is_not_an_rsa_key_is_refused(
+    start_gateway: Start, certs: Certs
+) -> None:
+    signed = envelope(certs.token)
+    start = signed.index(b"<KeyValue>")
+    end = signed.index(b"</KeyValue>") + len(b"</KeyValue>")
+    odd = signed[:start] + b"<KeyValue><DSAKeyValue/></KeyValue>" + signed[end:]
+    assert await refusal_of(start_gateway(), odd) == invalid(ENVELOPE, x.R_KEY_VALUE)
+
+
+@pytest.mark.parametrize(
+    ("where", "duplicated"),
+    [
+        ("a second Object", "proid"),
+        ("an Object with the Signature's Id", "sigid"),
+        ("signed content", "sigid"),
+    ],
+)
+async def test_a_duplicate_id_is_refused(
+    start_gateway: Start, certs: Certs, where: str, duplicated: str
+) -> None:
+    at = dt.datetime.now(VN).replace(microsecond=0)
+    if where == "signed content":  # signed with it: the digest covers the Id
+        content = envelope(
+            certs.token,
+            signing_time=at,
+            edit=lambda xml: xml.replace(b"<NoiDung>", b'<NoiDung Id="sigid">', 1),
+        )
+    else:  # added after signing, outside SignedInfo: the signature still verifies
+        extra = f'<Object Id="{duplicated}"><Note xmlns="">x</Note></Object></Signature>'
+        content = envelope(certs.token, signing_time=at).replace(b"</Signature>", extra.encode(), 1)
+    assert content.count(f'Id="{duplicated}"'.encode()) == 2
+    assert await refusal_of(start_gateway(), content) == invalid(
+        ENVELOPE, x.R_DUPLICATE_ID.format(value=duplicated, count=2)
     )
 
 
