@@ -48,6 +48,7 @@ from bhxh.submission import (
     LocalFolderSink,
     SubmissionPort,
 )
+from blocks._registry import Registry
 from blocks.credentials import BhxhGatewayCredentials
 from blocks.export import aload_sink
 
@@ -112,7 +113,9 @@ class Carrier:
     share_key: Callable[[CarrierUnit], str] | None = None
 
 
-_REGISTRY: dict[str, Carrier] = {}
+_REGISTRY: Registry[Carrier] = Registry(
+    "Tuyến nộp hồ sơ", ("carrier", "carriers"), UnknownCarrier, owner=lambda c: c.open.__qualname__
+)
 
 F = TypeVar("F", bound=OpenPort)
 
@@ -128,14 +131,11 @@ def register_carrier(
         raise ValueError(f"a carrier name must be a lower-case name, not {name!r}")
 
     def register(open_: F) -> F:
-        known = _REGISTRY.get(name)
-        if (
-            known is not None
-            and known.open is not open_
-            and known.open.__qualname__ != open_.__qualname__
-        ):
-            raise ValueError(f"carrier {name!r} is already registered by {known.open.__qualname__}")
-        _REGISTRY[name] = Carrier(name, block_type, open_, share_key)
+        _REGISTRY.add(
+            name,
+            Carrier(name, block_type, open_, share_key),
+            same=lambda a, b: a.open is b.open or a.open.__qualname__ == b.open.__qualname__,
+        )
         return open_
 
     return register
@@ -143,12 +143,12 @@ def register_carrier(
 
 def unregister_carrier(name: str) -> None:
     """Remove a carrier (tests that register a throwaway one)."""
-    _REGISTRY.pop(name, None)
+    _REGISTRY.remove(name)
 
 
 def carrier_names() -> list[str]:
     """The registered carrier names, sorted."""
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def get_carrier(name: str) -> Carrier:
@@ -157,14 +157,7 @@ def get_carrier(name: str) -> Carrier:
     Raises:
         UnknownCarrier: no carrier of that name is registered (the message lists them).
     """
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        known = ", ".join(carrier_names()) or "(none)"
-        raise UnknownCarrier(
-            f"Tuyến nộp hồ sơ {name!r} không được hỗ trợ / unknown carrier {name!r}; "
-            f"known carriers: {known}"
-        ) from None
+    return _REGISTRY.get(name)
 
 
 class PortPool(Protocol):

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from prefect.blocks.abstract import CredentialsBlock
 
+from blocks._registry import Registry
+
 if TYPE_CHECKING:
     from esign.base import RemoteSigningClient
 
@@ -61,7 +63,12 @@ class SigningCredentials(CredentialsBlock, ABC):
     def get_client(self) -> RemoteSigningClient: ...
 
 
-_REGISTRY: dict[str, type[SigningCredentials]] = {}
+_REGISTRY: Registry[type[SigningCredentials]] = Registry(
+    "Nhà cung cấp ký số",
+    ("remote-signing provider", "providers"),
+    UnknownProvider,
+    owner=lambda cls: cls.__name__,
+)
 
 C = TypeVar("C", bound=type[SigningCredentials])
 
@@ -71,21 +78,18 @@ def register_provider(cls: C) -> C:
     name = cls.provider
     if not name or name != name.strip().lower():
         raise ValueError(f"{cls.__name__}.provider must be a lower-case name, not {name!r}")
-    known = _REGISTRY.get(name)
-    if known is not None and known is not cls and known.__qualname__ != cls.__qualname__:
-        raise ValueError(f"provider {name!r} is already registered by {known.__name__}")
-    _REGISTRY[name] = cls
+    _REGISTRY.add(name, cls, same=lambda a, b: a is b or a.__qualname__ == b.__qualname__)
     return cls
 
 
 def unregister_provider(name: str) -> None:
     """Remove a provider (tests that register a throwaway one)."""
-    _REGISTRY.pop(name, None)
+    _REGISTRY.remove(name)
 
 
 def provider_names() -> list[str]:
     """The registered provider names, sorted."""
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def credentials_type(name: str) -> type[SigningCredentials]:
@@ -94,11 +98,4 @@ def credentials_type(name: str) -> type[SigningCredentials]:
     Raises:
         UnknownProvider: no provider of that name is registered (the message lists them).
     """
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        known = ", ".join(provider_names()) or "(none)"
-        raise UnknownProvider(
-            f"Nhà cung cấp ký số {name!r} không được hỗ trợ / unknown remote-signing "
-            f"provider {name!r}; known providers: {known}"
-        ) from None
+    return _REGISTRY.get(name)
