@@ -75,9 +75,11 @@ pytest: install system-packages
 test: lint typecheck docs pytest
 
 demo: install run-packages
+	@mkdir -p "$(PREFECT_HOME)"
 	$(PY) -m demo
 
 bench: install run-packages
+	@mkdir -p "$(PREFECT_HOME)"
 	$(PY) -m benchmarks
 
 sandbox: install
@@ -89,6 +91,7 @@ pki: install
 # A real `prefect server start` on 127.0.0.1 (SQLite under var/server/), a process worker,
 # the deployments of deployments/prefect.yaml and the sandbox with the demo units.
 server: install run-packages
+	@mkdir -p "$(PREFECT_HOME)"
 	@$(if $(POSTGRES),scripts/ensure-debian-packages postgresql,true)
 	$(PY) -m deployments.server $(if $(PORT),--port $(PORT),) \
 	  $(if $(WORKERS),--workers $(WORKERS),) $(if $(POSTGRES),--postgres,)

@@ -22,6 +22,14 @@ raw step data. May import Prefect, ``tasks``, ``blocks`` and the value types of 
 / ``bhxh``.
 """
 
+import os as _os
+
+# Prefect creates its home folder when first imported, but not its parents: on a fresh
+# clone (PREFECT_HOME=var/prefect, no var/ yet) it would warn "Failed to create the
+# Prefect home directory". Create it, parents included, before Prefect is imported.
+if _os.environ.get("PREFECT_HOME"):
+    _os.makedirs(_os.path.expanduser(_os.environ["PREFECT_HOME"]), mode=0o700, exist_ok=True)
+
 from flows._logging import quiet_prefect_logs
 
 quiet_prefect_logs()

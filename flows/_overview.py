@@ -18,6 +18,7 @@ Publishing never fails a run: a problem is logged as a warning and the run goes 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 
@@ -102,15 +103,7 @@ async def _with_accounts(
     for state, (block, unit) in zip(states, units, strict=True):
         if any(dossier_status(v) == "waiting_approval" for v in state.views):
             credentials = await unit.aload_credentials()
-            facts = _facts(block, unit, credentials.account)
-            state = UnitState(
-                facts,
-                state.views,
-                state.previous,
-                state.changes,
-                state.inbox_folders,
-                state.previous_inbox_folders,
-            )
+            state = dataclasses.replace(state, facts=_facts(block, unit, credentials.account))
         out.append(state)
     return out
 

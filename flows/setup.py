@@ -26,8 +26,10 @@ from flows._forms import (
     ConfirmWait,
     UnitChoice,
     attended_mode,
+    default_period,
     resolve_unit,
 )
+from flows._naming import name_this_run
 from flows._pauses import (
     REGISTRATION_CHOICES,
     Question,
@@ -248,6 +250,7 @@ async def setup_remote_signing(
         settings = Settings()
         name, unit = await resolve_unit(unit_block)
         scope.unit_code, scope.unit_name = unit.unit_code, unit.name
+        await name_this_run([name], default_period())  # a 05 change belongs to this month
         attended = await is_interactive(attended_mode(interactive))
         async with open_unit_session(name, unit, settings=settings) as session:
             run = UnitRun(session, attended)

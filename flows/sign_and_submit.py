@@ -39,6 +39,7 @@ from flows._forms import (
     default_period,
     resolve_unit,
 )
+from flows._naming import name_this_run
 from flows._overview import publish_overview
 from flows._receipts import ask_for_receipts
 from flows._run import UnitRun, is_interactive, login
@@ -419,6 +420,7 @@ async def sign_and_submit(
     async def body() -> list[DossierSummary]:
         name, unit = await resolve_unit(unit_block)
         scope.unit_code, scope.unit_name = unit.unit_code, unit.name
+        await name_this_run([name], check_period(period))
         return await run_unit(
             name,
             check_period(period),

@@ -24,6 +24,7 @@ from flows._forms import (
     check_period,
     check_unit_names,
 )
+from flows._naming import name_this_run
 from flows._overview import publish_overviews
 from tasks.dossiers import read_dossier_status
 from tasks.session import RunResources, UnitSession, open_unit_session
@@ -84,9 +85,14 @@ async def track_results(
     scope = RunScope("track_results")
 
     async def body() -> list[dict[str, Any]]:
-        return await _track(
+        shown, names = (
             check_period(period, empty_means=""),
             await check_unit_names(list(units or ())),
+        )
+        await name_this_run(names, shown or None)
+        return await _track(
+            shown,
+            names,
             float(max_wait_seconds),
             float(poll_seconds),
         )

@@ -48,7 +48,11 @@ from dataclasses import dataclass
 
 from bhxh.intake import validate_period
 from bhxh.overview.rows import (
+    ACTION_LABELS,
     STATUS_LABELS,
+    UNIT_ACTION_LABELS,
+    UNIT_NEEDS_YOU,
+    UNIT_STATUS_LABELS,
     DossierRow,
     Limits,
     UnitState,
@@ -71,7 +75,12 @@ __all__ = ["Overview", "UnitRow", "build_overview"]
 # ------------------------------------------------------------------------------ overview
 @dataclass(frozen=True)
 class UnitRow:
-    """One unit of the overview: how many dossiers, approvals, its certificate."""
+    """One unit of the overview: where it stands, what unblocks it, its dossiers.
+
+    ``dossiers`` counts the period's dossiers in the store, ``inbox`` the ones still
+    waiting in the inbox (no run has read them yet); ``open_actions`` the dossiers of
+    either kind that wait for the accountant (or the signer), not for VSS.
+    """
 
     unit: str
     name: str
@@ -80,6 +89,62 @@ class UnitRow:
     route: str
     certificate_until: str  # ISO date, or ""
     open_actions: int  # dossiers with something to do
+    inbox: int = 0  # dossier folders in the inbox not read by any run yet
+    certificate_chosen: bool = True
+    status: str = "done"  # a key of UNIT_STATUS_LABELS
+    action_vi: str = ""
+    action_en: str = ""
+
+    @property
+    def status_vi(self) -> str:
+        return UNIT_STATUS_LABELS[self.status][0]
+
+    @property
+    def status_en(self) -> str:
+        return UNIT_STATUS_LABELS[self.status][1]
+
+    @property
+    def needs_you(self) -> bool:
+        """True when the unit waits for the accountant (or its signer), not for VSS."""
+        return self.status in UNIT_NEEDS_YOU
+
+
+#: The unit status a dossier's next action gives, most urgent first.
+_BY_ACTION = {
+    "refused": "refused",
+    "supplement": "supplement",
+    "approve": "to_approve",
+    "enter_receipt": "to_receipt",
+    "ask_again": "to_sign",
+    "sign": "to_sign",
+    "hand_over": "to_hand_over",
+    "wait": "waiting",
+}
+_RANK = {status: n for n, status in enumerate(UNIT_STATUS_LABELS)}
+
+
+def _unit_status(
+    state: UnitState, rows: Sequence[DossierRow], period: str, now: dt.datetime
+) -> tuple[str, str, str]:
+    """The unit's status and the one next action that unblocks it: (status, vi, en)."""
+    facts = state.facts
+    inbox = state.inbox_waiting
+    to_sign = inbox + sum(1 for r in rows if r.action in ("sign", "ask_again"))
+    if facts.certificate_serial is None and (to_sign or not rows):
+        return "no_certificate", *UNIT_ACTION_LABELS["choose_certificate"]
+    expired = facts.certificate_not_after is not None and facts.certificate_not_after <= now
+    if expired and to_sign:
+        return "certificate_expired", *UNIT_ACTION_LABELS["renew_certificate"]
+    for action, status in _BY_ACTION.items():
+        row = next((r for r in rows if r.action == action), None)
+        if row is not None:
+            return status, row.action_vi, row.action_en
+        if action == "sign" and inbox:
+            return "to_sign", *ACTION_LABELS["sign"]
+    if rows:
+        return "done", *ACTION_LABELS["none"]
+    vi, en = UNIT_ACTION_LABELS["nothing"]
+    return "nothing", vi.format(period=period), en.format(period=period)
 
 
 @dataclass(frozen=True)
@@ -103,14 +168,28 @@ class Overview:
     def due(self) -> dt.date:
         return contribution_due(self.period)
 
+    @property
+    def headline(self) -> dict[str, int]:
+        """The counts the summary says, each a sum over :attr:`units`."""
+        return {
+            "units": len(self.units),
+            "need_you": sum(1 for u in self.units if u.needs_you),
+            "dossiers": sum(u.dossiers for u in self.units),
+            "inbox": sum(u.inbox for u in self.units),
+            "to_act_on": sum(u.open_actions for u in self.units),
+            "warnings": len(self.warnings),
+        }
+
     def summary(self) -> str:
         """One line: what the description of the artifact says."""
-        todo = sum(1 for r in self.rows if r.action != "none")
+        h = self.headline
         return (
-            f"Kỳ {self.period}: {len(self.units)} đơn vị, {len(self.rows)} hồ sơ, {todo} việc "
-            f"cần làm, {len(self.warnings)} cảnh báo / period {self.period}: "
-            f"{len(self.units)} unit(s), {len(self.rows)} dossier(s), {todo} to act on, "
-            f"{len(self.warnings)} warning(s)"
+            f"Kỳ {self.period}: {h['units']} đơn vị, {h['need_you']} đơn vị cần bạn xử lý, "
+            f"{h['dossiers']} hồ sơ đã đọc và {h['inbox']} hồ sơ còn trong hộp thư, "
+            f"{h['to_act_on']} hồ sơ cần làm, {h['warnings']} cảnh báo / period {self.period}: "
+            f"{h['units']} unit(s), {h['need_you']} need you, {h['dossiers']} dossier(s) read "
+            f"and {h['inbox']} still in the inbox, {h['to_act_on']} to act on, "
+            f"{h['warnings']} warning(s)"
         )
 
     def to_markdown(self) -> str:
@@ -118,6 +197,8 @@ class Overview:
         local = _local(self.generated_at)
         lines = [
             f"# Tổng quan kỳ {self.period} · Period overview {self.period}",
+            "",
+            f"**{_md(self.summary())}**",
             "",
             f"Cập nhật / updated **{local:%d/%m/%Y %H:%M}** (giờ Việt Nam, UTC+7)"
             + (f" by `{_code(self.source)}`" if self.source else "")
@@ -146,17 +227,21 @@ class Overview:
             "",
             "## Đơn vị · Units",
             "",
-            "| Đơn vị / unit | Tên / name | Hồ sơ / dossiers | Việc cần làm / to act on "
+            "| Tình trạng / status | Đơn vị / unit | Tên / name | Việc tiếp theo / next action "
+            "| Trong hộp thư / in the inbox | Hồ sơ / dossiers | Việc cần làm / to act on "
             "| Lượt duyệt / approvals | Nộp qua / route | Chứng thư đến / certificate until |",
-            "|---|---|---:|---:|---:|---|---|",
+            "|---|---|---|---|---:|---:|---:|---:|---|---|",
         ]
         for u in self.units:
-            until = (
-                _date_vn(dt.date.fromisoformat(u.certificate_until)) if u.certificate_until else "-"
-            )
+            if u.certificate_until:
+                until = _date_vn(dt.date.fromisoformat(u.certificate_until))
+            else:
+                until = "-" if u.certificate_chosen else "chưa chọn / none chosen"
+            mark = "❗ " if u.needs_you else ""
             lines.append(
-                f"| **{_md(u.unit)}** | {_md(u.name)} | {u.dossiers} | {u.open_actions} | "
-                f"{u.approvals} | {_md(u.route)} | {until} |"
+                f"| {mark}**{_md(u.status_vi)}** / {_md(u.status_en)} | **{_md(u.unit)}** | "
+                f"{_md(u.name)} | **{_md(u.action_vi)}** / {_md(u.action_en)} | {u.inbox} | "
+                f"{u.dossiers} | {u.open_actions} | {u.approvals} | {_md(u.route)} | {until} |"
             )
         lines += [
             "",
@@ -216,7 +301,9 @@ def build_overview(
     limits: Limits | None = None,
     source: str = "",
 ) -> Overview:
-    """The period's overview of ``units`` (rows sorted by unit, then dossier age)."""
+    """The period's overview of ``units``: every unit a row, the ones that need the
+    accountant first (see :data:`UNIT_STATUS_LABELS`), then by unit code; the dossier rows
+    in the order of their units, then by age."""
     validate_period(period)
     now = now or dt.datetime.now(dt.UTC)
     limits = limits or Limits()
@@ -224,7 +311,7 @@ def build_overview(
     unit_rows: list[UnitRow] = []
     rows: list[DossierRow] = []
     warnings: list[OverviewWarning] = []
-    for state in sorted(units, key=lambda s: s.facts.code):
+    for state in units:
         facts = state.facts
         mine = [
             dossier_row(
@@ -239,6 +326,7 @@ def build_overview(
             for r in v.rounds
             if (signed := v.signed(r)) is not None and signed.transaction_id
         }
+        status, action_vi, action_en = _unit_status(state, mine, period, now)
         unit_rows.append(
             UnitRow(
                 unit=facts.code,
@@ -249,7 +337,13 @@ def build_overview(
                 certificate_until=_local(facts.certificate_not_after).date().isoformat()
                 if facts.certificate_not_after
                 else "",
-                open_actions=sum(1 for r in mine if r.action not in ("none", "wait")),
+                open_actions=state.inbox_waiting
+                + sum(1 for r in mine if r.action not in ("none", "wait")),
+                inbox=state.inbox_waiting,
+                certificate_chosen=facts.certificate_serial is not None,
+                status=status,
+                action_vi=action_vi,
+                action_en=action_en,
             )
         )
         found = [
@@ -259,6 +353,11 @@ def build_overview(
         ]
         warnings += [w for w in found if w is not None]
         warnings += _change_warnings(state, period, now, limits)
+    # The units that need the accountant first (most urgent first), then by unit code;
+    # the dossiers follow their units.
+    unit_rows.sort(key=lambda u: (_RANK[u.status], u.unit))
+    order = {u.unit: n for n, u in enumerate(unit_rows)}
+    rows.sort(key=lambda r: order[r.unit])  # stable: each unit's dossiers keep their age
     return Overview(
         period=period,
         generated_at=now,

@@ -175,6 +175,9 @@ def _xlsx(overview: Overview) -> bytes:
         [
             "Mã đơn vị / unit",
             "Tên đơn vị / unit name",
+            "Tình trạng / status",
+            "Việc tiếp theo / next action",
+            "Trong hộp thư / in the inbox",
             "Hồ sơ / dossiers",
             "Việc cần làm / to act on",
             "Lượt duyệt / approvals",
@@ -182,7 +185,18 @@ def _xlsx(overview: Overview) -> bytes:
             "Chứng thư đến / certificate until",
         ],
         [
-            [u.unit, u.name, u.dossiers, u.open_actions, u.approvals, u.route, u.certificate_until]
+            [
+                u.unit,
+                u.name,
+                f"{u.status_vi} / {u.status_en}",
+                f"{u.action_vi} / {u.action_en}",
+                u.inbox,
+                u.dossiers,
+                u.open_actions,
+                u.approvals,
+                u.route,
+                u.certificate_until,
+            ]
             for u in overview.units
         ],
     )

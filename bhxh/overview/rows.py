@@ -18,6 +18,8 @@ from bhxh.pipeline import ROUND_STEPS, DossierView, Step
 __all__ = [
     "ACTION_LABELS",
     "STATUS_LABELS",
+    "UNIT_ACTION_LABELS",
+    "UNIT_STATUS_LABELS",
     "WARNING_KINDS",
     "DossierRow",
     "Limits",
@@ -71,6 +73,52 @@ ACTION_LABELS: Mapping[str, tuple[str, str]] = {
     "none": ("Không cần làm gì", "nothing to do"),
 }
 
+#: Where a unit stands for the period, in short words a person scans (Vietnamese, English),
+#: in the order the overview sorts units: the ones that need the accountant first.
+UNIT_STATUS_LABELS: Mapping[str, tuple[str, str]] = {
+    "no_certificate": ("Chưa chọn chứng thư", "no certificate"),
+    "certificate_expired": ("Chứng thư hết hạn", "certificate expired"),
+    "refused": ("Bị từ chối", "refused"),
+    "supplement": ("Cần bổ sung", "supplement"),
+    "to_approve": ("Chờ duyệt trên điện thoại", "to approve"),
+    "to_receipt": ("Cần nhập số hồ sơ", "receipt to type"),
+    "to_sign": ("Cần ký", "to sign"),
+    "to_hand_over": ("Cần nộp", "to hand over"),
+    "waiting": ("Chờ BHXH", "waiting for VSS"),
+    "nothing": ("Chưa có hồ sơ", "nothing yet"),
+    "done": ("Xong", "done"),
+}
+
+#: The unit statuses that need the accountant (or the signer) to act.
+UNIT_NEEDS_YOU = frozenset(
+    {
+        "no_certificate",
+        "certificate_expired",
+        "refused",
+        "supplement",
+        "to_approve",
+        "to_receipt",
+        "to_sign",
+        "to_hand_over",
+    }
+)
+
+#: The next actions of a unit that no single dossier names: (Vietnamese, English).
+UNIT_ACTION_LABELS: Mapping[str, tuple[str, str]] = {
+    "choose_certificate": (
+        "Chạy setup_remote_signing để chọn chứng thư số, rồi chạy sign_and_submit",
+        "run setup_remote_signing to choose the certificate, then run sign_and_submit",
+    ),
+    "renew_certificate": (
+        "Gia hạn chứng thư số, rồi chạy setup_remote_signing để chọn chứng thư mới",
+        "renew the certificate, then run setup_remote_signing to choose the new one",
+    ),
+    "nothing": (
+        "Chưa có hồ sơ kỳ {period}: nếu có, đặt hồ sơ vào hộp thư đến",
+        "nothing for {period}: if there is, put the dossiers in the inbox",
+    ),
+}
+
 #: The kinds of warning: (Vietnamese, English) titles.
 WARNING_KINDS: Mapping[str, tuple[str, str]] = {
     "certificate-expired": ("Chứng thư số đã hết hạn", "certificate expired"),
@@ -120,8 +168,17 @@ class UnitState:
     views: tuple[DossierView, ...] = ()  # the period's dossiers, oldest first
     previous: tuple[DossierView, ...] = ()  # the month before's dossiers
     changes: tuple[DossierView, ...] = ()  # the unit's 05 forms, any period
-    inbox_folders: int = 0  # dossier folders waiting in the inbox for the period
+    inbox_folders: int = 0  # dossier folders in the inbox for the period
     previous_inbox_folders: int = 0
+    inbox_names: tuple[str, ...] = ()  # their names (a dossier is named after its folder)
+
+    @property
+    def inbox_waiting(self) -> int:
+        """The period's inbox folders not in the store yet (no run has read them)."""
+        loaded = {v.name for v in self.views if not v.is_registration}
+        if self.inbox_names:
+            return sum(1 for name in self.inbox_names if name not in loaded)
+        return max(0, self.inbox_folders - len(loaded))
 
 
 @dataclass(frozen=True)
@@ -141,11 +198,17 @@ class _Pipeline(Protocol):
 CHANGE_LOOKBACK_MONTHS = 12
 
 
-def _folders(inbox_dir: Path, unit_code: str, period: str) -> int:
+def _folder_names(inbox_dir: Path, unit_code: str, period: str) -> tuple[str, ...]:
     folder = inbox_dir / unit_code / period_folder(period)
     if not folder.is_dir():
-        return 0
-    return sum(1 for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return ()
+    return tuple(
+        sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    )
+
+
+def _folders(inbox_dir: Path, unit_code: str, period: str) -> int:
+    return len(_folder_names(inbox_dir, unit_code, period))
 
 
 def _months_back(today: dt.date, n: int) -> list[str]:
@@ -185,8 +248,9 @@ def read_unit_state(
         views=tuple(pipeline.views(facts.code, period)),
         previous=tuple(pipeline.views(facts.code, before)),
         changes=tuple(changes),
-        inbox_folders=_folders(Path(inbox_dir), facts.code, period),
+        inbox_folders=len(names := _folder_names(Path(inbox_dir), facts.code, period)),
         previous_inbox_folders=_folders(Path(inbox_dir), facts.code, before),
+        inbox_names=names,
     )
 
 

@@ -148,9 +148,11 @@ def _deadline_warning(
         return None
     business = {v.id for v in _business(state.views)}
     open_ = [r for r in rows if r.dossier in business and r.status != "accepted"]
-    if not open_:
+    n = len(open_) + state.inbox_waiting  # the inbox's dossiers are not accepted either
+    if not business and not n:
+        return _nothing_warning(state, period, due, days)
+    if not n:
         return None
-    n = len(open_)
     if days < 0:
         return OverviewWarning(
             "deadline-passed",
@@ -173,6 +175,26 @@ def _deadline_warning(
         "chưa được chấp nhận",
         f"{unit.code}: {period} is due on {_date_vn(due)} ({days} day(s) left), {n} "
         "dossier(s) not accepted yet",
+        days,
+        due.isoformat(),
+    )
+
+
+def _nothing_warning(state: UnitState, period: str, due: dt.date, days: int) -> OverviewWarning:
+    """The deadline is near (or passed) and the unit has no dossier at all for the period."""
+    unit = state.facts
+    kind = "deadline-passed" if days < 0 else "deadline-near"
+    when_vi = f"đã quá hạn {-days} ngày" if days < 0 else f"còn {days} ngày"
+    when_en = f"{-days} day(s) overdue" if days < 0 else f"{days} day(s) left"
+    return OverviewWarning(
+        kind,
+        unit.code,
+        unit.name,
+        period,
+        f"{unit.code}: chưa có hồ sơ nào cho kỳ {period}, hạn nộp {_date_vn(due)} ({when_vi}); "
+        "nếu đơn vị có thay đổi trong kỳ, đặt hồ sơ vào hộp thư đến",
+        f"{unit.code}: nothing for {period} yet, due {_date_vn(due)} ({when_en}); if the unit "
+        "has changes this period, put the dossiers in the inbox",
         days,
         due.isoformat(),
     )

@@ -182,9 +182,12 @@ def test_totals_per_status_and_one_row_per_unit_and_dossier() -> None:
     ]
     overview = build_overview(PERIOD, states, now=NOW)
     assert overview.totals == {"numbered": 1, "accepted": 2}
-    assert [u.unit for u in overview.units] == ["TA0001A", "TB0002B", "TC0003C"]
-    assert [u.dossiers for u in overview.units] == [2, 1, 0]
-    assert [u.approvals for u in overview.units] == [2, 2, 0]  # TX-1, TX-2 shared in a unit
+    # Sorted by what each unit needs: TC0003C has no certificate chosen (the accountant
+    # acts), TA0001A waits for VSS, TB0002B is done.
+    assert [u.unit for u in overview.units] == ["TC0003C", "TA0001A", "TB0002B"]
+    assert [u.status for u in overview.units] == ["no_certificate", "waiting", "done"]
+    assert [u.dossiers for u in overview.units] == [0, 2, 1]
+    assert [u.approvals for u in overview.units] == [0, 2, 2]  # TX-1, TX-2 shared in a unit
     assert [r.unit for r in overview.rows] == ["TA0001A", "TA0001A", "TB0002B"]
     markdown = overview.to_markdown()
     for code in ("TA0001A", "TB0002B", "TC0003C"):
@@ -321,3 +324,130 @@ def test_read_unit_state_reads_the_store_and_counts_inbox_folders(tmp_path: Path
     assert (state.inbox_folders, state.previous_inbox_folders) == (1, 0)
     assert [v.id for v in state.views] == [business]
     assert [v.id for v in state.changes] == [change]
+
+
+# ------------------------------------------------------------------------------ the month view
+def _headline_agrees_with_the_units(overview_: object) -> None:
+    from bhxh.overview import Overview
+
+    assert isinstance(overview_, Overview)
+    units = overview_.units
+    h = overview_.headline
+    assert h["units"] == len(units)
+    assert h["need_you"] == sum(1 for u in units if u.needs_you)
+    assert h["dossiers"] == sum(u.dossiers for u in units) == len(overview_.rows)
+    assert h["inbox"] == sum(u.inbox for u in units)
+    assert h["to_act_on"] == sum(u.open_actions for u in units)
+    summary = overview_.summary()
+    assert f"{h['need_you']} đơn vị cần bạn xử lý" in summary
+    assert f"{h['inbox']} hồ sơ còn trong hộp thư" in summary
+    assert f"{h['to_act_on']} hồ sơ cần làm" in summary
+    assert summary in overview_.to_markdown().replace("\\", "")
+
+
+def test_dossiers_in_the_inbox_and_no_certificate_show_both_and_what_unblocks_it() -> None:
+    """The state the issue found: this month's dossier waiting in the inbox of two units
+    whose certificate is not chosen yet; the month view said "0 to act on"."""
+    ready = dataclasses.replace(
+        UNIT, certificate_serial="5A3F", certificate_not_after=NOW + dt.timedelta(days=400)
+    )
+    accepted = journal("TA0001A", PERIOD, "600", *business_steps(result=_accepted()))
+    states = [
+        UnitState(ready, views=(accepted,), inbox_folders=1, inbox_names=(accepted.name,)),
+        UnitState(
+            UnitFacts("TB0002B", "Công ty CP Bình Minh"),
+            inbox_folders=1,
+            inbox_names=("01-bao-tang",),
+        ),
+        UnitState(
+            UnitFacts("TC0003C", "Công ty TNHH Cửu Long"),
+            inbox_folders=2,
+            inbox_names=("01-bao-tang", "02-dieu-chinh"),
+        ),
+    ]
+    overview = build_overview(PERIOD, states, now=NOW)
+    blocked = {u.unit: u for u in overview.units}
+    for code, waiting in (("TB0002B", 1), ("TC0003C", 2)):
+        row = blocked[code]
+        assert (row.inbox, row.dossiers, row.open_actions) == (waiting, 0, waiting)
+        assert not row.certificate_chosen
+        assert row.status == "no_certificate" and row.needs_you
+        assert (row.status_vi, row.status_en) == ("Chưa chọn chứng thư", "no certificate")
+        assert "setup_remote_signing" in row.action_vi and "chọn chứng thư" in row.action_vi
+        assert row.action_en.startswith("run setup_remote_signing to choose the certificate")
+    # The loaded dossier's folder is not counted twice; the done unit comes last.
+    assert (blocked["TA0001A"].inbox, blocked["TA0001A"].status) == (0, "done")
+    assert [u.unit for u in overview.units] == ["TB0002B", "TC0003C", "TA0001A"]
+    assert overview.headline["need_you"] == 2 and overview.headline["to_act_on"] == 3
+    _headline_agrees_with_the_units(overview)
+    markdown = overview.to_markdown()
+    (line,) = [ln for ln in markdown.splitlines() if "**TC0003C**" in ln]
+    assert "Chưa chọn chứng thư" in line and "chưa chọn / none chosen" in line
+    assert "| 2 | 0 | 2 |" in line  # in the inbox, dossiers, to act on
+    assert "run setup\\_remote\\_signing to choose the certificate" in line
+
+
+@pytest.mark.parametrize(
+    ("steps", "status", "action"),
+    [
+        (business_steps(route="export")[:8], "to_receipt", "enter_receipt"),
+        (
+            business_steps(
+                result=vss("rejected", outcome="rejected", messages=("Sai mã số BHXH",))
+            ),
+            "refused",
+            "refused",
+        ),
+        (
+            [(Step.PREPARED, prepared()), (Step.ROUND1_REQUESTED, requested("TX-9"))],
+            "to_approve",
+            "approve",
+        ),
+        ([], "to_sign", "sign"),
+        (business_steps(), "waiting", "wait"),
+    ],
+    ids=["receipt", "refused", "phone", "sign", "vss"],
+)
+def test_a_unit_with_a_certificate_is_told_the_action_of_its_most_urgent_dossier(
+    steps: list[tuple[Step, dict[str, object]]], status: str, action: str
+) -> None:
+    unit = dataclasses.replace(UNIT, certificate_serial="5A3F")
+    view = journal("TA0001A", PERIOD, "600", *steps)
+    later = journal("TA0001A", PERIOD, "600", *business_steps(result=_accepted()))
+    overview = build_overview(PERIOD, [UnitState(unit, views=(later, view))], now=NOW)
+    (row,) = overview.units
+    dossier = next(r for r in overview.rows if r.dossier == view.id)
+    assert (row.status, dossier.action) == (status, action)
+    assert (row.action_vi, row.action_en) == (dossier.action_vi, dossier.action_en)
+    assert row.needs_you == (status != "waiting")
+    _headline_agrees_with_the_units(overview)
+
+
+def test_a_unit_with_nothing_says_so_and_is_warned_when_the_deadline_nears() -> None:
+    unit = dataclasses.replace(UNIT, certificate_serial="5A3F")
+    early = build_overview(PERIOD, [UnitState(unit)], now=NOW)  # 18 days before the 28/02
+    (row,) = early.units
+    assert (row.status_vi, row.status_en) == ("Chưa có hồ sơ", "nothing yet")
+    assert not row.needs_you and "Chưa có hồ sơ kỳ 01/2026" in row.action_vi
+    assert not early.warnings
+    late = NOW + dt.timedelta(days=14)
+    (warning,) = build_overview(PERIOD, [UnitState(unit)], now=late).warnings
+    assert warning.kind == "deadline-near" and warning.days == 4
+    assert "chưa có hồ sơ nào cho kỳ 01/2026" in warning.message_vi
+    assert "nothing for 01/2026 yet" in warning.message_en
+
+
+def test_read_unit_state_tells_the_inbox_folders_no_run_has_read(tmp_path: Path) -> None:
+    store = DossierStore(tmp_path / "store")
+    pipeline = Pipeline(store, tmp_path / "outbox")
+    inbox = tmp_path / "inbox"
+    for name in ("01-bao-tang", "02-dieu-chinh"):
+        (inbox / "TA0001A" / "01-2026" / name).mkdir(parents=True)
+    content = b"<D02-TS/>"
+    file = StoredFile(
+        "declaration", "D02-TS", "D02-TS-595.xml", hashlib.sha256(content).hexdigest()
+    )
+    store.create("TA0001A", PERIOD, "600", "01-bao-tang", [(file, "source/a", content)])
+    state = read_unit_state(UNIT, pipeline, inbox, PERIOD, now=NOW)
+    assert state.inbox_names == ("01-bao-tang", "02-dieu-chinh")
+    assert state.inbox_waiting == 1

@@ -100,7 +100,10 @@ def test_xlsx_holds_text_never_a_formula(tmp_path: Path) -> None:
     message = dossiers.cell(row=2, column=header.index("Thông báo / message") + 1)
     assert message.value == HOSTILE_MESSAGE and message.quotePrefix
     units = [row[0] for row in workbook["Đơn vị"].iter_rows(min_row=2, max_row=3, values_only=True)]
-    assert units == ["TA0001A", "TB0002B"]
+    # The units that need the accountant first: TB0002B has no certificate chosen.
+    assert units == ["TB0002B", "TA0001A"]
+    statuses = [r[2] for r in workbook["Đơn vị"].iter_rows(min_row=2, max_row=3, values_only=True)]
+    assert statuses == ["Chưa chọn chứng thư / no certificate", "Bị từ chối / refused"]
 
 
 def test_reports_are_replaced_whole_when_the_overview_changes(tmp_path: Path) -> None:
