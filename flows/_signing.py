@@ -382,6 +382,8 @@ async def _resume_existing(
         reference = _reference(request.client_transaction_id)
         found: Transaction | None
         if request.transaction_id is None:
+            # What it replaced was never shown with an answered request: still to announce.
+            void.extend(r for r in request.void if r not in void)
             if not can_find_requests(run.session):
                 await _void(run, round_no, request.client_transaction_id, void, crash=True)
                 continue
@@ -520,7 +522,9 @@ async def sign_round(run: UnitRun, views: list[DossierView], round_no: int) -> N
         client_tx = f"{run.unit.unit_code}-r{round_no}-{uuid.uuid4().hex[:16]}"
         reference = _reference(client_tx)
         replaces = tuple(void)
-        await record_signing_request(session, pending, round_no, client_tx, None, None)
+        await record_signing_request(
+            session, pending, round_no, client_tx, None, None, void=replaces
+        )
         crash_point(f"r{round_no}-sending")
         try:
             # Journals the provider's id as soon as the answer is in (the send window).

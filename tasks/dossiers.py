@@ -90,10 +90,12 @@ async def record_signing_request(
     expires_at: dt.datetime | None,
     *,
     covers: Sequence[str] | None = None,
+    void: Sequence[str] = (),
 ) -> None:
-    """Journal the round's request in every dossier of ``views`` (before the send; the
-    answer is journalled by ``tasks.signing.request_signatures`` itself; and a request
-    found again after a crash, ``covers`` naming every dossier it covered).
+    """Journal the round's request in every dossier of ``views`` (before the send, with the
+    ``void`` references it replaces; the answer is journalled by
+    ``tasks.signing.request_signatures`` itself; and a request found again after a crash,
+    ``covers`` naming every dossier it covered).
 
     Not a task: a task run per journal write was most of a monthly run's load on the
     Prefect API.
@@ -106,6 +108,7 @@ async def record_signing_request(
         transaction_id,
         expires_at,
         covers=covers,
+        void=void,
     )
 
 

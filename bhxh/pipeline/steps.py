@@ -383,6 +383,7 @@ class Pipeline:
         expires_at: dt.datetime | None,
         *,
         covers: Sequence[str] | None = None,
+        void: Sequence[str] = (),
     ) -> None:
         """Journal a round's transaction in every dossier it covers.
 
@@ -390,13 +391,15 @@ class Pipeline:
         leaves a trace) and right after its answer (the provider's id, which a re-run
         resumes polling). ``covers``: every dossier id the one request covers, when it is
         more than ``keys`` (a request found again after a crash, some of whose dossiers
-        were applied before it); by default the dossiers of ``keys``.
+        were applied before it); by default the dossiers of ``keys``. ``void``: the
+        references of earlier requests this one replaces (``SigningRequest.void``).
         """
         request = SigningRequest(
             client_transaction_id,
             transaction_id,
             expires_at,
             tuple(covers) if covers else tuple(_key(k).id for k in keys),
+            tuple(void),
         )
         # Durable when this returns: before the call the provider must never see a request
         # the journal could forget; after it, its transaction id.
@@ -461,6 +464,7 @@ class Pipeline:
                     tuple(items),
                     request.client_transaction_id,
                     request.dossiers,
+                    request.void,
                 )
             )
         return out

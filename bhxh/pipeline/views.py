@@ -170,7 +170,8 @@ class OpenRequest:
 
     ``pending`` are the dossiers still waiting for it; ``items`` every document the one
     request covered (the provider signs all of them, including documents of dossiers
-    applied before a crash), in request order; ``dossiers`` every dossier it covered.
+    applied before a crash), in request order; ``dossiers`` every dossier it covered;
+    ``void`` the references of earlier requests it replaces.
     ``transaction_id`` is None when the run stopped between the send and the journalled
     answer: the request is known only by ``client_transaction_id`` (it may or may not
     have reached the provider).
@@ -182,6 +183,7 @@ class OpenRequest:
     items: tuple[PreparedItem, ...]
     client_transaction_id: str = ""
     dossiers: tuple[str, ...] = ()
+    void: tuple[str, ...] = ()  # earlier requests it replaces (see SigningRequest.void)
 
     @property
     def answered(self) -> bool:

@@ -195,12 +195,13 @@ def test_open_requests_give_back_the_journalled_transaction_and_every_document(
 ) -> None:
     view = pipeline.open(dossier)
     prepared = pipeline.prepare_round([view], 1, issued.der)[view.id]
-    pipeline.record_request([view], 1, "c-1", None, None)
+    pipeline.record_request([view], 1, "c-1", None, None, void=["0A1B2C3D"])
     # Journalled before the send, no answer journalled: it may have reached the provider.
     (unanswered,) = pipeline.open_requests([view], 1)
     assert unanswered.transaction_id is None and not unanswered.answered
     assert unanswered.client_transaction_id == "c-1" and unanswered.dossiers == (view.id,)
     assert unanswered.items == prepared.items
+    assert unanswered.void == ("0A1B2C3D",)  # what it replaces, still to be announced
     expires = dt.datetime(2026, 1, 10, 1, 5, tzinfo=dt.UTC)
     pipeline.record_request([view], 1, "c-1", "tx-1", expires)
     (request,) = pipeline.open_requests([view], 1)
