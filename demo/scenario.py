@@ -229,11 +229,13 @@ def many_units(
     prefix: str = "u",
     approve_after: float = 1.0,
     provider: Literal["misa", "vnpt"] = "misa",
+    start: int = 0,
 ) -> list[DemoUnit]:
     """``n`` plain units, each registered with its remote certificate (benchmarks, tests),
-    signing with ``provider`` (a VNPT unit's certificate comes from the VNPT test CA)."""
+    signing with ``provider`` (a VNPT unit's certificate comes from the VNPT test CA).
+    ``start``: the first unit's number (units of two calls in one world must differ)."""
     units = []
-    for i in range(n):
+    for i in range(start, start + n):
         tax = f"01{i:08d}"
         info = _unit(f"T{i:05d}X", tax, f"Công ty Thử Nghiệm {i}")
         cert = CertSpec(f"{prefix}-{i}-remote", tax, info.name, f"{prefix.upper()}{i}", ca=provider)
