@@ -28,13 +28,18 @@ from sandbox.audit import AuditLog
 from tests.reliability.conftest import World
 
 __all__ = [
+    "Counts",
     "SignRequestTrap",
+    "approved",
     "cards_of",
+    "counts",
     "display_text",
     "journalled_transactions",
     "orphans",
     "reference_of",
+    "sign_request_trap",
     "sign_requests",
+    "submissions_of",
 ]
 
 #: The journal steps that name a provider's transaction id.
