@@ -27,7 +27,7 @@ from bhxh.hrdata import (
 )
 from bhxh.intake import write_dossier
 from bhxh.models import UnitInfo
-from blocks import BhxhGatewayCredentials, BhxhUnit, MisaESignCredentials
+from blocks import BhxhGatewayCredentials, BhxhUnit, MisaESignCredentials, VnptSmartCACredentials
 from demo.attachments import labour_contract_pdf
 from sandbox.config import SandboxConfig
 from sandbox.provider import ProviderConfig
@@ -61,7 +61,8 @@ class CertSpec:
 
 @dataclass(frozen=True)
 class DemoUnit:
-    """A unit, its MISA account and what VSS has on file for it."""
+    """A unit, its signing account (MISA, or a VNPT SmartCA user id) and what VSS has on
+    file for it."""
 
     block: str
     unit: UnitInfo
@@ -72,13 +73,20 @@ class DemoUnit:
     phone_action: str = "approve"
     approve_after: float = 1.0
     route: Literal["gateway", "export"] = "gateway"
+    #: The signing provider; for ``"vnpt"`` the account name is the sp769 ``user_id``.
+    provider: Literal["misa", "vnpt"] = "misa"
 
     @property
     def remote_cert(self) -> CertSpec:
         return next(
-            c for c in self.certificates if c.tax_code == self.unit.tax_code and c.ca == "misa"
-            and c.variant == "valid" and c.key_status == "ACTIVE"
+            c for c in self.certificates if c.tax_code == self.unit.tax_code
+            and c.ca == self.provider and c.variant == "valid" and c.key_status == "ACTIVE"
         )  # fmt: skip
+
+    @property
+    def credentials_block(self) -> str:
+        """The name of the unit's provider credentials block."""
+        return f"{self.block}-{self.provider}"
 
 
 def _tk1_row(worker: WorkerRow) -> TK1Row:
@@ -215,13 +223,22 @@ def tour_unit() -> DemoUnit:
     )
 
 
-def many_units(n: int, *, prefix: str = "u", approve_after: float = 1.0) -> list[DemoUnit]:
-    """``n`` plain units, each registered with its remote certificate (benchmarks, tests)."""
+def many_units(
+    n: int,
+    *,
+    prefix: str = "u",
+    approve_after: float = 1.0,
+    provider: Literal["misa", "vnpt"] = "misa",
+    start: int = 0,
+) -> list[DemoUnit]:
+    """``n`` plain units, each registered with its remote certificate (benchmarks, tests),
+    signing with ``provider`` (a VNPT unit's certificate comes from the VNPT test CA).
+    ``start``: the first unit's number (units of two calls in one world must differ)."""
     units = []
-    for i in range(n):
+    for i in range(start, start + n):
         tax = f"01{i:08d}"
         info = _unit(f"T{i:05d}X", tax, f"Công ty Thử Nghiệm {i}")
-        cert = CertSpec(f"{prefix}-{i}-remote", tax, info.name, f"{prefix.upper()}{i}")
+        cert = CertSpec(f"{prefix}-{i}-remote", tax, info.name, f"{prefix.upper()}{i}", ca=provider)
         units.append(
             DemoUnit(
                 block=f"{prefix}-{i}",
@@ -230,6 +247,7 @@ def many_units(n: int, *, prefix: str = "u", approve_after: float = 1.0) -> list
                 certificates=(cert,),
                 registered_cert=cert.pki_name,
                 approve_after=approve_after,
+                provider=provider,
             )
         )
     return units
@@ -265,7 +283,7 @@ class Scenario:
                     "username": u.username,
                     "password": self.passwords[u.username],
                     "two_factor_code": self.two_factor_codes.get(u.username),
-                    "provider": "misa",
+                    "provider": u.provider,
                     "certificates": [
                         {
                             "pki_name": c.pki_name,
@@ -282,7 +300,10 @@ class Scenario:
             )
             policies[u.username] = {"action": u.phone_action, "after_seconds": u.approve_after}
         provider: dict[str, Any] = {
-            "clients": {"misa": [{"client_id": CLIENT_ID, "client_key": self.client_key}]},
+            "clients": {
+                "misa": [{"client_id": CLIENT_ID, "client_key": self.client_key}],
+                "vnpt": [{"sp_id": CLIENT_ID, "sp_password": self.client_key}],
+            },
             "accounts": accounts,
             "policies": policies,
             **self.provider_overrides,
@@ -325,7 +346,11 @@ class Scenario:
 
     # ------------------------------------------------------------------ blocks
     async def save_blocks(self, misa_url: str, gateway_url: str) -> None:
-        """Credentials, gateway and unit blocks in the current Prefect API."""
+        """Credentials, gateway and unit blocks in the current Prefect API.
+
+        ``misa_url`` is the provider's base URL (the sandbox serves VNPT's sp769 under it,
+        at ``sca/sp769``).
+        """
         await BhxhGatewayCredentials(
             base_url=gateway_url, api_key=SecretStr(self.gateway_key)
         ).asave(GATEWAY_BLOCK, overwrite=True)
@@ -339,13 +364,21 @@ class Scenario:
             if u.route == "export" and u.registered_cert:
                 serial = format(pki.get(u.registered_cert).certificate.serial_number, "X")
                 recorded = {"registration_state": "registered", "registered_serial": serial}
-            await MisaESignCredentials(
-                base_url=misa_url,
-                client_id=CLIENT_ID,
-                client_key=SecretStr(self.client_key),
-                username=u.username,
-                password=SecretStr(self.passwords[u.username]),
-            ).asave(f"{u.block}-misa", overwrite=True)
+            if u.provider == "vnpt":
+                await VnptSmartCACredentials(
+                    base_url=misa_url.rstrip("/") + "/sca/sp769",
+                    sp_id=CLIENT_ID,
+                    sp_password=SecretStr(self.client_key),
+                    user_id=u.username,
+                ).asave(u.credentials_block, overwrite=True)
+            else:
+                await MisaESignCredentials(
+                    base_url=misa_url,
+                    client_id=CLIENT_ID,
+                    client_key=SecretStr(self.client_key),
+                    username=u.username,
+                    password=SecretStr(self.passwords[u.username]),
+                ).asave(u.credentials_block, overwrite=True)
             info = u.unit
             await BhxhUnit(
                 unit_code=info.code,
@@ -356,8 +389,8 @@ class Scenario:
                 phone=info.phone,
                 address=info.address,
                 email=info.email,
-                provider="misa",
-                credentials_block=f"{u.block}-misa",
+                provider=u.provider,
+                credentials_block=u.credentials_block,
                 gateway_block=GATEWAY_BLOCK,
                 route=u.route,
                 ivan_code=info.ivan_code,

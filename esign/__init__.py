@@ -5,7 +5,7 @@ pydantic. Never imports Prefect, ``bhxh`` or ``sandbox``.
 """
 
 from esign._http import RetryPolicy
-from esign.base import OtpCallback, RemoteSigningClient
+from esign.base import FindsRequests, OtpCallback, RemoteSigningClient
 from esign.errors import (
     AuthenticationFailed,
     CertificateNotFound,
@@ -27,6 +27,7 @@ __all__ = [
     "Certificate",
     "CertificateNotFound",
     "ESignError",
+    "FindsRequests",
     "InvalidResponse",
     "MisaESignClient",
     "OtpCallback",

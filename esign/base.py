@@ -11,7 +11,7 @@ from typing import Protocol, Self, runtime_checkable
 from esign.errors import CertificateNotFound, TransportError
 from esign.models import Certificate, SignItem, Transaction
 
-__all__ = ["OtpCallback", "RemoteSigningClient", "SigningClientBase"]
+__all__ = ["FindsRequests", "OtpCallback", "RemoteSigningClient", "SigningClientBase"]
 
 #: Called when the provider asks for a one-time code; returns the code a person typed.
 OtpCallback = Callable[[], Awaitable[str]]
@@ -60,6 +60,32 @@ class RemoteSigningClient(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+@runtime_checkable
+class FindsRequests(Protocol):
+    """A client that can find a sign request again by the caller's own transaction id.
+
+    Only a provider that takes the caller's id can (VNPT SmartCA sp769: ``transaction_id``
+    is ours, 3.3, and the status call names it, 3.4). After a crash between the send and
+    the journalled answer, the flows look the request up under the id they journalled
+    before the send, and continue it instead of asking the signer again. A client of a
+    provider that chooses the id itself (MISA: only in the sign answer) does not implement
+    this; the flows then treat such a request as void (see ``flows/_signing.py``).
+    """
+
+    async def find_request(
+        self, client_transaction_id: str, certificate: Certificate, items: Sequence[SignItem]
+    ) -> Transaction | None:
+        """The provider's transaction for a request sent under ``client_transaction_id``
+        (its status read now, signatures verified), or None when the provider never
+        received one (nothing is on the phone: asking anew is safe).
+
+        Raises:
+            TransportError: the provider could not be asked; the request may be on the
+                phone, so nothing new may be sent for it yet.
+        """
+        ...
 
 
 class _UnknownOutcome(Exception):

@@ -9,6 +9,20 @@ the prefix that answered. ``auth_prefix`` pins one instead.
 
 The signing service ("ESRM") is at the root, authenticated by ``x-clientid`` /
 ``x-clientkey`` and ``AuthorizationRM: Bearer <remoteSigningAccessToken>``.
+
+A sign request cannot be found again by anything of ours, so this client does not
+implement ``esign.base.FindsRequests``. The guide gives MISA's ``transactionId`` only in
+the sign answer (3.5: ``{"transactionId"}``, "Lưu lại Response để thực hiện việc lấy
+trạng thái ký": keep the answer to read the status); the status call takes that id and
+nothing else (3.6: ``Signing/status/{transaction_id}``); the sign body has no field for a
+caller's reference (3.5, 4.4: ``DataToBeDisplayed``, ``UserId``, ``CertAlias``,
+``Documents``); the list of endpoints (1.3) has no call that lists or searches a user's
+requests. The webhook (3.8) carries the ``transactionId`` with our ``documentId`` values,
+but only when signatures exist (after an approval), only to a URL registered with MISA
+(1.2), and not to a process that is no longer running. So when a process dies after MISA
+received a request and before its answer was journalled, that request is lost to us: the
+flows call it void, say so to the signer by its reference ("Mã yêu cầu", shown in
+``DataToBeDisplayed``) before they ask again, and never use it.
 """
 
 from __future__ import annotations

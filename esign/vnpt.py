@@ -11,6 +11,12 @@ returned it (lower-case hex in every sample), ``cert_id`` as the alias.
 When the answer to a sign request is lost, VNPT may hold the request (on the phone)
 under our id, so the client asks that id's status: known, it is the transaction to wait
 on; unknown, the request never arrived and a new one goes out under a new id.
+
+The ids a client transaction id is sent under are fixed in advance: the id itself, then
+``<id>-2``, ``<id>-3`` (at most :data:`_MAX_SENDS`). So a process that knows only the
+client id, journalled before the send (a re-run after a crash between the send and the
+journalled answer), finds the request again: :meth:`VnptSmartCAClient.find_request`
+reads the status of each of those ids (3.4).
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from esign.base import OtpCallback, SigningClientBase
 from esign.errors import AuthenticationFailed, InvalidResponse, ProviderError, TransportError
 from esign.models import Certificate, SignItem, Transaction, TxStatus, certificate_from_der
 
-__all__ = ["VNPT_TERMINAL_MESSAGES", "VnptSmartCAClient"]
+__all__ = ["VNPT_TERMINAL_MESSAGES", "VnptSmartCAClient", "wire_ids"]
 
 log = logging.getLogger("esign.vnpt")
 
@@ -56,8 +62,17 @@ VNPT_TERMINAL_MESSAGES: dict[str, TxStatus] = {
 }
 #: Messages known to mean "waiting for the signer" (not worth a warning).
 _PENDING_MESSAGES = {"", "PENDING", "SUCCESS", "SIG_WAIT_FOR_USER_CONFIRM"}
-#: Sign requests sent for one client transaction id before giving up (each with a new id).
+#: Sign requests sent for one client transaction id before giving up (each with a new id,
+#: from :func:`wire_ids`).
 _MAX_SENDS = 3
+
+
+def wire_ids(client_transaction_id: str) -> list[str]:
+    """The ``transaction_id`` values a request sent under ``client_transaction_id`` may
+    carry, in the order they are used: the id itself, then ``<id>-2``, ``<id>-3``."""
+    return [client_transaction_id] + [
+        f"{client_transaction_id}-{n}" for n in range(2, _MAX_SENDS + 1)
+    ]
 
 
 def _b64(value: Any, what: str) -> bytes:
@@ -219,13 +234,13 @@ class VnptSmartCAClient(SigningClientBase):
         return certs
 
     # ----------------------------------------------------------------- signing
-    def _new_wire_id(self, client_transaction_id: str) -> str:
-        """Our id itself for its first request, then a fresh unique one per new request."""
-        wire_id = client_transaction_id
-        while wire_id in self._wire_ids:
-            wire_id = f"{client_transaction_id}-{uuid.uuid4().hex[:8]}"
-        self._wire_ids.add(wire_id)
-        return wire_id
+    def _new_wire_id(self, client_transaction_id: str) -> str | None:
+        """The next of :func:`wire_ids` not sent yet by this client; None when all were."""
+        for wire_id in wire_ids(client_transaction_id):
+            if wire_id not in self._wire_ids:
+                self._wire_ids.add(wire_id)
+                return wire_id
+        return None
 
     async def _send_sign_request(
         self,
@@ -252,8 +267,7 @@ class VnptSmartCAClient(SigningClientBase):
             for item in items
         ]
         last: TransportError | None = None
-        for _ in range(_MAX_SENDS):
-            wire_id = self._new_wire_id(client_transaction_id)
+        while (wire_id := self._new_wire_id(client_transaction_id)) is not None:
             expires = self._expiry()
             body = self._with_credentials(
                 {
@@ -291,12 +305,49 @@ class VnptSmartCAClient(SigningClientBase):
             self._expiry_of[tx_id] = expires
             log.info("vnpt: transaction %s for %s (%d documents)", tx_id, self._user_id, len(items))
             return Transaction(tx_id, "vnpt", TxStatus.PENDING, expires_at=expires)
-        assert last is not None
         raise TransportError(
             f"vnpt: {_MAX_SENDS} sign requests for {client_transaction_id!r} lost their "
-            f"answers and none reached VNPT ({last})",
+            f"answers and none reached VNPT ({last or 'every id of it was used'})",
             maybe_sent=False,
         )
+
+    async def find_request(
+        self, client_transaction_id: str, certificate: Certificate, items: Sequence[SignItem]
+    ) -> Transaction | None:
+        """The transaction VNPT holds for a request sent under ``client_transaction_id``
+        (by an earlier process, whose answer was never journalled), or None.
+
+        Reads the status (3.4) of each id the request may have gone under
+        (:func:`wire_ids`); an id VNPT does not know answers 400 (the sandbox's choice, the
+        document is silent; 404 is read the same way). When several are known (a request
+        that arrived after its status was read as unknown), the approved one wins, then a
+        pending one, then the last. Its expiry is not known after a crash: the approval
+        window from now is an upper bound (VNPT reports the expiry itself).
+
+        Raises:
+            TransportError: a status could not be read (the request may be on the phone).
+        """
+        found: list[Transaction] = []
+        for wire_id in wire_ids(client_transaction_id):
+            self._expiry_of.setdefault(wire_id, self._expiry())
+            try:
+                tx = await self.get_transaction(wire_id, certificate, items)
+            except ProviderError as exc:
+                if exc.status in (400, 404):
+                    self._expiry_of.pop(wire_id, None)
+                    continue
+                raise
+            self._wire_ids.add(wire_id)
+            found.append(tx)
+        if not found:
+            return None
+        for wanted in (TxStatus.SUCCEEDED, TxStatus.PENDING):
+            for tx in found:
+                if tx.status is wanted:
+                    log.info("vnpt: sign request %s found (%s)", tx.id, tx.status.value)
+                    return tx
+        log.info("vnpt: sign request %s found (%s)", found[-1].id, found[-1].status.value)
+        return found[-1]
 
     async def _find_orphan(self, attempt: _Attempt) -> Transaction | None:
         """The transaction VNPT holds under ``attempt.wire_id``, or None when it has none.

@@ -3,6 +3,19 @@ some dossiers, and everything around it: the request, the wait for the phone (it
 card), a new request after a lost one or a refusal (bounded), and resuming what an earlier
 run left (a pending or approved transaction is continued, never asked for again).
 
+The send window. A request is journalled under our own id before it is sent, and the
+provider's id right after its answer (``tasks.signing.request_signatures``). A process
+that dies between the two, or an answer lost in transport, leaves a request the journal
+knows only by our id. Where the provider takes our id (VNPT SmartCA sp769, 3.3), the run
+finds it again under that id (``esign.base.FindsRequests``) and continues it: waits on
+it, uses its signatures, asks anew only after a rejection, an expiry or a failure, or
+when the provider never received it. Where the provider chooses the id (MISA: only in
+its answer; no documented call finds a request by anything of ours, see ``esign/misa.py``)
+the request is void: before asking again the run names it by its reference ("Mã yêu
+cầu", on the phone) in the log and on a card (``flows._approvals.publish_void_notice``),
+and the new request's card and phone description name it too. Such a request costs at
+most one repeated approval, and only if the signer approves it.
+
 Only orchestration lives here: the steps are in ``bhxh.pipeline`` (through ``tasks``), the
 clients in the unit's ``tasks.session.UnitSession``.
 """
@@ -23,7 +36,7 @@ from bhxh.settings import Settings
 from esign.errors import TransportError
 from esign.models import Certificate, SignItem, Transaction, TxStatus
 from esign.waiting import WAKEUPS, wait_for_outcome
-from flows._approvals import ApprovalCard, close_card, publish_card
+from flows._approvals import ApprovalCard, VoidNotice, close_card, publish_card, publish_void_notice
 from flows._artifacts import text
 from flows._pauses import STOP, AskAgain, Question, ask
 from flows._run import UnitRun
@@ -31,12 +44,20 @@ from flows.errors import SigningStopped
 from tasks.crash import crash_point
 from tasks.dossiers import apply_round, prepare_round, record_signing_request
 from tasks.events import announce_approval
-from tasks.signing import fetch_transaction, request_signatures
+from tasks.signing import (
+    can_find_requests,
+    fetch_transaction,
+    find_signing_request,
+    request_signatures,
+)
 
-__all__ = ["UNKNOWN_SENDS", "sign_round", "wait_for_transaction"]
+__all__ = ["LOOKUPS", "UNKNOWN_SENDS", "sign_round", "wait_for_transaction"]
 
 #: Sign requests in a row, per round, that may fail in transport before the round stops.
 UNKNOWN_SENDS = 5
+#: Tries at asking the provider whether an unanswered request reached it, before the
+#: round stops (nothing new is asked while the answer is unknown).
+LOOKUPS = 5
 
 
 def _deadline(tx: Transaction, settings: Settings, started: dt.datetime) -> dt.datetime:
@@ -62,6 +83,7 @@ async def _publish_approval_request(
     position: tuple[int, int],
     expires: dt.datetime,
     reference: str,
+    void: Sequence[str] = (),
 ) -> None:
     """One card per request; the cards of earlier requests of this run say they are old."""
     card = ApprovalCard(
@@ -75,6 +97,7 @@ async def _publish_approval_request(
         expires=expires,
         documents=tuple((i.document_id, i.name) for i in items),
         number=len(run.cards) + 1,
+        void=tuple(void),
     )
     run.cards.append((await publish_card(card), card))
 
@@ -92,12 +115,13 @@ async def wait_for_transaction(
     items: Sequence[SignItem],
     position: tuple[int, int],
     reference: str = "",
+    void: Sequence[str] = (),
 ) -> Transaction:
     """Tell a person what to approve, then wait for the outcome (``esign.waiting``)."""
     assert run.certificate is not None
     certificate = run.certificate
     deadline = _deadline(tx, run.settings, dt.datetime.now(dt.UTC))
-    await _publish_approval_request(run, tx, items, position, deadline, reference)
+    await _publish_approval_request(run, tx, items, position, deadline, reference, void)
 
     async def read() -> Transaction | None:
         return await _read_or_none(run, tx.id, certificate, items)
@@ -188,14 +212,21 @@ def _display_text(
     position: tuple[int, int],
     n_docs: int,
     reference: str,
+    void: Sequence[str] = (),
 ) -> str:
+    """What the phone shows: the unit, the period, what is signed, the request's reference,
+    and the references of earlier requests it replaces (void: not to be approved)."""
     unit = run.unit
     what = "tờ khai" if position[1] == 2 and position[0] == 1 else "hồ sơ"
-    return (
+    shown = (
         f"<b>BHXH điện tử</b>: {html.escape(unit.name)} ({html.escape(unit.unit_code)})<br>"
         f"Kỳ {html.escape(views[0].period)}, lần ký {position[0]}/{position[1]}: {n_docs} "
         f"{what} của {len(views)} hồ sơ<br>Mã yêu cầu: {html.escape(reference)}"
     )
+    if void:
+        refs = ", ".join(html.escape(r) for r in void)
+        shown += f"<br><b>Đã hủy, đừng duyệt</b>: Mã yêu cầu {refs}"
+    return shown
 
 
 def _reference(client_tx: str) -> str:
@@ -225,11 +256,121 @@ def _announce(
     )
 
 
-async def _resume_existing(run: UnitRun, views: list[DossierView], round_no: int) -> set[str]:
-    """Continue transactions an earlier run started for this round; returns dossiers done.
+async def _void(
+    run: UnitRun, round_no: int, client_tx: str, void: list[str], *, crash: bool
+) -> None:
+    """Call a request void (it may be on the phone; it is never used) and say so now.
+
+    ``crash``: the earlier run stopped between the send and the journalled answer; else
+    the answer was lost in transport in this run.
+    """
+    reference = _reference(client_tx)
+    if reference in void:
+        return
+    void.append(reference)
+    provider = run.unit.provider.upper()
+    if crash:
+        why_vi = (
+            f"lượt chạy trước dừng giữa lúc gửi yêu cầu và lúc ghi mã giao dịch {provider} "
+            f"trả về, nên nó có thể đã tới điện thoại, và {provider} không cho tìm lại yêu "
+            "cầu theo mã của ta"
+        )
+        why_en = (
+            f"the earlier run stopped between sending it and journalling {provider}'s answer "
+            f"(its transaction id), so it may be on the phone, and {provider} offers no call "
+            "that finds a request by our own reference"
+        )
+    else:
+        why_vi = f"mất câu trả lời của {provider} (mã giao dịch) trên đường truyền"
+        why_en = f"{provider}'s answer (its transaction id) was lost in transport"
+    await publish_void_notice(
+        VoidNotice(
+            unit_code=run.unit.unit_code,
+            unit_name=run.unit.name,
+            provider=provider,
+            account=run.session.account,
+            reference=reference,
+            round_no=round_no,
+            why_vi=why_vi,
+            why_en=why_en,
+        )
+    )
+
+
+async def _look_up(
+    run: UnitRun,
+    views: Sequence[DossierView],
+    round_no: int,
+    client_tx: str,
+    items: Sequence[SignItem],
+    covers: Sequence[str] | None = None,
+) -> Transaction | None:
+    """The transaction of a request journalled under ``client_tx`` whose answer was not,
+    found by the provider under our id (its id journalled at once), or None when the
+    provider never received it (nothing is on the phone; a new request is safe).
+
+    Raises:
+        SigningStopped: the provider could not be asked ``LOOKUPS`` times: the request may
+            be on the phone, so nothing new is asked; a later run asks again.
+    """
+    assert run.certificate is not None
+    logger = get_run_logger()
+    reference = _reference(client_tx)
+    for attempt in range(LOOKUPS):
+        try:
+            tx = await find_signing_request(run.session, client_tx, run.certificate, items)
+        except TransportError as exc:
+            logger.warning(
+                "unit %s: chưa hỏi được nhà cung cấp về yêu cầu %s / could not ask the "
+                "provider about request %s (%s)",
+                run.unit.unit_code,
+                reference,
+                reference,
+                exc,
+            )
+            await asyncio.sleep(min(5.0, run.settings.poll_initial_seconds * (attempt + 1)))
+            continue
+        if tx is None:
+            logger.info(
+                "unit %s: yêu cầu %s chưa tới nhà cung cấp, không có gì trên điện thoại / "
+                "request %s never reached the provider: nothing is on the phone",
+                run.unit.unit_code,
+                reference,
+                reference,
+            )
+            return None
+        await record_signing_request(
+            run.session, views, round_no, client_tx, tx.id, tx.expires_at, covers=covers
+        )
+        logger.info(
+            "unit %s: tìm lại được yêu cầu %s (giao dịch %s, %s), tiếp tục nó, không hỏi lại / "
+            "found request %s again (transaction %s, %s): continuing it, nothing asked twice",
+            run.unit.unit_code,
+            reference,
+            tx.id,
+            tx.status.value,
+            reference,
+            tx.id,
+            tx.status.value,
+        )
+        return tx
+    raise SigningStopped(
+        f"unit {run.unit.unit_code}: round {round_no} request {reference}: không hỏi được nhà "
+        f"cung cấp yêu cầu này đã tới chưa / the provider could not be asked whether it "
+        f"received it ({LOOKUPS} tries). It may be on the phone, so nothing new was asked. "
+        "Everything done so far is kept: run again later."
+    )
+
+
+async def _resume_existing(
+    run: UnitRun, views: list[DossierView], round_no: int, void: list[str]
+) -> set[str]:
+    """Continue requests an earlier run sent for this round; returns dossiers done.
 
     A transaction still pending is waited for; one that succeeded is applied (no new
-    approval); one that failed is forgotten (a new request follows).
+    approval); one that failed is forgotten (a new request follows). A request whose
+    answer was never journalled is found again under our id where the provider allows it
+    (and then handled the same way), else called void (its reference added to ``void``).
     """
     assert run.certificate is not None
     pipeline = run.session.pipeline
@@ -238,24 +379,50 @@ async def _resume_existing(run: UnitRun, views: list[DossierView], round_no: int
         # The provider returns a signature for every document of the request, including
         # those of dossiers applied before a crash: verify against all of them.
         items = _sign_items(request.items)
-        get_run_logger().info(
-            "Tiếp tục giao dịch ký %s của lượt chạy trước / resuming signing transaction %s "
-            "from an earlier run",
-            request.transaction_id,
-            request.transaction_id,
-        )
-        tx = await _read_or_none(
-            run, request.transaction_id, run.certificate, items
-        ) or Transaction(
-            request.transaction_id,
-            run.unit.provider,
-            TxStatus.PENDING,
-            expires_at=request.expires_at,
-        )
+        reference = _reference(request.client_transaction_id)
+        found: Transaction | None
+        if request.transaction_id is None:
+            # What it replaced was never shown with an answered request: still to announce.
+            void.extend(r for r in request.void if r not in void)
+            if not can_find_requests(run.session):
+                await _void(run, round_no, request.client_transaction_id, void, crash=True)
+                continue
+            get_run_logger().info(
+                "Tìm lại yêu cầu ký %s của lượt chạy trước / looking up request %s of an "
+                "earlier run (its answer was never journalled)",
+                reference,
+                reference,
+            )
+            found = await _look_up(
+                run,
+                request.pending,
+                round_no,
+                request.client_transaction_id,
+                items,
+                request.dossiers,
+            )
+            if found is None:
+                continue
+            tx = found
+        else:
+            get_run_logger().info(
+                "Tiếp tục giao dịch ký %s của lượt chạy trước / resuming signing transaction "
+                "%s from an earlier run",
+                request.transaction_id,
+                request.transaction_id,
+            )
+            tx = await _read_or_none(
+                run, request.transaction_id, run.certificate, items
+            ) or Transaction(
+                request.transaction_id,
+                run.unit.provider,
+                TxStatus.PENDING,
+                expires_at=request.expires_at,
+            )
         if tx.status is TxStatus.PENDING:
             tx = dataclasses.replace(tx, expires_at=tx.expires_at or request.expires_at)
             tx = await wait_for_transaction(
-                run, tx, items, _round_position(request.pending, round_no)
+                run, tx, items, _round_position(request.pending, round_no), reference
             )
         _announce(run, request.pending, round_no, tx)
         if tx.status is TxStatus.SUCCEEDED:
@@ -272,14 +439,24 @@ async def _apply(run: UnitRun, views: list[DossierView], round_no: int, tx: Tran
 
 
 async def _after_lost_request(
-    run: UnitRun, round_no: int, client_tx: str, exc: TransportError, lost: int
-) -> None:
-    """A sign request failed in transport: send a new one (bounded), or stop the round.
+    run: UnitRun,
+    views: Sequence[DossierView],
+    round_no: int,
+    client_tx: str,
+    items: Sequence[SignItem],
+    exc: TransportError,
+    lost: int,
+    void: list[str],
+) -> Transaction | None:
+    """A sign request failed in transport: its transaction when the provider has it after
+    all (found under our id), else None and a new request follows (bounded), or the round
+    stops.
 
     When the request may have reached the provider (a timeout or 5xx after it was sent),
-    it may be on the phone, and its id may be unknown to us: it is never used. The new
-    request carries a new reference ("Mã yêu cầu") on the phone and in the approval
-    artifact, so the signer can tell the current one; the orphan expires unused.
+    it may be on the phone. A provider that takes our id is asked for it; with one that
+    does not (MISA), its id is unknown to us: it is void, never used, and said to be so
+    before the new request, which carries a new reference ("Mã yêu cầu") on the phone and
+    in the approval artifact, so the signer can tell the current one.
     """
     logger = get_run_logger()
     what = f"unit {run.unit.unit_code}: round {round_no} request {_reference(client_tx)}"
@@ -289,27 +466,41 @@ async def _after_lost_request(
             f"row failed in transport ({exc}); nothing was approved. Everything done so far "
             "is kept: run again later."
         )
-    if exc.maybe_sent:
-        logger.warning(
-            "%s có thể đã tới điện thoại nhưng mất câu trả lời; đừng duyệt nó, chỉ duyệt yêu "
-            "cầu mới nhất (mã yêu cầu riêng) / may have reached the phone but its answer was "
-            "lost (%s). It will not be used: approve only the newest request, shown with its "
-            "own reference.",
-            what,
-            exc,
-        )
-    else:
+    pause = min(5.0, run.settings.poll_initial_seconds * lost)
+    if not exc.maybe_sent:
         logger.warning(
             "%s chưa gửi được, gửi lại / was not delivered (%s); sending it again", what, exc
         )
-    await asyncio.sleep(min(5.0, run.settings.poll_initial_seconds * lost))
+        await asyncio.sleep(pause)
+        return None
+    if can_find_requests(run.session):
+        logger.warning(
+            "%s: mất câu trả lời, hỏi nhà cung cấp theo mã của ta / its answer was lost (%s); "
+            "asking the provider for it under our own id",
+            what,
+            exc,
+        )
+        await asyncio.sleep(pause)
+        return await _look_up(run, views, round_no, client_tx, items)
+    logger.warning(
+        "%s có thể đã tới điện thoại nhưng mất câu trả lời; đừng duyệt nó, chỉ duyệt yêu "
+        "cầu mới nhất (mã yêu cầu riêng) / may have reached the phone but its answer was "
+        "lost (%s). It will not be used: approve only the newest request, shown with its "
+        "own reference.",
+        what,
+        exc,
+    )
+    await _void(run, round_no, client_tx, void, crash=False)
+    await asyncio.sleep(pause)
+    return None
 
 
 async def sign_round(run: UnitRun, views: list[DossierView], round_no: int) -> None:
     """One batch signature (one approval) for every document of ``views`` in this round.
 
     Resumes what an earlier run left: prepared templates are reused, a pending or approved
-    transaction is continued, never asked for again.
+    transaction is continued, never asked for again; a request whose answer was never
+    journalled is found again, or called void before anything new is asked.
     """
     if not views:
         return
@@ -320,7 +511,8 @@ async def sign_round(run: UnitRun, views: list[DossierView], round_no: int) -> N
         return
     prepared = await prepare_round(session, pending, round_no, run.certificate)
     crash_point(f"r{round_no}-prepared")
-    done = await _resume_existing(run, pending, round_no)
+    void: list[str] = []  # references of requests that may be on the phone, never used
+    done = await _resume_existing(run, pending, round_no, void)
     pending = [v for v in pending if v.id not in done]
     position = _round_position(pending, round_no)
     attempt = 0
@@ -328,26 +520,38 @@ async def sign_round(run: UnitRun, views: list[DossierView], round_no: int) -> N
     while pending:
         items = [i for v in pending for i in _sign_items(prepared[v.id].items)]
         client_tx = f"{run.unit.unit_code}-r{round_no}-{uuid.uuid4().hex[:16]}"
-        await record_signing_request(session, pending, round_no, client_tx, None, None)
+        reference = _reference(client_tx)
+        replaces = tuple(void)
+        await record_signing_request(
+            session, pending, round_no, client_tx, None, None, void=replaces
+        )
         crash_point(f"r{round_no}-sending")
         try:
+            # Journals the provider's id as soon as the answer is in (the send window).
             tx = await request_signatures(
                 session,
+                pending,
+                round_no,
                 run.certificate,
                 items,
-                _display_text(run, pending, position, len(items), _reference(client_tx)),
+                _display_text(run, pending, position, len(items), reference, replaces),
                 client_tx,
             )
         except TransportError as exc:
             lost += 1
-            await _after_lost_request(run, round_no, client_tx, exc, lost)
-            continue
+            found = await _after_lost_request(
+                run, pending, round_no, client_tx, items, exc, lost, void
+            )
+            if found is None:
+                continue
+            tx = found
         run.requests += 1
-        await record_signing_request(session, pending, round_no, client_tx, tx.id, tx.expires_at)
-        _announce(run, pending, round_no, tx, _reference(client_tx), requested=True)
+        void.clear()  # the phone shows them as void beside the new request
+        _announce(run, pending, round_no, tx, reference, requested=True)
         crash_point(f"r{round_no}-requested")
-        tx = await wait_for_transaction(run, tx, items, position, _reference(client_tx))
-        _announce(run, pending, round_no, tx, _reference(client_tx))
+        if tx.status is TxStatus.PENDING:
+            tx = await wait_for_transaction(run, tx, items, position, reference, replaces)
+        _announce(run, pending, round_no, tx, reference)
         if tx.status is TxStatus.SUCCEEDED:
             run.approvals += 1
             crash_point(f"r{round_no}-approved")

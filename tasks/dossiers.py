@@ -88,8 +88,14 @@ async def record_signing_request(
     client_transaction_id: str,
     transaction_id: str | None,
     expires_at: dt.datetime | None,
+    *,
+    covers: Sequence[str] | None = None,
+    void: Sequence[str] = (),
 ) -> None:
-    """Journal the round's request in every dossier it covers (twice: before and after).
+    """Journal the round's request in every dossier of ``views`` (before the send, with the
+    ``void`` references it replaces; the answer is journalled by
+    ``tasks.signing.request_signatures`` itself; and a request found again after a crash,
+    ``covers`` naming every dossier it covered).
 
     Not a task: a task run per journal write was most of a monthly run's load on the
     Prefect API.
@@ -101,6 +107,8 @@ async def record_signing_request(
         client_transaction_id,
         transaction_id,
         expires_at,
+        covers=covers,
+        void=void,
     )
 
 

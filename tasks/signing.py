@@ -6,6 +6,7 @@ there, never in a parameter or result of its own). No task returns a secret.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,14 +16,18 @@ from prefect.cache_policies import NONE
 from prefect.logging import get_run_logger
 from pydantic import SecretStr
 
+from bhxh.pipeline import DossierView
+from esign.base import FindsRequests
 from esign.errors import CertificateNotFound, TwoFactorRequired
 from esign.models import Certificate, SignItem, Transaction
 from tasks.session import UnitSession
 
 __all__ = [
     "CertificateChoice",
+    "can_find_requests",
     "choose_certificates",
     "fetch_transaction",
+    "find_signing_request",
     "list_certificates",
     "login_esign",
     "request_signatures",
@@ -118,15 +123,34 @@ def resolve_certificate(
 @task(name="request_signatures", cache_policy=NONE, persist_result=False)
 async def request_signatures(
     session: UnitSession,
+    views: list[DossierView],
+    round_no: int,
     certificate: Certificate,
     items: list[SignItem],
     display_text: str,
     client_transaction_id: str,
 ) -> Transaction:
-    """Send one batch to the signer's phone (one approval for every item)."""
+    """Send one batch to the signer's phone (one approval for every item), and journal the
+    provider's transaction id in every dossier of ``views`` as soon as the answer is in.
+
+    The request itself was journalled under ``client_transaction_id`` before this call.
+    Between the provider's answer and the journal there is nothing but the write (one
+    durability barrier for all the dossiers): no log line, no call to the Prefect API (the
+    task's own state is reported after). A process that dies in that window leaves a
+    request the journal knows only by its client id: ``flows/_signing.py`` finds it again
+    where the provider allows it (``esign.base.FindsRequests``), else calls it void.
+    """
     await _ensure_login(session)
     tx = await session.client.request_signatures(
         certificate, items, display_text, client_transaction_id
+    )
+    await asyncio.to_thread(
+        session.pipeline.record_request,
+        views,
+        round_no,
+        client_transaction_id,
+        tx.id,
+        tx.expires_at,
     )
     get_run_logger().info(
         "Đã gửi yêu cầu ký %s tới điện thoại của %s (%d tài liệu) / signing request sent "
@@ -136,6 +160,33 @@ async def request_signatures(
         len(items),
     )
     return tx
+
+
+def can_find_requests(session: UnitSession) -> bool:
+    """Whether the unit's provider can find a request again by our own transaction id."""
+    return isinstance(session.client, FindsRequests)
+
+
+async def find_signing_request(
+    session: UnitSession,
+    client_transaction_id: str,
+    certificate: Certificate,
+    items: Sequence[SignItem],
+) -> Transaction | None:
+    """The provider's transaction for a request journalled under ``client_transaction_id``
+    whose answer was not journalled, or None when the provider never received it.
+
+    Only for a client that :func:`can_find_requests`. Not a task, like
+    :func:`fetch_transaction` (a read).
+
+    Raises:
+        TransportError: the provider could not be asked (the request may be on the phone).
+    """
+    client = session.client
+    if not isinstance(client, FindsRequests):
+        raise TypeError(f"{session.account}: the provider cannot find a request by our id")
+    await _ensure_login(session)
+    return await client.find_request(client_transaction_id, certificate, items)
 
 
 async def fetch_transaction(

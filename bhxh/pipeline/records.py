@@ -91,20 +91,30 @@ class Prepared:
 
 @dataclass(frozen=True)
 class SigningRequest:
-    """A round's signing transaction as journalled (``transaction_id`` None: not sent yet)."""
+    """A round's signing transaction as journalled (``transaction_id`` None: not answered
+    yet: journalled before the send, or the run stopped before the answer was).
+
+    ``void``: references of earlier requests this one replaces, void (never used, though
+    they may be on the phone), shown on the phone with it; kept so that a run that stops
+    before this request is answered announces them again.
+    """
 
     client_transaction_id: str
     transaction_id: str | None
     expires_at: dt.datetime | None
     dossiers: tuple[str, ...]  # every dossier the one request covers
+    void: tuple[str, ...] = ()
 
     def to_data(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "client_transaction_id": self.client_transaction_id,
             "transaction_id": self.transaction_id,
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "dossiers": list(self.dossiers),
         }
+        if self.void:
+            data["void"] = list(self.void)
+        return data
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], dossier_id: str) -> SigningRequest:
@@ -114,6 +124,7 @@ class SigningRequest:
             data.get("transaction_id") or None,
             dt.datetime.fromisoformat(expires) if expires else None,
             tuple(data.get("dossiers") or (dossier_id,)),
+            tuple(str(r) for r in data.get("void") or ()),
         )
 
 

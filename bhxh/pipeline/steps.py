@@ -15,8 +15,9 @@ A business dossier (600, 602, 630...) goes through two signing rounds: round 1 s
 declaration; the envelope ``BHXHDienTu.xml`` embeds the *signed* declarations and is
 signed in round 2. A 04/05/06 form is its own envelope: round 2 only. Per round::
 
-    prepare_round -> record_request (before the call) -> [provider: request, approval]
-    -> record_request (with the provider's id) -> apply_round
+    prepare_round -> record_request (before the call) -> [provider: request]
+    -> record_request (with the provider's id, right after its answer) -> [approval]
+    -> apply_round
 
 then ``build_envelopes`` between the rounds, and ``submit`` after round 2 (``submitting`` is
 journalled before the carrier is called, ``submitted`` after its answer). Every step reads
@@ -380,17 +381,25 @@ class Pipeline:
         client_transaction_id: str,
         transaction_id: str | None,
         expires_at: dt.datetime | None,
+        *,
+        covers: Sequence[str] | None = None,
+        void: Sequence[str] = (),
     ) -> None:
         """Journal a round's transaction in every dossier it covers.
 
         Called twice per request: before the call (``transaction_id`` None, so a crash
-        leaves a trace) and after it (the provider's id, which a re-run resumes polling).
+        leaves a trace) and right after its answer (the provider's id, which a re-run
+        resumes polling). ``covers``: every dossier id the one request covers, when it is
+        more than ``keys`` (a request found again after a crash, some of whose dossiers
+        were applied before it); by default the dossiers of ``keys``. ``void``: the
+        references of earlier requests this one replaces (``SigningRequest.void``).
         """
         request = SigningRequest(
             client_transaction_id,
             transaction_id,
             expires_at,
-            tuple(_key(k).id for k in keys),
+            tuple(covers) if covers else tuple(_key(k).id for k in keys),
+            tuple(void),
         )
         # Durable when this returns: before the call the provider must never see a request
         # the journal could forget; after it, its transaction id.
@@ -399,25 +408,45 @@ class Pipeline:
                 self._journal(self.view(k).record, ROUND_STEPS[round_no][1], **request.to_data())
 
     def open_requests(self, keys: Sequence[KeyLike], round_no: int) -> list[OpenRequest]:
-        """Transactions earlier runs sent for this round and did not apply, to continue.
+        """Requests earlier runs sent for this round and did not apply, to continue.
 
-        A request journalled before a re-preparation (another certificate) is not open.
+        Each is either answered (the provider's transaction id journalled) or unanswered:
+        journalled before the send, the run stopped before its answer was (the request
+        may have reached the provider; ``OpenRequest.transaction_id`` is None). A dossier
+        whose journal missed the answer that another dossier of the same request holds
+        (a run stopped between the two writes) joins that answered request. A request
+        journalled before a re-preparation (another certificate) is not open.
         """
-        by_tx: dict[str, list[DossierView]] = {}
-        requests: dict[str, SigningRequest] = {}
+        entries: list[tuple[DossierView, SigningRequest]] = []
+        answered: dict[str, SigningRequest] = {}  # client transaction id -> answered request
         for view in self.unsigned(keys, round_no):
             request = view.request(round_no)
             prepared_at = _at(view.record.last(ROUND_STEPS[round_no][0]))
             requested_at = _at(view.record.last(ROUND_STEPS[round_no][1]))
-            if request is None or request.transaction_id is None or prepared_at is None:
+            if request is None or prepared_at is None:
                 continue
             if requested_at is None or prepared_at > requested_at:
                 continue
-            by_tx.setdefault(request.transaction_id, []).append(view)
-            requests[request.transaction_id] = request
+            if request.transaction_id is None and not request.client_transaction_id:
+                continue
+            entries.append((view, request))
+            if request.transaction_id is not None and request.client_transaction_id:
+                answered[request.client_transaction_id] = request
+        groups: dict[tuple[str, str], list[DossierView]] = {}
+        requests: dict[tuple[str, str], SigningRequest] = {}
+        for view, request in entries:
+            if request.transaction_id is None:
+                request = answered.get(request.client_transaction_id, request)
+            key = (
+                ("tx", request.transaction_id)
+                if request.transaction_id is not None
+                else ("client", request.client_transaction_id)
+            )
+            groups.setdefault(key, []).append(view)
+            requests.setdefault(key, request)
         out = []
-        for tx_id, pending in by_tx.items():
-            request = requests[tx_id]
+        for key, pending in groups.items():
+            request = requests[key]
             first = pending[0]
             items: list[PreparedItem] = []
             for dossier_id in request.dossiers:
@@ -427,7 +456,17 @@ class Pipeline:
                 if prepared is None:
                     raise StoreError(f"dossier {dossier_id}: round {round_no} was not prepared")
                 items.extend(prepared.items)
-            out.append(OpenRequest(tx_id, request.expires_at, tuple(pending), tuple(items)))
+            out.append(
+                OpenRequest(
+                    request.transaction_id,
+                    request.expires_at,
+                    tuple(pending),
+                    tuple(items),
+                    request.client_transaction_id,
+                    request.dossiers,
+                    request.void,
+                )
+            )
         return out
 
     def apply_dossier(

@@ -166,17 +166,29 @@ class DossierView:
 
 @dataclass(frozen=True)
 class OpenRequest:
-    """A transaction an earlier run sent for this round and did not apply.
+    """A request an earlier run sent for this round and did not apply.
 
     ``pending`` are the dossiers still waiting for it; ``items`` every document the one
     request covered (the provider signs all of them, including documents of dossiers
-    applied before a crash), in request order.
+    applied before a crash), in request order; ``dossiers`` every dossier it covered;
+    ``void`` the references of earlier requests it replaces.
+    ``transaction_id`` is None when the run stopped between the send and the journalled
+    answer: the request is known only by ``client_transaction_id`` (it may or may not
+    have reached the provider).
     """
 
-    transaction_id: str
+    transaction_id: str | None
     expires_at: dt.datetime | None
     pending: tuple[DossierView, ...]
     items: tuple[PreparedItem, ...]
+    client_transaction_id: str = ""
+    dossiers: tuple[str, ...] = ()
+    void: tuple[str, ...] = ()  # earlier requests it replaces (see SigningRequest.void)
+
+    @property
+    def answered(self) -> bool:
+        """Whether the provider's transaction id was journalled."""
+        return self.transaction_id is not None
 
 
 def certificate_serial(certificate_der: bytes) -> str:

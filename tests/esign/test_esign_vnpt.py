@@ -11,10 +11,14 @@ import pytest
 from esign import (
     AuthenticationFailed,
     Certificate,
+    FindsRequests,
+    MisaESignClient,
     SignatureMismatch,
+    TransportError,
     TxStatus,
     VnptSmartCAClient,
 )
+from esign.vnpt import wire_ids
 from tests.esign.esign_support import (
     BETA_TAX,
     FAST,
@@ -180,10 +184,70 @@ async def test_a_sign_request_lost_on_the_way_in_goes_again_under_a_new_transact
         batch = items(2)
         tx = await client.request_signatures(cert, batch, "Ký", "vnpt-in")
         done = await wait_terminal(lambda: client.get_transaction(tx.id, cert, batch))
-    first, second = transport.sign_ids
-    assert first == "vnpt-in" and second != first and second.startswith("vnpt-in-")
-    assert tx.id == second and done.status is TxStatus.SUCCEEDED
+    # The ids a request goes under are fixed in advance: a new process can find it again.
+    assert transport.sign_ids == wire_ids("vnpt-in")[:2] == ["vnpt-in", "vnpt-in-2"]
+    assert tx.id == "vnpt-in-2" and done.status is TxStatus.SUCCEEDED
     assert len(sb.events("sign_request", BETA_TAX)) == 1
+
+
+async def test_a_request_a_dead_process_sent_is_found_again_under_our_id(
+    provider: ProviderFactory,
+) -> None:
+    """The send window: a process sent a request and died before journalling the answer.
+    A new client, knowing only the client id journalled before the send, finds it (under
+    whichever of its ids it went), reads it, and never sends it again."""
+    sb = provider(policies={BETA_TAX: {"action": "approve"}})
+    batch = items(2)
+    transport = _LoseFirstSignAnswer(delivered=False)
+    async with vnpt(sb, transport=transport) as dead:
+        cert = await usable(dead)
+        await dead.request_signatures(cert, batch, "Ký", "crash-a")  # went as crash-a-2
+        await dead.request_signatures(cert, batch, "Ký", "crash-b")
+    async with vnpt(sb) as client:
+        assert isinstance(client, FindsRequests)
+        cert = await usable(client)
+        for client_id, wire_id in (("crash-a", "crash-a-2"), ("crash-b", "crash-b")):
+            found = await client.find_request(client_id, cert, batch)
+            assert found is not None and found.id == wire_id
+            done = await wait_terminal(lambda f=found: client.get_transaction(f.id, cert, batch))
+            assert done.status is TxStatus.SUCCEEDED
+            found = await client.find_request(client_id, cert, batch)
+            assert found is not None and found.status is TxStatus.SUCCEEDED  # verified
+            assert set(found.signatures) == {i.document_id for i in batch}
+        assert await client.find_request("never-sent", cert, batch) is None
+    assert len(sb.events("sign_request", BETA_TAX)) == 2  # nothing sent twice
+
+
+class _NoStatus(httpx.AsyncBaseTransport):
+    """The provider cannot be reached for status reads."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/status"):
+            raise httpx.ConnectError("unreachable", request=request)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_a_request_that_cannot_be_looked_up_is_a_transport_error_not_an_absence(
+    provider: ProviderFactory,
+) -> None:
+    sb = provider()
+    async with vnpt(sb, transport=_NoStatus()) as client:
+        cert = await usable(client)
+        with pytest.raises(TransportError):
+            await client.find_request("crash-c", cert, items(1))
+
+
+def test_only_a_provider_that_takes_our_transaction_id_finds_requests_by_it() -> None:
+    # MISA gives its id only in the sign answer (guide 3.5) and reads a status by that id
+    # alone (3.6): no call finds a request by anything of ours.
+    misa = MisaESignClient("https://misa.invalid/", "cid", "ckey", "user", "pw")
+    assert not isinstance(misa, FindsRequests)
 
 
 async def test_a_sign_answer_lost_by_the_provider_is_waited_on(provider: ProviderFactory) -> None:

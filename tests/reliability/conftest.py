@@ -29,11 +29,13 @@ __all__ = [
     "MakeWorld",
     "World",
     "faults_of",
+    "finish_flow_process",
     "make_world",
     "prime_units",
     "run_flow_process",
     "set_client_timeout",
     "set_provider_faults",
+    "start_flow_process",
     "wait_for_paused",
 ]
 
@@ -93,10 +95,12 @@ asyncio.run(sign_and_submit(sys.argv[1], period=sys.argv[2], interactive=False))
 """
 
 
-async def run_flow_process(unit_block: str, period: str, env: dict[str, str], log: Path) -> int:
-    """Run sign_and_submit in a separate process against the harness API; its exit code."""
+async def start_flow_process(
+    unit_block: str, period: str, env: dict[str, str]
+) -> asyncio.subprocess.Process:
+    """Start sign_and_submit in a separate process against the harness API (output piped)."""
     full_env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), **env}
-    proc = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
         _FLOW_PROCESS,
@@ -106,6 +110,13 @@ async def run_flow_process(unit_block: str, period: str, env: dict[str, str], lo
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+
+
+async def finish_flow_process(proc: asyncio.subprocess.Process, log: Path) -> int:
+    """Wait for a flow process started by :func:`start_flow_process`; its exit code.
+
+    Its output (the run's log lines) is written to ``log``.
+    """
     try:
         output, _ = await asyncio.wait_for(proc.communicate(), 240)
     except TimeoutError:
@@ -115,3 +126,8 @@ async def run_flow_process(unit_block: str, period: str, env: dict[str, str], lo
     await asyncio.to_thread(log.write_bytes, output)
     assert proc.returncode is not None
     return proc.returncode
+
+
+async def run_flow_process(unit_block: str, period: str, env: dict[str, str], log: Path) -> int:
+    """Run sign_and_submit in a separate process against the harness API; its exit code."""
+    return await finish_flow_process(await start_flow_process(unit_block, period, env), log)

@@ -6,6 +6,7 @@ in-memory submitter that records what it was sent.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import subprocess
 import sys
@@ -194,8 +195,13 @@ def test_open_requests_give_back_the_journalled_transaction_and_every_document(
 ) -> None:
     view = pipeline.open(dossier)
     prepared = pipeline.prepare_round([view], 1, issued.der)[view.id]
-    pipeline.record_request([view], 1, "c-1", None, None)
-    assert pipeline.open_requests([view], 1) == []  # journalled, not sent: nothing to resume
+    pipeline.record_request([view], 1, "c-1", None, None, void=["0A1B2C3D"])
+    # Journalled before the send, no answer journalled: it may have reached the provider.
+    (unanswered,) = pipeline.open_requests([view], 1)
+    assert unanswered.transaction_id is None and not unanswered.answered
+    assert unanswered.client_transaction_id == "c-1" and unanswered.dossiers == (view.id,)
+    assert unanswered.items == prepared.items
+    assert unanswered.void == ("0A1B2C3D",)  # what it replaces, still to be announced
     expires = dt.datetime(2026, 1, 10, 1, 5, tzinfo=dt.UTC)
     pipeline.record_request([view], 1, "c-1", "tx-1", expires)
     (request,) = pipeline.open_requests([view], 1)
@@ -205,6 +211,22 @@ def test_open_requests_give_back_the_journalled_transaction_and_every_document(
     # Prepared again (another certificate, say) after the request: it is no longer open.
     pipeline.store.record(pipeline.view(view).record, Step.PREPARED, **prepared.to_data())
     assert pipeline.open_requests([view], 1) == []
+
+
+def test_a_dossier_that_missed_the_answer_joins_the_request_another_dossier_journalled(
+    pipeline: Pipeline, dossier: Dossier, issued: IssuedCertificate
+) -> None:
+    """A run stopped between the answer's journal writes of two dossiers of one request:
+    both continue the one transaction (nothing asked twice, nothing called void)."""
+    first = pipeline.open(dossier)
+    second = pipeline.open(dataclasses.replace(dossier, name="02", attachments=()))
+    prepared = pipeline.prepare_round([first, second], 1, issued.der)
+    pipeline.record_request([first, second], 1, "c-2", None, None)
+    pipeline.record_request([first], 1, "c-2", "tx-2", None, covers=[first.id, second.id])
+    (request,) = pipeline.open_requests([first, second], 1)
+    assert request.transaction_id == "tx-2" and request.client_transaction_id == "c-2"
+    assert {v.id for v in request.pending} == {first.id, second.id}
+    assert request.items == prepared[first.id].items + prepared[second.id].items
 
 
 def test_a_missing_signature_leaves_the_round_unapplied(
