@@ -22,7 +22,7 @@ from typing import Any, TypeVar, cast
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.exceptions import FlowPauseTimeout, MissingContextError
 from prefect.logging import get_logger, get_run_logger
-from prefect.states import Failed
+from prefect.states import Cancelled, Failed
 
 from bhxh.errors import (
     AttachmentInvalid,
@@ -49,6 +49,7 @@ from flows.errors import (
     CertificateUnusable,
     PeriodInvalid,
     SigningStopped,
+    StoppedByOperator,
     UnitNotFound,
     UnitsFailed,
     VssRefused,
@@ -179,6 +180,13 @@ _KINDS: tuple[tuple[type[BaseException], str, str, str, str], ...] = (
         "the signing provider refused",
         "Đọc lỗi bên dưới; chạy lại khi đã khắc phục",
         "read the error below; run again once it is fixed",
+    ),
+    (
+        StoppedByOperator,
+        "Người dùng đã chọn dừng; mọi việc đã làm được giữ lại",
+        "stopped by the operator; everything done so far is kept",
+        "Chạy lại khi muốn tiếp tục; không hồ sơ nào bị ký hay nộp hai lần",
+        "run again to continue; nothing is signed or submitted twice",
     ),
     (
         SigningStopped,
@@ -312,6 +320,9 @@ async def failed_state(exc: BaseException, scope: RunScope) -> Any:
         )
     except Exception:  # the failure is reported in the log and the state anyway
         logger.debug("the failure artifact could not be written", exc_info=True)
+    if isinstance(exc, StoppedByOperator):
+        # A person's choice, not a failure: the run ends Cancelled (its data the reason).
+        return Cancelled(message=message, data=exc)
     return Failed(message=message, data=exc)
 
 

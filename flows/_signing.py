@@ -40,7 +40,7 @@ from flows._approvals import ApprovalCard, VoidNotice, close_card, publish_card,
 from flows._artifacts import text
 from flows._pauses import STOP, AskAgain, Question, ask
 from flows._run import UnitRun
-from flows.errors import SigningStopped
+from flows.errors import SigningStopped, StoppedByOperator
 from tasks.crash import crash_point
 from tasks.dossiers import apply_round, prepare_round, record_signing_request
 from tasks.events import announce_approval
@@ -193,8 +193,9 @@ async def _decide_after_failure(run: UnitRun, round_no: int, tx: Transaction, at
             settings=run.settings,
         )
         if answer.action == STOP:
-            raise SigningStopped(
-                f"{what}; người dùng chọn dừng / stopped by the operator. Run again to continue."
+            raise StoppedByOperator(
+                f"{what}; người dùng chọn dừng, mọi việc đã làm được giữ lại, chạy lại để tiếp "
+                "tục / stopped by the operator, everything done is kept: run again to continue"
             )
         return
     if attempt + 1 >= run.settings.scheduled_signing_attempts:

@@ -18,6 +18,7 @@ __all__ = [
     "CertificateUnusable",
     "PeriodInvalid",
     "SigningStopped",
+    "StoppedByOperator",
     "UnitNotFound",
     "UnitsFailed",
     "VssRefused",
@@ -45,6 +46,11 @@ class UnitNotFound(LookupError):
 
 class SigningStopped(RuntimeError):
     """A round was not approved and will not be asked again in this run; state is kept."""
+
+
+class StoppedByOperator(SigningStopped):
+    """The person answering a paused run chose to stop: nothing is lost and nothing failed,
+    so the run ends Cancelled (with what is kept and how to continue), not Failed."""
 
 
 class CertificateNotChosen(CertificateNotFound):

@@ -12,7 +12,7 @@ from bhxh.errors import DossierInvalid
 from bhxh.pipeline import Step
 from demo.scenario import many_units
 from flows import ASK_AGAIN, STOP, monthly_submission, sign_and_submit
-from flows.errors import SigningStopped
+from flows.errors import SigningStopped, StoppedByOperator
 from tests.flows.conftest import PERIOD, MakeWorld, World, wait_for_paused
 
 
@@ -107,8 +107,9 @@ async def test_stop_after_rejection_keeps_state(make_world: MakeWorld) -> None:
     flow_run_id = await wait_for_paused("sign_and_submit")
     await aresume_flow_run(flow_run_id, run_input={"action": STOP})
     state = await asyncio.wait_for(run, 120)
-    assert state.is_failed()
-    with pytest.raises(SigningStopped, match="stopped by the operator"):
+    assert state.is_cancelled()  # a person's choice ends the run Cancelled, not Failed
+    assert "người dùng chọn dừng" in (state.message or "")
+    with pytest.raises(StoppedByOperator, match="stopped by the operator"):
         await state.aresult()
     (rec,) = world.records(unit)
     assert rec.has(Step.PREPARED) and not rec.has(Step.DECLARATIONS_SIGNED)
