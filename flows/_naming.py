@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from prefect import get_client
 from prefect.context import FlowRunContext
+from prefect.logging import get_logger
 
 from bhxh.intake import validate_period
 from bhxh.periods import folder_name
@@ -51,5 +52,5 @@ async def name_this_run(units: Sequence[str], period: str | None) -> None:
     try:
         async with get_client() as client:
             await client.update_flow_run(run.id, name=run_name(units, period), tags=tags)
-    except Exception:
-        return
+    except Exception:  # the run goes on under Prefect's own name
+        get_logger("bhxh.flows").debug("the run could not be renamed or tagged", exc_info=True)

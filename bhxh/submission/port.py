@@ -58,7 +58,6 @@ __all__ = [
 
 #: What a dossier is to a carrier: a business dossier's envelope or a 04/05/06 form.
 DossierKind = Literal["envelope", "registration"]
-Kind = DossierKind
 #: Statuses after which a dossier does not change any more.
 FINAL_STATUSES = frozenset({"accepted", "rejected_at_receipt", "rejected", "supplement_requested"})
 #: A unit's registration states; ``unknown`` is a normal state (nothing read or tracked yet).
@@ -203,7 +202,7 @@ class Submission:
     unit_code: str
     procedure: str
     period: str
-    kind: Kind
+    kind: DossierKind
     filename: str  # BHXHDienTu.xml, or the 04/05/06 form's file
     content: bytes = field(repr=False)
     declarations: Mapping[str, bytes] = field(default_factory=dict, repr=False)
