@@ -50,6 +50,15 @@ class Settings(BaseSettings):
 
     # HTTP.
     http_timeout_seconds: float = Field(30.0, gt=0)
+    provider_rate_limits: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "Calls per second allowed to each provider account, by provider name, e.g. "
+            '{"misa": 10, "vnpt": 10}: every worker of a pool keeps to it together (a Prefect '
+            "global concurrency limit per account, named bhxh-rate-<provider>-<account>). "
+            "Empty: no shared pace (the vendor documents state no limit; the choice is yours)."
+        ),
+    )
     ca_bundle: Path | None = Field(
         None, description="A CA bundle to trust instead of the system store (TLS stays on)."
     )
