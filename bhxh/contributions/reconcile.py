@@ -349,7 +349,22 @@ def _notice_lines(unit: str, notice: C12Notice) -> list[Finding]:
     return findings
 
 
-def _payments(unit: str, notice: C12Notice, due: int, deadline: dt.date) -> list[Finding]:
+def _short_by(computed: UnitContributions, gap: int) -> tuple[str, str]:
+    """When an under-payment is exactly one worker's contributions, say whose."""
+    matches = [w for w in computed.workers if w.column("cong") == -gap]
+    if len(matches) != 1:
+        return ("", "")
+    who_vi, who_en = _who(matches[0])
+    return (
+        f", đúng bằng phần đóng một tháng của {who_vi}",
+        f", exactly the monthly contributions of {who_en}",
+    )
+
+
+def _payments(
+    computed: UnitContributions, notice: C12Notice, due: int, deadline: dt.date
+) -> list[Finding]:
+    unit = computed.unit
     findings: list[Finding] = []
     listed = sum(p.so_tien for p in notice.payments)
     if "C" in notice and listed != notice.paid:
@@ -377,6 +392,7 @@ def _payments(unit: str, notice: C12Notice, due: int, deadline: dt.date) -> list
     paid_vi = f" ({transfers_vi})" if transfers_vi else ""
     paid_en = f" ({transfers_en})" if transfers_en else ""
     if gap < 0:
+        whose_vi, whose_en = _short_by(computed, gap)
         findings.append(
             Finding(
                 "under_paid",
@@ -384,10 +400,10 @@ def _payments(unit: str, notice: C12Notice, due: int, deadline: dt.date) -> list
                 "cong",
                 gap,
                 f"Đơn vị {unit}: phải nộp {format_vnd(due)}, đã nộp "
-                f"{format_vnd(notice.paid)}{paid_vi}, còn thiếu {format_vnd(-gap)}; hạn "
-                f"nộp {deadline:%d/%m/%Y}.",
+                f"{format_vnd(notice.paid)}{paid_vi}, còn thiếu {format_vnd(-gap)}"
+                f"{whose_vi}; hạn nộp {deadline:%d/%m/%Y}.",
                 f"Unit {unit}: {format_vnd(due, 'en')} due, {format_vnd(notice.paid, 'en')} "
-                f"paid{paid_en}, {format_vnd(-gap, 'en')} short; due by "
+                f"paid{paid_en}, {format_vnd(-gap, 'en')} short{whose_en}; due by "
                 f"{deadline:%d/%m/%Y}.",
             )
         )
@@ -461,7 +477,7 @@ def reconcile(computed: UnitContributions, notice: C12Notice) -> Reconciliation:
     due = amount_due(notice)
     findings = _compare_dues(computed, notice)
     findings += _notice_lines(computed.unit, notice)
-    findings += _payments(computed.unit, notice, due, deadline)
+    findings += _payments(computed, notice, due, deadline)
     return Reconciliation(
         unit=computed.unit,
         period=computed.period,
