@@ -180,15 +180,22 @@ class C12Notice:
 
     @property
     def headcount(self) -> int:
-        """B.1: the people the period's dues are for (the ``bhxh`` column; the others
-        repeat it or are empty, so the largest is taken)."""
-        return max(self.row("B.1").funds().values())
+        """B.1: the people the period's dues are for, read in the ``bhxh`` column (the
+        other columns repeat it or are empty; when ``bhxh`` is empty, the largest)."""
+        row = self.row("B.1")
+        return row.bhxh or max(row.funds().values())
 
     @property
     def salary_fund(self) -> int:
-        """B.2: the salary fund the period's dues are computed on (its largest column:
-        the BHXH column carries it, BHTNLĐ-BNN repeats it)."""
-        return max(self.row("B.2").funds().values())
+        """B.2: the salary fund the BHXH dues are computed on (the ``bhxh`` column; when it
+        is empty, the largest column). :meth:`salary_funds` gives each column."""
+        row = self.row("B.2")
+        return row.bhxh or max(row.funds().values())
+
+    def salary_funds(self) -> dict[str, int]:
+        """B.2 by fund column, without the empty ones (a fund's salary fund differs from
+        the BHXH one when salaries pass a cap that is not the same, e.g. BHTN's)."""
+        return {c: v for c, v in self.row("B.2").funds().items() if v}
 
     @property
     def due(self) -> int:

@@ -181,13 +181,55 @@ def _missing_workers(
     return None
 
 
+def _salary_finding(unit: str, column: str | None, notice: int, computed: int) -> Finding:
+    gap = notice - computed
+    where_vi = f", cột {_label(column, 'vi')}" if column else ""
+    where_en = f", column {_label(column, 'en')}" if column else ""
+    return Finding(
+        "salary_fund",
+        "B.2",
+        column,
+        gap,
+        f"Đơn vị {unit}, dòng B.2{where_vi}: quỹ lương trên thông báo là "
+        f"{format_vnd(notice)}, tính từ tờ khai là {format_vnd(computed)}, chênh "
+        f"{format_vnd(gap)}: có mức lương đã khai khác với mức cơ quan BHXH ghi nhận.",
+        f"Unit {unit}, row B.2{where_en}: the notice's salary fund is "
+        f"{format_vnd(notice, 'en')}, the declarations make {format_vnd(computed, 'en')}, a "
+        f"difference of {format_vnd(gap, 'en')}: a declared salary differs from the one VSS "
+        f"recorded.",
+    )
+
+
+def _compare_salary_funds(computed: UnitContributions, notice: C12Notice) -> list[Finding]:
+    """B.2 column by column where the notice fills it: one line when every filled column
+    differs by the same amount (the usual case: one salary), else one line per column."""
+    funds = notice.salary_funds() or {"bhxh": notice.salary_fund}
+    ours = dict(computed.salary_funds) or {"bhxh": computed.salary_fund}
+    gaps = {c: v - ours.get(c, 0) for c, v in funds.items() if v != ours.get(c, 0)}
+    if not gaps:
+        return []
+    if len(gaps) == len(funds) and len(set(gaps.values())) == 1:
+        column = next(iter(gaps))
+        return [_salary_finding(computed.unit, None, funds[column], ours.get(column, 0))]
+    return [_salary_finding(computed.unit, c, funds[c], ours.get(c, 0)) for c in gaps]
+
+
 def _compare_dues(computed: UnitContributions, notice: C12Notice) -> list[Finding]:
     findings: list[Finding] = []
     unit = computed.unit
     diffs: dict[str, int] = {c: notice.amount("B.3", c) - computed.due[c] for c in AMOUNT_COLUMNS}
     headcount_gap = notice.headcount - computed.headcount
-    salary_gap = notice.salary_fund - computed.salary_fund
     if headcount_gap:
+        why_vi, why_en = (
+            (
+                ": có người cơ quan BHXH còn tính mà tờ khai kỳ này không có (ví dụ người đã "
+                "nghỉ việc nhưng chưa báo giảm)",
+                ": VSS still counts someone the period's declarations do not have (e.g. a "
+                "worker who left without a GH row)",
+            )
+            if headcount_gap > 0
+            else ("", "")
+        )
         findings.append(
             Finding(
                 "headcount",
@@ -195,9 +237,9 @@ def _compare_dues(computed: UnitContributions, notice: C12Notice) -> list[Findin
                 None,
                 headcount_gap,
                 f"Đơn vị {unit}, dòng B.1: thông báo ghi {notice.headcount} lao động, "
-                f"tờ khai tính được {computed.headcount}.",
+                f"tờ khai tính được {computed.headcount}{why_vi}.",
                 f"Unit {unit}, row B.1: the notice counts {notice.headcount} workers, the "
-                f"declarations {computed.headcount}.",
+                f"declarations {computed.headcount}{why_en}.",
             )
         )
     missing = _missing_workers(computed, diffs) if headcount_gap < 0 else None
@@ -218,24 +260,7 @@ def _compare_dues(computed: UnitContributions, notice: C12Notice) -> list[Findin
                 )
             )
         return findings
-    if salary_gap:
-        findings.append(
-            Finding(
-                "salary_fund",
-                "B.2",
-                None,
-                salary_gap,
-                f"Đơn vị {unit}, dòng B.2: quỹ lương trên thông báo là "
-                f"{format_vnd(notice.salary_fund)}, tính từ tờ khai là "
-                f"{format_vnd(computed.salary_fund)}, chênh {format_vnd(salary_gap)}: có "
-                f"mức lương đã khai khác với mức cơ quan BHXH ghi nhận.",
-                f"Unit {unit}, row B.2: the notice's salary fund is "
-                f"{format_vnd(notice.salary_fund, 'en')}, the declarations make "
-                f"{format_vnd(computed.salary_fund, 'en')}, a difference of "
-                f"{format_vnd(salary_gap, 'en')}: a declared salary differs from the one VSS "
-                f"recorded.",
-            )
-        )
+    findings += _compare_salary_funds(computed, notice)
     for column in AMOUNT_COLUMNS:
         gap = diffs[column]
         if not gap:

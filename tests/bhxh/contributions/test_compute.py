@@ -184,3 +184,38 @@ def test_a_row_that_cannot_be_read_is_refused_naming_stt_and_field(
 def test_a_declaration_that_is_not_a_d02ts_is_refused() -> None:
     with pytest.raises(DossierInvalid, match="TK1-TS"):
         workers_from_d02ts(b'<?xml version="1.0" encoding="UTF-8"?><TK1-TS/>')
+
+
+def test_a_later_row_of_the_same_worker_replaces_the_earlier_one() -> None:
+    joined = worker(1, 6_000_000, from_month="01/2026")
+    raised = worker(1, 7_000_000, action="DC", from_month="01/2026")
+    dues = compute_unit(UNIT, "01/2026", [joined, raised])
+    assert dues.headcount == 1 and dues.salary_fund == 7_000_000
+    assert dues.skipped == (joined,)
+
+
+def test_the_salary_fund_of_each_column_follows_its_own_cap() -> None:
+    dues = compute_unit(UNIT, "01/2026", [worker(1, 60_000_000), worker(2, 6_000_000)])
+    assert dues.salary_fund == 52_800_000
+    assert dict(dues.salary_funds) == {
+        "bhxh": 52_800_000,
+        "bhyt": 52_800_000,
+        "bhtn": 66_000_000,
+        "bhtnld": 52_800_000,
+    }
+
+
+def test_a_declared_rate_other_than_the_law_s_is_noted() -> None:
+    pay = worker_from_row(
+        {
+            "STT": "1",
+            "HoTen": "An",
+            "TienLuong": "9000000",
+            "PA": "TM",
+            "MavungLTT": "1",
+            "TyleDong": "30.0",
+        }
+    )
+    result = compute_worker(pay, "01/2026")
+    assert result.column("cong") == 2_880_000  # the law's 32%
+    assert result.notes[0].startswith("tỷ lệ đóng trên tờ khai (TyleDong) là 30.0")

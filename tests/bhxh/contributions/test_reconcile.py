@@ -208,3 +208,35 @@ def test_a_notice_of_another_period_is_not_paired(computed: UnitContributions) -
 def test_amounts_are_written_as_people_read_them() -> None:
     assert format_vnd(3_398_400) == "3.398.400 đồng"
     assert format_vnd(-1_920_000, "en") == "-1,920,000 VND"
+
+
+def test_a_worker_the_notice_counts_but_the_declarations_do_not_is_explained(
+    computed: UnitContributions,
+) -> None:
+    result = reconcile(computed, _notice(headcount=4))
+    assert result.kinds() == ("headcount",)
+    assert "chưa báo giảm" in result.findings[0].vi
+
+
+def test_salary_funds_that_differ_by_column_as_the_caps_say_are_not_a_difference() -> None:
+    dues = compute_unit("TZH490L", _PERIOD, [worker(1, 60_000_000), worker(2, 6_000_000)])
+    rows = standard_rows(
+        headcount=2,
+        salary_fund=0,
+        due=(*dues.due.values(),),
+        payments=[("1", "25/02/2026", [dues.due[c] for c in ("bhxh", "bhyt", "bhtn", "bhtnld")])],
+    )
+    for item in rows:
+        if item["stt"] == "B.2":
+            item.update(bhxh="52800000", bhyt="52800000", bhtn="66000000", bhtnld="52800000")
+    result = reconcile(dues, parse_c12(notice_json(rows), period=_PERIOD, unit="TZH490L"))
+    assert result.matched, [f.text for f in result.findings]
+
+
+def test_a_bhtn_salary_fund_alone_that_differs_is_named_by_column() -> None:
+    dues = compute_unit("TZH490L", _PERIOD, [worker(1, 60_000_000), worker(2, 6_000_000)])
+    rows = standard_rows(headcount=2, salary_fund=52_800_000, due=(*dues.due.values(),))
+    result = reconcile(dues, parse_c12(notice_json(rows), period=_PERIOD, unit="TZH490L"))
+    salary = [f for f in result.findings if f.kind == "salary_fund"]
+    assert [(f.column, f.amount) for f in salary] == [("bhtn", -13_200_000)]
+    assert "dòng B.2, cột BHTN" in salary[0].vi
