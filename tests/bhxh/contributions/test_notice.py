@@ -99,22 +99,22 @@ def _with(**changes: Any) -> dict[str, Any]:
 def test_an_amount_with_a_thousands_comma_is_refused_naming_the_row_and_column() -> None:
     error = _refusal(_with(bhxh="2,655,000"))
     text = str(error)
-    assert text.startswith("Đơn vị TZH490L, tệp c12-01-2026.json, dòng B.3, phần tử bhxh:")
+    assert text.startswith("Đơn vị TZH490L, tệp c12-01-2026.json, stt B.3, phần tử bhxh:")
     assert "số tiền không phải số nguyên VND" in text and "'2,655,000'" in text
-    assert "— unit TZH490L" in text  # English beside the Vietnamese
+    assert "— unit TZH490L, file c12-01-2026.json, stt B.3, element bhxh: the amount" in text
     assert isinstance(error, InputRefused) and isinstance(error, ValueError)
 
 
 @pytest.mark.parametrize("amount", ["2.655.000", "2655000.5", 2655000.5, True, [1], "12e5", " - 5"])
 def test_an_amount_that_is_not_a_whole_number_is_refused(amount: object) -> None:
-    assert "dòng B.3, phần tử bhxh" in str(_refusal(_with(bhxh=amount)))
+    assert "stt B.3, phần tử bhxh" in str(_refusal(_with(bhxh=amount)))
 
 
 def test_a_row_twice_is_refused_naming_it() -> None:
     data = sample_notice_json()
     data["c12s"].append(row("B.3", "Phải đóng", "1", "1", "1", "1", "4"))
     text = str(_refusal(data))
-    assert "dòng B.3, phần tử stt: dòng xuất hiện hai lần" in text
+    assert "stt B.3, phần tử stt: dòng xuất hiện hai lần" in text
 
 
 def test_a_key_twice_in_a_row_is_refused() -> None:
@@ -132,7 +132,7 @@ def test_a_key_twice_in_a_row_is_refused() -> None:
         (b'{"maCqBhxh": "07906", "tenCqBhxh": "x", "c12s": {}}', "c12s không phải danh sách"),
         (
             b'{"maCqBhxh": "07906", "tenCqBhxh": "x", "c12s": [1]}',
-            "dòng thứ 1: dòng không phải đối tượng",
+            "dòng 1: dòng không phải đối tượng",
         ),
         (b'{"maCqBhxh": 7906, "tenCqBhxh": "x", "c12s": [{}]}', "phần tử maCqBhxh"),
     ],
@@ -144,7 +144,7 @@ def test_a_wrong_shape_is_refused(data: bytes, expected: str) -> None:
 def test_an_unknown_line_is_refused_naming_its_position() -> None:
     data = sample_notice_json()
     data["c12s"][3]["stt"] = "X.1"
-    assert "dòng thứ 4, phần tử stt: stt không phải một dòng" in str(_refusal(data))
+    assert "dòng 4, phần tử stt: stt không phải một dòng" in str(_refusal(data))
 
 
 def test_an_unknown_field_is_refused() -> None:
@@ -158,7 +158,7 @@ def test_another_unit_s_notice_is_refused() -> None:
 def test_a_notice_without_b3_is_refused() -> None:
     data = sample_notice_json()
     data["c12s"] = [r for r in data["c12s"] if r["stt"] != "B.3"]
-    assert "dòng B.3: thiếu dòng bắt buộc" in str(_refusal(data))
+    assert "stt B.3: thiếu dòng bắt buộc" in str(_refusal(data))
 
 
 def test_a_payment_line_without_its_unc_and_date_is_refused() -> None:
@@ -166,7 +166,7 @@ def test_a_payment_line_without_its_unc_and_date_is_refused() -> None:
     for item in data["c12s"]:
         if item["stt"] == "C.1":
             item["noiDung"] = "+ chuyển khoản"
-    assert "dòng C.1, phần tử noiDung" in str(_refusal(data))
+    assert "stt C.1, phần tử noiDung" in str(_refusal(data))
 
 
 def test_a_file_too_large_is_refused_before_it_is_parsed() -> None:
@@ -199,7 +199,7 @@ def test_a_unit_without_payment_history_has_none() -> None:
 
 def test_a_payment_history_amount_with_a_comma_is_refused() -> None:
     data = {"DSNopBhxhBB": [{"soUnc": "1", "ngayNop": "29/01/2026", "soTien": "3,398,400"}]}
-    with pytest.raises(C12NoticeInvalid, match="dòng thứ 1, phần tử soTien"):
+    with pytest.raises(C12NoticeInvalid, match="dòng 1, phần tử soTien"):
         parse_payment_history(json.dumps(data))
 
 
