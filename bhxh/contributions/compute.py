@@ -40,7 +40,7 @@ from bhxh.contributions.rates import (
 )
 from bhxh.errors import DossierInvalid
 from bhxh.periods import parse_period
-from bhxh.xmlsafe import find_text, parse_xml
+from bhxh.xmlsafe import field_text, parse_xml
 
 __all__ = [
     "ALLOWANCE_FIELDS",
@@ -274,11 +274,7 @@ def workers_from_d02ts(xml: bytes) -> tuple[WorkerPay, ...]:
         )
     workers = []
     for position, row in enumerate(root.iterfind("NoiDung/LaoDong"), start=1):
-        values = {
-            child.tag: (find_text(row, child.tag) or "")
-            for child in row
-            if isinstance(child.tag, str)
-        }
+        values = {child.tag: field_text(child) for child in row if isinstance(child.tag, str)}
         workers.append(worker_from_row(values, position=position))
     return tuple(workers)
 

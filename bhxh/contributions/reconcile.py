@@ -29,7 +29,6 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -77,9 +76,6 @@ FINDING_KINDS: dict[str, tuple[str, str]] = {
     "over_paid": ("nộp thừa", "over-paid"),
     "carried_forward": ("chuyển kỳ sau", "carried forward"),
 }
-
-#: How many workers a difference is searched among (combinations of one or two).
-_MAX_MISSING = 2
 
 
 def format_vnd(amount: int, lang: str = "vi") -> str:
@@ -169,16 +165,33 @@ def _who(worker: WorkerContribution) -> tuple[str, str]:
 def _missing_workers(
     computed: UnitContributions, diffs: dict[str, int]
 ) -> tuple[WorkerContribution, ...] | None:
-    """The workers (one or two) whose contributions are exactly the notice's shortfall in
-    every column, if there is one such set."""
+    """The worker, else the two workers, whose contributions are exactly the notice's
+    shortfall in every column, when exactly one such set exists (two workers with the same
+    contributions cannot be told apart: then nobody is named). Linear in the workers: a
+    unit may have thousands."""
     if diffs["cong"] >= 0:
         return None
-    wanted = {c: -d for c, d in diffs.items()}
-    for size in range(1, _MAX_MISSING + 1):
-        for group in itertools.combinations(computed.workers, size):
-            if all(sum(w.column(c) for w in group) == wanted[c] for c in AMOUNT_COLUMNS):
-                return group
-    return None
+    funds = [c for c in AMOUNT_COLUMNS if c != "cong"]
+    wanted = tuple(-diffs[c] for c in funds)
+    by_key: dict[tuple[int, ...], list[WorkerContribution]] = {}
+    for worker in computed.workers:
+        by_key.setdefault(tuple(worker.column(c) for c in funds), []).append(worker)
+    if wanted in by_key:
+        alone = by_key[wanted]
+        return (alone[0],) if len(alone) == 1 else None
+    pairs: set[tuple[tuple[int, ...], tuple[int, ...]]] = set()
+    for mine in by_key:
+        other = tuple(w - m for w, m in zip(wanted, mine, strict=True))
+        if other in by_key and (other != mine or len(by_key[mine]) > 1):
+            pairs.add((min(mine, other), max(mine, other)))
+    if len(pairs) != 1:
+        return None
+    first, second = next(iter(pairs))
+    if first == second:
+        return tuple(by_key[first]) if len(by_key[first]) == 2 else None
+    if len(by_key[first]) > 1 or len(by_key[second]) > 1:
+        return None
+    return (by_key[first][0], by_key[second][0])
 
 
 def _salary_finding(unit: str, column: str | None, notice: int, computed: int) -> Finding:

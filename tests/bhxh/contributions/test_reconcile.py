@@ -240,3 +240,39 @@ def test_a_bhtn_salary_fund_alone_that_differs_is_named_by_column() -> None:
     salary = [f for f in result.findings if f.kind == "salary_fund"]
     assert [(f.column, f.amount) for f in salary] == [("bhtn", -13_200_000)]
     assert "dòng B.2, cột BHTN" in salary[0].vi
+
+
+def test_a_notice_short_by_two_workers_names_both(computed: UnitContributions) -> None:
+    only_nam = (1_500_000, 270_000, 120_000, 30_000)
+    result = reconcile(computed, _notice(headcount=1, salary_fund=6_000_000, due=only_nam))
+    assert result.kinds() == ("headcount", "missing_worker", "missing_worker")
+    named = {f.vi.split("không tính ")[1].split(" (")[0] for f in result.findings[1:]}
+    assert named == {"Lê Thị Hoa", "Phạm Minh Châu"}
+
+
+def test_a_missing_worker_is_not_named_when_two_have_the_same_contributions() -> None:
+    twins = [worker(1, 6_000_000, name="An"), worker(2, 6_000_000, name="Bình")]
+    dues = compute_unit("TZH490L", _PERIOD, twins)
+    one = (1_500_000, 270_000, 120_000, 30_000)
+    rows = standard_rows(headcount=1, salary_fund=6_000_000, due=(*one, sum(one)))
+    result = reconcile(dues, parse_c12(notice_json(rows), period=_PERIOD, unit="TZH490L"))
+    assert "missing_worker" not in result.kinds()
+    assert result.kinds()[:2] == ("headcount", "salary_fund")
+
+
+def test_a_part_kept_by_the_employer_is_questioned_under_the_2024_law(
+    computed: UnitContributions,
+) -> None:
+    kept = [row("B.6", "2% bắt buộc để lại", *split((480_000, 0, 0, 0)))]
+    result = reconcile(computed, _notice(extra=kept))
+    assert computed.kept == 0
+    assert result.due == 7_680_000 - 480_000
+    assert result.kinds() == ("kept", "over_paid")
+    assert "Luật BHXH 2024 (Điều 34) không còn khoản để lại này" in result.findings[0].vi
+
+
+def test_an_over_payment_is_shown(computed: UnitContributions) -> None:
+    more = (6_100_000, 1_080_000, 480_000, 120_000)
+    result = reconcile(computed, _notice(payments=[("01043", "25/02/2026", more)]))
+    assert result.kinds() == ("over_paid",) and result.difference == 100_000
+    assert "thừa 100.000 đồng" in result.findings[0].vi
