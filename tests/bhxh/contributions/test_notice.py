@@ -207,3 +207,15 @@ def test_the_transfer_note_follows_the_documented_format() -> None:
     assert transfer_note(UNIT, AGENCY) == "+BHXH+103+00+TZH490L+07906+dong BHXH+"
     with pytest.raises(ValueError):
         transfer_note("TZ+1", AGENCY)
+
+
+@pytest.mark.parametrize("literal", [b"NaN", b"Infinity", b"1e400", b"10000000000000000000"])
+def test_json_numbers_that_are_not_amounts_are_refused(literal: bytes) -> None:
+    raw = dumps(sample_notice_json()).replace(b'"bhyt": "477900"', b'"bhyt": ' + literal, 1)
+    assert "stt B.3, phần tử bhyt: số tiền không phải số nguyên VND" in str(_refusal(raw))
+
+
+def test_an_stt_that_is_not_text_is_refused_naming_its_position() -> None:
+    data = sample_notice_json()
+    data["c12s"][0]["stt"] = 1
+    assert "dòng 1, phần tử stt: giá trị không phải chuỗi ký tự" in str(_refusal(data))
