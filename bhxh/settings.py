@@ -48,6 +48,22 @@ class Settings(BaseSettings):
         3, ge=1, description="Signing requests per round in a scheduled run before giving up."
     )
 
+    # A month over a work pool (flows/_spread.py).
+    monthly_spread_deployment: str = Field(
+        "",
+        description=(
+            "The deployment monthly_submission starts one child run per unit on, e.g. "
+            "sign_and_submit/manual, so that any worker of the pool takes any unit; empty: "
+            "every unit inside the monthly run (one process)."
+        ),
+    )
+    child_crash_retries: int = Field(
+        2, ge=0, description="Times a unit's child run that crashed is scheduled again."
+    )
+    spread_poll_seconds: float = Field(
+        5.0, gt=0, description="How often the monthly run reads its children's states."
+    )
+
     # HTTP.
     http_timeout_seconds: float = Field(30.0, gt=0)
     provider_rate_limits: dict[str, float] = Field(
