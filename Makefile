@@ -69,8 +69,13 @@ typecheck: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir var/site
 
+# Three pytest-xdist workers on two cores: much of the suite waits (servers starting, phones
+# approving, workers polling), so a third worker fills the waits; a module stays on one
+# worker and the end-to-end tests run one after another (tests/conftest.py). Serial:
+# make pytest PYTEST_PARALLEL=
+PYTEST_PARALLEL ?= -n 3 --dist loadgroup
 pytest: install system-packages
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 test: lint typecheck docs pytest
 
