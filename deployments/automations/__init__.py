@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -79,7 +80,9 @@ async def save_webhook_block(block: str, url: str) -> UUID:
     return await webhook.asave(name, overwrite=True)
 
 
-async def create_automation(name: str, block: str | None = None) -> tuple[UUID, bool]:
+async def create_automation(
+    name: str, block: str | None = None, *, within: float | None = None
+) -> tuple[UUID, bool]:
     """Create the example ``name`` (notifying through ``block``, ``TYPE/NAME``, when it
     sends notifications), or update the automation of the same name; returns (its id,
     whether it was created).
@@ -88,6 +91,10 @@ async def create_automation(name: str, block: str | None = None) -> tuple[UUID, 
         ValueError: the example sends notifications and no block was named.
     """
     automation = automation_definition(name)
+    if within is not None:
+        if not hasattr(automation.trigger, "within"):
+            raise ValueError(f"automation {name!r} has no time window to set")
+        automation.trigger.within = dt.timedelta(seconds=within)
     if block is None and any(a.type == "send-notification" for a in automation.actions):
         raise ValueError(f"automation {name!r} sends notifications: name a --block")
     async with get_client() as client:
@@ -96,7 +103,7 @@ async def create_automation(name: str, block: str | None = None) -> tuple[UUID, 
             document = await client.read_block_document_by_name(
                 block_name, kind, include_secrets=False
             )
-            automation = automation_definition(name, document.id)
+            automation.actions = automation_definition(name, document.id).actions
         existing = await client.read_automations_by_name(automation.name)
         if existing:
             await client.update_automation(existing[0].id, automation)

@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
         "--webhook-url",
         help="save the block first as a Custom Webhook posting {subject, body} to this URL",
     )
+    parser.add_argument(
+        "--within",
+        type=float,
+        help="the trigger's window in seconds (crashed-when-silent: three heartbeats' time)",
+    )
     args = parser.parse_args(argv)
 
     async def run() -> int:
@@ -36,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise ValueError("--webhook-url needs --block TYPE/NAME")
             await save_webhook_block(args.block, args.webhook_url)
             print(f"Đã lưu khối thông báo / saved notification block {args.block}")
-        automation_id, created = await create_automation(args.name, args.block)
+        automation_id, created = await create_automation(args.name, args.block, within=args.within)
         verb = "Đã tạo / created" if created else "Đã cập nhật / updated"
         via = f", notifying via {args.block}" if args.block else ""
         print(f"{verb} automation {args.name} ({automation_id}){via}")
