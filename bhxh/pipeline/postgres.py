@@ -27,21 +27,25 @@ before each attempt, ``receipt``, ``result``, ``failed``) only take the next pos
 :meth:`PostgresJournal.batch` mirrors the folder journal's durability barrier: inside it
 each step is still its own committed transaction (visible to every worker, kept if this
 process is killed), but its commit does not wait for the server's WAL flush
-(``synchronous_commit = off``); the batch ends with a transaction that does, which makes
-every earlier commit durable too (the WAL is flushed in order).
+(``SET LOCAL synchronous_commit = off`` in each of its transactions); the batch ends with
+a transaction that does, which makes every earlier commit durable too (the server
+flushes its WAL in order, whichever connection wrote it).
 
-A connection per thread and per URL (``psycopg`` 3, autocommit, explicit transactions);
-the URL's password never appears in a message (:func:`mask_url`).
+Connections (``psycopg`` 3, autocommit, explicit transactions) come from a small pool per
+process, URL and schema (``POOL_SIZE``): a thread borrows one for one operation, so a run
+of many units in threads holds at most that many. The URL's password never appears in a
+message (:func:`mask_url`).
 """
 
 from __future__ import annotations
 
+import atexit
 import builtins
 import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -63,9 +67,12 @@ from bhxh.pipeline.store import (
     dossier_id,
 )
 
-__all__ = ["ONCE_STEPS", "SCHEMA_VERSION", "PostgresJournal", "mask_url"]
+__all__ = ["ONCE_STEPS", "POOL_SIZE", "SCHEMA_VERSION", "PostgresJournal", "mask_url"]
 
 SCHEMA_VERSION = 1
+#: Connections a process keeps to one store at most (our choice: a unit's steps are short
+#: transactions; eight threads writing at once is more than a worker's run needs).
+POOL_SIZE = 8
 #: The steps a dossier has at most once: the database refuses a second one. (The folder
 #: journal's pipeline never writes them twice either: it reads the journal first.)
 ONCE_STEPS: tuple[Step, ...] = (
@@ -143,17 +150,20 @@ CREATE TABLE IF NOT EXISTS bhxh_outbox (
 
 
 def mask_url(url: str) -> str:
-    """The URL with its password replaced by ``***`` (for messages and logs)."""
+    """The URL with its password replaced by ``***`` (for messages and logs), in the
+    user part and in a ``password=`` query parameter alike."""
     try:
         parts = urlsplit(url)
+        netloc = parts.netloc
+        if parts.password is not None:
+            host = parts.hostname or ""
+            host = f"[{host}]" if ":" in host else host
+            port = f":{parts.port}" if parts.port else ""
+            netloc = f"{parts.username or ''}:***@{host}{port}"
     except ValueError:
         return "<the store URL>"
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+    query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _lock_key(*parts: str) -> int:
@@ -169,9 +179,59 @@ def _json(value: Any, what: str) -> str:
         raise StoreError(f"{what} is not JSON: {exc}") from exc
 
 
-_local = threading.local()
+_local = threading.local()  # whether this thread is inside a batch
 _ready: set[tuple[str, str]] = set()
 _ready_lock = threading.Lock()
+
+
+class _Pool:
+    """At most ``size`` connections to one store, lent for one operation each."""
+
+    def __init__(self, size: int) -> None:
+        self._idle: builtins.list[psycopg.Connection[Any]] = []
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(size)
+
+    @contextmanager
+    def borrow(
+        self, connect: Callable[[], psycopg.Connection[Any]]
+    ) -> Iterator[psycopg.Connection[Any]]:
+        with self._slots:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None or conn.closed or conn.broken:
+                conn = connect()
+            try:
+                yield conn
+            finally:
+                idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+                if conn.closed or conn.broken or not idle:
+                    conn.close()
+                else:
+                    with self._lock:
+                        self._idle.append(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+_pools: dict[tuple[str, str], _Pool] = {}
+_pools_lock = threading.Lock()
+
+
+@atexit.register
+def _close_pools() -> None:
+    with _pools_lock:
+        pools = builtins.list(_pools.values())
+    for pool in pools:
+        pool.close()
+
+
+def _batching() -> bool:
+    return bool(getattr(_local, "batching", False))
 
 
 class PostgresJournal:
@@ -206,25 +266,36 @@ class PostgresJournal:
         try:
             conn = psycopg.connect(self.url, autocommit=True, connect_timeout=30)
         except psycopg.Error as exc:
+            reason = _first_line(exc)
+            password = urlsplit(self.url).password
+            if password:
+                reason = reason.replace(password, "***")
             raise StoreError(
-                f"cannot connect to the dossier store {mask_url(self.url)}: {_first_line(exc)}"
+                f"cannot connect to the dossier store {mask_url(self.url)}: {reason}"
             ) from None
         with _translated(f"the dossier store {mask_url(self.url)}"):
             conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
             self._ensure_schema(conn)
         return conn
 
-    def _conn(self) -> psycopg.Connection[Any]:
-        conns: dict[tuple[str, str], psycopg.Connection[Any]] | None = getattr(
-            _local, "conns", None
-        )
-        if conns is None:
-            conns = _local.conns = {}
+    @contextmanager
+    def _conn(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection of the pool, for one operation (never borrow two at once)."""
         key = (self.url, self.schema)
-        conn = conns.get(key)
-        if conn is None or conn.closed or conn.broken:
-            conn = conns[key] = self._connect()
-        return conn
+        with _pools_lock:
+            pool = _pools.get(key)
+            if pool is None:
+                pool = _pools[key] = _Pool(POOL_SIZE)
+        with pool.borrow(self._connect) as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self, conn: psycopg.Connection[Any]) -> Iterator[None]:
+        """A transaction; inside a batch its commit does not wait for the disk."""
+        with conn.transaction():
+            if _batching():
+                conn.execute("SET LOCAL synchronous_commit TO off")
+            yield
 
     def _ensure_schema(self, conn: psycopg.Connection[Any]) -> None:
         key = (self.url, self.schema)
@@ -265,24 +336,22 @@ class PostgresJournal:
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Group the steps of many dossiers under one durability barrier (see the module)."""
-        if getattr(_local, "batching", False):
+        if _batching():
             yield  # nested: the outer batch ends with the barrier
             return
-        conn = self._conn()
-        with _translated("the dossier store"):
-            conn.execute("SET synchronous_commit TO off")
         _local.batching = True
         try:
             yield
         finally:
             _local.batching = False
-            if not (conn.closed or conn.broken):
-                with _translated("the dossier store"):
-                    conn.execute("SET synchronous_commit TO on")
-                    with conn.transaction():
-                        # An xid makes the commit write a record and wait for its flush,
-                        # and with it every commit before it.
-                        conn.execute("SELECT pg_current_xact_id()")
+            with (
+                _translated("the dossier store"),
+                self._conn() as conn,
+                conn.transaction(),
+            ):
+                # An xid makes the commit write a record and wait for its flush, and with
+                # it every commit before it.
+                conn.execute("SELECT pg_current_xact_id()")
 
     # -------------------------------------------------------------- names
     def _names(self, unit_code: str, period: str, ident: str) -> tuple[str, str, str, Path]:
@@ -327,13 +396,21 @@ class PostgresJournal:
         contents = [(self._relpath(rec, relpath), content) for _, relpath, content in files]
         files_json = _json(
             [
-                {"kind": f.kind, "form": f.form, "filename": f.filename, "sha256": f.sha256}
+                {
+                    "kind": f.kind,
+                    "form": f.form,
+                    "filename": f.filename,
+                    "sha256": f.sha256,
+                }
                 for f in stored
             ],
             f"dossier {ident}: the file list",
         )
-        conn = self._conn()
-        with _translated(f"dossier {ident}"), conn.transaction():
+        with (
+            _translated(f"dossier {ident}"),
+            self._conn() as conn,
+            self._transaction(conn),
+        ):
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(unit, key, ident),))
             existing = self._select(conn, unit, key, [ident])
             if existing:
@@ -357,8 +434,8 @@ class PostgresJournal:
     def get(self, unit_code: str, period: str, dossier_id: str) -> DossierRecord:
         """Read a dossier's record back (``StoreError`` when there is none)."""
         unit, key, ident, path = self._names(unit_code, period, dossier_id)
-        with _translated(f"dossier {ident}"):
-            found = self._select(self._conn(), unit, key, [ident])
+        with _translated(f"dossier {ident}"), self._conn() as conn:
+            found = self._select(conn, unit, key, [ident])
         if not found:
             raise StoreError(f"no dossier at {path}")
         return found[0]
@@ -366,14 +443,15 @@ class PostgresJournal:
     def list(self, unit_code: str, period: str) -> list[DossierRecord]:
         """Every opened dossier of a unit for a period, oldest first."""
         unit = _safe(unit_code, "unit code")
-        with _translated(f"unit {unit}"):
-            return _oldest_first(self._select(self._conn(), unit, _period_folder(period), None))
+        key = _period_folder(period)
+        with _translated(f"unit {unit}"), self._conn() as conn:
+            return _oldest_first(self._select(conn, unit, key, None))
 
     def list_unit(self, unit_code: str) -> builtins.list[DossierRecord]:
         """Every opened dossier of a unit, whatever its period, oldest first."""
         unit = _safe(unit_code, "unit code")
-        with _translated(f"unit {unit}"):
-            return _oldest_first(self._select(self._conn(), unit, None, None))
+        with _translated(f"unit {unit}"), self._conn() as conn:
+            return _oldest_first(self._select(conn, unit, None, None))
 
     def record(self, rec: DossierRecord, step: Step, **data: Any) -> DossierRecord:
         """Append a step in one transaction, under the dossier's advisory lock.
@@ -389,8 +467,11 @@ class PostgresJournal:
         step = Step(step)
         unit, key, ident, _ = self._names(rec.unit_code, rec.period, rec.id)
         payload = _json(dict(data), f"dossier {ident}: step data")
-        conn = self._conn()
-        with _translated(f"dossier {ident}"), conn.transaction():
+        with (
+            _translated(f"dossier {ident}"),
+            self._conn() as conn,
+            self._transaction(conn),
+        ):
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(unit, key, ident),))
             row = conn.execute(
                 "SELECT d.pk, (SELECT max(s.seq) FROM bhxh_step s WHERE s.dossier = d.pk) "
@@ -473,8 +554,12 @@ class PostgresJournal:
         """Write a file of the dossier (one statement: the old bytes or the new)."""
         rel = self._relpath(rec, relpath)
         unit, key, ident, path = self._names(rec.unit_code, rec.period, rec.id)
-        with _translated(f"dossier {ident}: cannot write {rel}"):
-            cur = self._conn().execute(
+        with (
+            _translated(f"dossier {ident}: cannot write {rel}"),
+            self._conn() as conn,
+            self._transaction(conn),
+        ):
+            cur = conn.execute(
                 "INSERT INTO bhxh_file (dossier, relpath, content, sha256) "
                 "SELECT pk, %s, %s, %s FROM bhxh_dossier "
                 "WHERE unit_code = %s AND period_key = %s AND id = %s "
@@ -489,17 +574,13 @@ class PostgresJournal:
     def _file(self, rec: DossierRecord, relpath: str) -> bytes | None:
         rel = self._relpath(rec, relpath)
         unit, key, ident, _ = self._names(rec.unit_code, rec.period, rec.id)
-        with _translated(f"dossier {ident}: cannot read {rel}"):
-            row = (
-                self._conn()
-                .execute(
-                    "SELECT f.content FROM bhxh_file f JOIN bhxh_dossier d ON d.pk = f.dossier "
-                    "WHERE d.unit_code = %s AND d.period_key = %s AND d.id = %s "
-                    "AND f.relpath = %s",
-                    (unit, key, ident, rel),
-                )
-                .fetchone()
-            )
+        with _translated(f"dossier {ident}: cannot read {rel}"), self._conn() as conn:
+            row = conn.execute(
+                "SELECT f.content FROM bhxh_file f JOIN bhxh_dossier d ON d.pk = f.dossier "
+                "WHERE d.unit_code = %s AND d.period_key = %s AND d.id = %s "
+                "AND f.relpath = %s",
+                (unit, key, ident, rel),
+            ).fetchone()
         return None if row is None else bytes(row[0])
 
     def read_file(self, rec: DossierRecord, relpath: str) -> bytes:
@@ -528,8 +609,11 @@ class PostgresJournal:
 
         unit, key, ident, _ = self._names(unit_code, period, dossier_id)
         rows = [(_file_name(n), d, hashlib.sha256(d).hexdigest()) for n, d in files.items()]
-        conn = self._conn()
-        with _translated(f"dossier {ident}: the outbox"), conn.transaction():
+        with (
+            _translated(f"dossier {ident}: the outbox"),
+            self._conn() as conn,
+            conn.transaction(),
+        ):
             for filename, content, sha in rows:
                 cur = conn.execute(
                     "INSERT INTO bhxh_outbox (unit_code, period_key, dossier_id, filename,"
@@ -553,20 +637,18 @@ class PostgresJournal:
     def read_outbox(self, unit_code: str, period: str, dossier_id: str) -> dict[str, bytes]:
         """A dossier's signed files in the outbox table, by file name."""
         unit, key, ident, _ = self._names(unit_code, period, dossier_id)
-        with _translated(f"dossier {ident}: the outbox"):
-            rows = (
-                self._conn()
-                .execute(
-                    "SELECT filename, content FROM bhxh_outbox WHERE unit_code = %s "
-                    "AND period_key = %s AND dossier_id = %s ORDER BY filename",
-                    (unit, key, ident),
-                )
-                .fetchall()
-            )
+        with _translated(f"dossier {ident}: the outbox"), self._conn() as conn:
+            rows = conn.execute(
+                "SELECT filename, content FROM bhxh_outbox WHERE unit_code = %s "
+                "AND period_key = %s AND dossier_id = %s ORDER BY filename",
+                (unit, key, ident),
+            ).fetchall()
         return {name: bytes(content) for name, content in rows}
 
 
-def _oldest_first(records: builtins.list[DossierRecord]) -> builtins.list[DossierRecord]:
+def _oldest_first(
+    records: builtins.list[DossierRecord],
+) -> builtins.list[DossierRecord]:
     return sorted(records, key=lambda r: (r.steps[0].at if r.steps else datetime.min, r.id))
 
 

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -28,7 +29,13 @@ from bhxh.pipeline import (
     store_name,
 )
 from bhxh.pipeline.journal_kit import DossierJournalSuite
-from bhxh.pipeline.postgres import SCHEMA_VERSION, PostgresJournal, _lock_key, mask_url
+from bhxh.pipeline.postgres import (
+    POOL_SIZE,
+    SCHEMA_VERSION,
+    PostgresJournal,
+    _lock_key,
+    mask_url,
+)
 from bhxh.settings import Settings
 from deployments.postgres import PostgresCluster
 from tests.pg_support import libpq_url, new_schema, pg_cluster  # noqa: F401
@@ -235,18 +242,53 @@ def test_a_process_killed_inside_a_step_leaves_no_half_step(
 
 
 def test_a_batch_commits_each_step_and_ends_with_a_durable_barrier(
-    journal: PostgresJournal,
+    journal: PostgresJournal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rec = journal.create(UNIT, PERIOD, "600", "a", [_file(b"<a/>")])
-    conn = journal._conn()
+    sent: list[str] = []
+    execute = psycopg.Connection.execute
+
+    def spy(self: psycopg.Connection, query: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(query if isinstance(query, str) else repr(query))
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", spy)
+    journal.record(rec, Step.PREPARED)  # alone: its commit waits for the disk
+    assert not any("synchronous_commit" in q for q in sent)
+    sent.clear()
     with journal.batch():
-        assert conn.execute("SHOW synchronous_commit").fetchone() == ("off",)
         with journal.batch():  # nested: no barrier of its own
-            journal.record(rec, Step.PREPARED)
+            journal.record(rec, Step.ROUND1_REQUESTED)
         with _sql(journal) as other:  # committed: another worker sees it inside the batch
-            assert other.execute("SELECT count(*) FROM bhxh_step").fetchone() == (2,)
-        assert conn.execute("SHOW synchronous_commit").fetchone() == ("off",)
-    assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
+            assert other.execute("SELECT count(*) FROM bhxh_step").fetchone() == (3,)
+        assert not any("pg_current_xact_id" in q for q in sent)
+        journal.write_file(rec, "prepared/r1/D02-TS-595.xml", b"<t/>")
+    assert sum("SET LOCAL synchronous_commit TO off" in q for q in sent) == 2
+    assert [q for q in sent if "pg_current_xact_id" in q] == ["SELECT pg_current_xact_id()"]
+    assert sent[-1] == "SELECT pg_current_xact_id()"  # the barrier ends the batch
+
+
+def test_a_process_holds_at_most_the_pools_connections(
+    journal: PostgresJournal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rec = journal.create(UNIT, PERIOD, "600", "a", [_file(b"<a/>")])
+    opened: list[int] = []
+    connect = PostgresJournal._connect
+
+    def counted(self: PostgresJournal) -> psycopg.Connection:
+        opened.append(1)
+        return connect(self)
+
+    monkeypatch.setattr(PostgresJournal, "_connect", counted)
+    threads = [
+        threading.Thread(target=lambda: [journal.get(UNIT, PERIOD, rec.id) for _ in range(5)])
+        for _ in range(3 * POOL_SIZE)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert len(opened) <= POOL_SIZE
 
 
 def test_the_schema_is_created_once_and_versioned(url: str) -> None:
@@ -310,6 +352,9 @@ def test_the_setting_chooses_the_store_and_its_password_is_never_shown(
     for shown in (store_name(settings), repr(store), repr(settings), mask_url(url)):
         assert password not in shown
     assert "***" in store_name(settings)
+    assert mask_url("postgresql://db/bhxh?user=u&password=s3cret&sslmode=require") == (
+        "postgresql://db/bhxh?user=u&password=***&sslmode=require"
+    )
     wrong = PostgresJournal(url.replace(password, "not-the-password"), schema=new_schema())
     with pytest.raises(StoreError) as refused:
         wrong.list(UNIT, PERIOD)
