@@ -57,6 +57,7 @@ from psycopg import sql
 
 from bhxh.errors import StoreError
 from bhxh.pipeline.folder import JOURNAL, _safe_filename
+from bhxh.pipeline.outbox import OutboxConflict, _file_name
 from bhxh.pipeline.store import (
     DossierRecord,
     Step,
@@ -273,9 +274,13 @@ class PostgresJournal:
             raise StoreError(
                 f"cannot connect to the dossier store {mask_url(self.url)}: {reason}"
             ) from None
-        with _translated(f"the dossier store {mask_url(self.url)}"):
-            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
-            self._ensure_schema(conn)
+        try:
+            with _translated(f"the dossier store {mask_url(self.url)}"):
+                conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
+                self._ensure_schema(conn)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     @contextmanager
@@ -605,14 +610,12 @@ class PostgresJournal:
         Raises:
             OutboxConflict: a file is already there with other bytes.
         """
-        from bhxh.pipeline.outbox import OutboxConflict, _file_name
-
         unit, key, ident, _ = self._names(unit_code, period, dossier_id)
         rows = [(_file_name(n), d, hashlib.sha256(d).hexdigest()) for n, d in files.items()]
         with (
             _translated(f"dossier {ident}: the outbox"),
             self._conn() as conn,
-            conn.transaction(),
+            self._transaction(conn),
         ):
             for filename, content, sha in rows:
                 cur = conn.execute(
