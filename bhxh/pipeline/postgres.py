@@ -91,6 +91,9 @@ def _literal_list(values: Sequence[str]) -> str:
     return ", ".join(f"'{v}'" for v in values)  # our own enum values: letters and '_'
 
 
+# Version 1. The CHECK lists the steps of ``Step``: a new step, or any change below, is a
+# new SCHEMA_VERSION with its own migration statements (CREATE ... IF NOT EXISTS does not
+# alter a table that exists).
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS bhxh_schema_version (
     component text PRIMARY KEY,
