@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
@@ -30,6 +30,15 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("var"), description="Root of everything written at run time.")
     inbox_dir_override: Path | None = Field(
         None, alias="BHXH_INBOX_DIR", description="Where dossiers wait (default data_dir/inbox)."
+    )
+
+    # The dossier store.
+    store_url: SecretStr = Field(
+        SecretStr(""),
+        description="Where the dossier store lives: empty = the folder journal under "
+        "data_dir/store (one machine, the embedded default); postgresql://user:password@"
+        "host:5432/database = the PostgreSQL store, shared by workers on several machines "
+        "(BHXH_STORE_URL; its password is never logged).",
     )
 
     # Waiting for the phone.

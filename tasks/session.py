@@ -25,7 +25,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
 from typing import Self
 
-from bhxh.pipeline import DossierStore, Pipeline
+from bhxh.pipeline import Pipeline, open_store
 from bhxh.settings import Settings
 from bhxh.submission import SubmissionPort
 from blocks.carriers import open_port
@@ -71,7 +71,7 @@ class UnitSession:
         self._owns_port = owns_port
         self._stack = AsyncExitStack()
         self.pipeline = Pipeline(
-            DossierStore(settings.store_dir),
+            open_store(settings),
             unit.outbox_path(settings),
             checkpoint=crash_point,
             # A Prefect event per state change of a dossier (tasks/events.py).
