@@ -13,8 +13,13 @@ Written atomically (temporary file, fsync, rename): a reader sees the last recon
 or none, never half of one. A refused notice writes nothing.
 
 Amounts are whole VND. ``due`` is what the notice asks for the period (B.3, plus what it
-carries over, its adjustments and interest), ``paid`` what it records as paid (C), and
-``difference`` = due - paid: positive when the unit is short, negative when it paid more.
+carries over, its adjustments and interest: ``bhxh.contributions.amount_due``), ``paid``
+what it records as paid (C), and ``difference`` = paid - due, as the reconciliation
+counts it: negative when the unit is short, positive when it paid more.
+
+Which declarations our side counts (:func:`declared_workers`): the D02-TS of the unit's
+business dossiers handed over (submitted or exported) and not refused, of the period and
+before, each worker by the latest row whose ``TuThang`` has begun.
 """
 
 from __future__ import annotations
@@ -24,17 +29,32 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from bhxh._files import write_atomic
+from bhxh.contributions import (
+    C12Notice,
+    Reconciliation,
+    UnitContributions,
+    WorkerPay,
+    compute_unit,
+    parse_c12,
+    reconcile,
+    workers_from_d02ts,
+)
 from bhxh.intake import period_folder
+from bhxh.periods import parse_period
+from bhxh.pipeline import DossierView, Layout
+from bhxh.submission import C12Document
 
 __all__ = [
     "RECONCILIATION_FILE",
     "ContributionStatus",
     "ExplainedLine",
+    "declared_workers",
     "lines_text",
     "read_contribution_status",
+    "reconcile_notice",
     "reconciliation_path",
     "vnd",
     "write_contribution_status",
@@ -108,12 +128,12 @@ class ContributionStatus:
 
     @property
     def difference(self) -> int:
-        """due - paid: positive when the unit is short, negative when it paid more."""
-        return self.due - self.paid
+        """paid - due: negative when the unit is short, positive when it paid more."""
+        return self.paid - self.due
 
     @property
     def short(self) -> bool:
-        return self.difference > 0
+        return self.difference < 0
 
     def days_left(self, today: dt.date) -> int:
         return (self.deadline - today).days
@@ -184,3 +204,94 @@ def read_contribution_status(
 def lines_text(lines: Sequence[ExplainedLine], lang: str = "vi") -> str:
     """The explained lines as one text (a report's cell)."""
     return "; ".join(line.message_vi if lang == "vi" else line.message_en for line in lines)
+
+
+# ------------------------------------------------------------------------------ reconcile
+_REFUSED = {"rejected", "rejected_at_receipt"}
+
+
+class _Pipeline(Protocol):
+    def unit_views(self, unit_code: str) -> list[DossierView]: ...
+
+    def read_file(self, key: DossierView, relpath: str) -> bytes: ...
+
+
+def _month(period: str) -> tuple[int, int]:
+    parsed = parse_period(period)
+    if parsed is None:
+        raise ValueError(f"period {period!r} is not MM/yyyy")
+    return parsed[1], parsed[0]
+
+
+def _counts(view: DossierView) -> bool:
+    """A business dossier VSS has or will have: handed over, not refused."""
+    if view.is_registration or not view.handed_over or view.failure is not None:
+        return False
+    result = view.result
+    return result is None or not ({result.status, result.outcome or ""} & _REFUSED)
+
+
+def declared_workers(pipeline: _Pipeline, unit_code: str, period: str) -> list[WorkerPay]:
+    """The unit's workers as its declarations stand for ``period`` (see the module)."""
+    key = _month(period)
+    latest: dict[str, tuple[tuple[int, int], int, WorkerPay]] = {}
+    for order, view in enumerate(pipeline.unit_views(unit_code)):
+        if not _counts(view) or _month(view.period) > key:
+            continue
+        declared = _month(view.period)
+        for stored in view.record.files:
+            if stored.form != "D02-TS":
+                continue
+            for worker in workers_from_d02ts(pipeline.read_file(view, Layout.source(stored))):
+                start = _month(worker.from_month) if worker.from_month else declared
+                if start > key:
+                    continue
+                who = worker.maso_bhxh or worker.name
+                known = latest.get(who)
+                if known is None or (start, order) >= known[:2]:
+                    latest[who] = (start, order, worker)
+    return [worker for _, _, worker in latest.values()]
+
+
+def _status(
+    result: Reconciliation,
+    notice: C12Notice,
+    computed: UnitContributions,
+    source: str,
+    checked_at: dt.datetime,
+) -> ContributionStatus:
+    return ContributionStatus(
+        unit=result.unit,
+        period=result.period,
+        due=result.due,
+        paid=result.paid,
+        deadline=result.deadline,
+        computed_due=result.computed_due,
+        headcount=notice.headcount,
+        computed_headcount=computed.headcount,
+        source=source,
+        checked_at=checked_at,
+        lines=tuple(ExplainedLine(f.vi, f.en, f.stt, f.amount) for f in result.findings),
+    )
+
+
+def reconcile_notice(
+    pipeline: _Pipeline, document: C12Document, *, now: dt.datetime | None = None
+) -> ContributionStatus:
+    """The unit's notice read (``bhxh.contributions.parse_c12``) and reconciled against
+    the dues computed from its declarations. Writes nothing: the caller writes the status
+    (:func:`write_contribution_status`), so a refused notice changes nothing.
+
+    Raises:
+        C12NoticeInvalid: the notice is refused (naming the row and the field).
+    """
+    notice = parse_c12(
+        document.data, period=document.period, unit=document.unit_code, source=document.source
+    )
+    computed = compute_unit(
+        document.unit_code,
+        document.period,
+        declared_workers(pipeline, document.unit_code, document.period),
+    )
+    result = reconcile(computed, notice)
+    return _status(result, notice, computed, document.source, now or dt.datetime.now(dt.UTC))

@@ -305,10 +305,10 @@ class Overview:
         for u in reconciled:
             c = u.contributions
             assert c is not None
-            if c.difference > 0:
-                diff = f"❗ **thiếu / short {_md(vnd(c.difference))}**"
-            elif c.difference < 0:
-                diff = f"thừa / over {_md(vnd(-c.difference))}"
+            if c.difference < 0:
+                diff = f"❗ **thiếu / short {_md(vnd(-c.difference))}**"
+            elif c.difference > 0:
+                diff = f"thừa / over {_md(vnd(c.difference))}"
             else:
                 diff = "0 đ"
             explained = lines_text(c.lines) or "Khớp / all agree"

@@ -254,10 +254,10 @@ def _contribution_warning(
     days = status.days_left(today)
     due_on = _date_vn(status.deadline)
     amounts_vi = (
-        f"còn thiếu {vnd(status.difference)} (phải đóng {vnd(status.due)}, đã nộp "
+        f"còn thiếu {vnd(-status.difference)} (phải đóng {vnd(status.due)}, đã nộp "
         f"{vnd(status.paid)})"
     )
-    amounts_en = f"{vnd(status.difference)} short (due {vnd(status.due)}, paid {vnd(status.paid)})"
+    amounts_en = f"{vnd(-status.difference)} short (due {vnd(status.due)}, paid {vnd(status.paid)})"
     if days < 0:
         when_vi, when_en = f"đã quá hạn {-days} ngày", f"{-days} day(s) overdue"
     else:

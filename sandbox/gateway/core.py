@@ -102,6 +102,7 @@ class DossierRecord:
     completed_date: dt.date | None = None
     final_outcome: Outcome | None = None
     messages: list[str] = field(default_factory=list)
+    declarations: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
 
     def acknowledgement(self, *, duplicate: bool) -> dict[str, Any]:
         return {
@@ -388,6 +389,7 @@ class GatewayCore:
             number_due=number_due,
             result_due=result_due,
             messages=["Đã tiếp nhận hồ sơ"],
+            declarations=inspected.declarations,
         )
         self._dossiers[dossier_id] = record
         self._received.append(record)
@@ -547,7 +549,35 @@ class GatewayCore:
             "idempotency_key": self.config.idempotency_keys,
             "registration_read": self.config.registration_read,
             "numbers_receipts": True,
+            "notice_read": self.config.notice_read,
         }
+
+    def contribution_notice(self, unit_code: str, period: str) -> dict[str, Any] | None:
+        """The unit's C12-TS notice of ``period`` (MM/yyyy), computed from the dossiers
+        accepted so far and the payments of the configuration; None for a unit the
+        gateway does not know or a month not begun (``sandbox.gateway.notices``)."""
+        from sandbox.gateway.notices import build_notice
+
+        with self._lock:
+            now = self._clock()
+            self._settle(now)
+            unit = self._units.get(unit_code)
+            config = next((u for u in self.config.units if u.unit_code == unit_code), None)
+            records = [r for r in self._received if r.unit_code == unit_code]
+            notice = None
+            if unit is not None:
+                notice = build_notice(
+                    unit,
+                    config,
+                    records,
+                    period,
+                    now,
+                    interest_rate_percent=self.config.interest_rate_percent,
+                )
+        self.audit.write(
+            SERVICE, "notice", unit_code=unit_code, period=period, found=notice is not None
+        )
+        return notice
 
     def registration(self, unit_code: str) -> dict[str, Any]:
         """The unit's registration view (state ``unknown`` when never registered)."""
