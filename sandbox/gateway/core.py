@@ -31,7 +31,13 @@ from cryptography.hazmat.primitives import serialization
 from bhxh.catalogue import IVANS
 from sandbox.audit import AuditLog
 from sandbox.gateway import messages as m
-from sandbox.gateway.config import GatewayConfig, Outcome, RegistrationState, UnitConfig
+from sandbox.gateway.config import (
+    GatewayConfig,
+    Outcome,
+    PaymentConfig,
+    RegistrationState,
+    UnitConfig,
+)
 from sandbox.gateway.documents import Inspected, inspect_envelope, inspect_registration
 from sandbox.gateway.trust import Trust
 from sandbox.pki import TestPKI
@@ -178,6 +184,10 @@ class GatewayCore:
         self._received: list[DossierRecord] = []  # every receipt (twice, without idempotency)
         self._sequence: dict[tuple[str, int], int] = {}
         self._dots: dict[tuple[str, str, str], int] = {}
+        #: Transfers per unit (the configuration's, and any a test records).
+        self._payments: dict[str, list[PaymentConfig]] = {
+            unit.unit_code: list(unit.payments) for unit in config.units
+        }
         for unit in config.units:
             cert = self._unit_certificate(pki, unit) if unit.certificate else None
             self._units[unit.unit_code] = UnitRecord(
@@ -552,6 +562,14 @@ class GatewayCore:
             "notice_read": self.config.notice_read,
         }
 
+    def record_payment(self, unit_code: str, payment: PaymentConfig) -> None:
+        """A transfer the unit made (shown on the notice of its month: line C)."""
+        with self._lock:
+            self._payments.setdefault(unit_code, []).append(payment)
+        self.audit.write(
+            SERVICE, "payment", unit_code=unit_code, so_unc=payment.soUnc, amount=payment.soTien
+        )
+
     def contribution_notice(self, unit_code: str, period: str) -> dict[str, Any] | None:
         """The unit's C12-TS notice of ``period`` (MM/yyyy), computed from the dossiers
         accepted so far and the payments of the configuration; None for a unit the
@@ -562,13 +580,13 @@ class GatewayCore:
             now = self._clock()
             self._settle(now)
             unit = self._units.get(unit_code)
-            config = next((u for u in self.config.units if u.unit_code == unit_code), None)
+            payments = list(self._payments.get(unit_code, ()))
             records = [r for r in self._received if r.unit_code == unit_code]
             notice = None
             if unit is not None:
                 notice = build_notice(
                     unit,
-                    config,
+                    payments,
                     records,
                     period,
                     now,

@@ -38,7 +38,7 @@ from bhxh.contributions import UnitContributions, WorkerPay, compute_unit, worke
 from bhxh.periods import now_vn, parse_period
 
 if TYPE_CHECKING:
-    from sandbox.gateway.config import UnitConfig
+    from sandbox.gateway.config import PaymentConfig
     from sandbox.gateway.core import DossierRecord, UnitRecord
 
 __all__ = ["build_notice"]
@@ -103,11 +103,11 @@ def _workforce(records: Sequence[DossierRecord], key: tuple[int, int]) -> list[W
     return [w for _, _, w in latest.values()]
 
 
-def _payments(config: UnitConfig | None, key: tuple[int, int]) -> tuple[tuple[str, str, int], ...]:
-    if config is None:
-        return ()
+def _payments(
+    payments: Sequence[PaymentConfig], key: tuple[int, int]
+) -> tuple[tuple[str, str, int], ...]:
     out = []
-    for p in config.payments:
+    for p in payments:
         _, month, year = (int(x) for x in p.ngayNop.split("/"))
         if (year, month) == key:
             out.append((p.soUnc, p.ngayNop, p.soTien))
@@ -117,7 +117,7 @@ def _payments(config: UnitConfig | None, key: tuple[int, int]) -> tuple[tuple[st
 def _account(
     unit_code: str,
     records: Sequence[DossierRecord],
-    config: UnitConfig | None,
+    payments: Sequence[PaymentConfig],
     key: tuple[int, int],
     first: tuple[int, int],
     rate: float,
@@ -127,7 +127,7 @@ def _account(
     current = first
     while current <= key:
         dues = compute_unit(unit_code, _period(current), _workforce(records, current))
-        paid = _payments(config, current)
+        paid = _payments(payments, current)
         before = months[-1] if months else None
         carried = (before.under - before.over) if before else 0
         interest_carried = before.interest_left if before else 0
@@ -217,7 +217,7 @@ def _lines(month: _Month, before: _Month | None) -> Iterable[tuple[str, str, dic
 
 def build_notice(
     unit: UnitRecord,
-    config: UnitConfig | None,
+    payments: Sequence[PaymentConfig],
     records: Sequence[DossierRecord],
     period: str,
     now: dt.datetime,
@@ -236,11 +236,11 @@ def build_notice(
         if r.final_outcome == "accepted" and r.kind == "envelope" and r.period
     ]
     paid_months = []
-    for p in config.payments if config else ():
+    for p in payments:
         _, paid_month, paid_year = (int(x) for x in p.ngayNop.split("/"))
         paid_months.append((paid_year, paid_month))
     first = min([key, *periods, *paid_months])
-    months = _account(unit.unit_code, records, config, key, first, interest_rate_percent)
+    months = _account(unit.unit_code, records, payments, key, first, interest_rate_percent)
     month = months[-1]
     before = months[-2] if len(months) > 1 else None
     rows = []
