@@ -40,7 +40,7 @@ from bhxh.contributions.rates import (
 )
 from bhxh.errors import DossierInvalid
 from bhxh.periods import parse_period
-from bhxh.xmlsafe import find_text, parse_xml
+from bhxh.xmlsafe import field_text, parse_xml
 
 __all__ = [
     "ALLOWANCE_FIELDS",
@@ -151,6 +151,8 @@ class WorkerContribution:
 class UnitContributions:
     """A unit's computed contributions for a period, in the notice's terms.
 
+    ``salary_fund`` is B.2 (the salaries the BHXH fund is computed on, after floor and
+    cap), ``salary_funds`` the same by fund column (BHTN's cap is not BHXH's);
     ``due`` is B.3 by column (``bhxh``, ``bhyt``, ``bhtn``, ``bhtnld``, ``cong``);
     ``kept`` is B.6 (the part of the sickness-maternity fund the employer keeps: 0 under
     the laws in the schedule, see :mod:`bhxh.contributions.rates`).
@@ -162,6 +164,7 @@ class UnitContributions:
     headcount: int
     salary_fund: int
     due: Mapping[str, int]
+    salary_funds: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     kept: int = 0
     skipped: tuple[WorkerPay, ...] = field(default=())
 
@@ -271,11 +274,7 @@ def workers_from_d02ts(xml: bytes) -> tuple[WorkerPay, ...]:
         )
     workers = []
     for position, row in enumerate(root.iterfind("NoiDung/LaoDong"), start=1):
-        values = {
-            child.tag: (find_text(row, child.tag) or "")
-            for child in row
-            if isinstance(child.tag, str)
-        }
+        values = {child.tag: field_text(child) for child in row if isinstance(child.tag, str)}
         workers.append(worker_from_row(values, position=position))
     return tuple(workers)
 
@@ -305,7 +304,7 @@ def compute_worker(
     Raises:
         DossierInvalid: no region known for the floor, or a period before the schedule.
     """
-    month, year = _month_key(period)[1], _month_key(period)[0]
+    year, month = _month_key(period)
     day = dt.date(year, month, 1)
     region = worker.region or region
     where = f"D02-TS, STT {worker.stt} ({worker.name})"
@@ -317,6 +316,12 @@ def compute_worker(
     law = schedule.on(day, region)
     declared = Decimal(worker.base)
     notes: list[str] = []
+    if worker.rate is not None and worker.rate != law.total_rate:
+        notes.append(
+            f"tỷ lệ đóng trên tờ khai (TyleDong) là {worker.rate}, tỷ lệ theo luật là "
+            f"{law.total_rate}; tính theo luật — the declared rate (TyleDong) {worker.rate} "
+            f"is not the law's {law.total_rate}; computed at the law's rates"
+        )
     floor = Decimal(law.floor)
     if declared < floor:
         notes.append(
@@ -361,18 +366,30 @@ def compute_unit(
 ) -> UnitContributions:
     """A unit's contributions for ``period`` from its declared workers.
 
-    Workers whose row does not cover the period, or whose action stops contributions
-    (GH, KL, OF, TS), are kept in ``skipped`` and counted nowhere. B.2 (the salary fund)
+    The rows are the unit's workers for the period (a new unit's first D02-TS, or the
+    roster the accountant keeps as D02-TS rows). Workers whose row does not cover the
+    period, or whose action stops contributions (GH, KL, OF, TS), are kept in ``skipped``
+    and counted nowhere; when two rows of one worker (same ``MasoBHXH``) cover the period,
+    the later one counts (a DC row's new salary) and the earlier is skipped. B.2 (the salary fund)
     is the sum of the salaries the BHXH fund is computed on (after floor and cap).
     """
-    computed: list[WorkerContribution] = []
     skipped: list[WorkerPay] = []
-    for worker in workers:
-        if worker.action in CONTRIBUTING_ACTIONS and worker.covers(period):
-            computed.append(compute_worker(worker, period, schedule=schedule, region=region))
-        else:
+    counted: dict[str, WorkerPay] = {}  # a worker's latest row covering the period
+    for position, worker in enumerate(workers):
+        if not (worker.action in CONTRIBUTING_ACTIONS and worker.covers(period)):
             skipped.append(worker)
+            continue
+        key = worker.maso_bhxh or f"#{position}"  # a new worker has no number yet
+        if key in counted:
+            skipped.append(counted.pop(key))  # a later row (DC: a new salary) replaces it
+        counted[key] = worker
+    computed = [
+        compute_worker(w, period, schedule=schedule, region=region) for w in counted.values()
+    ]
     due: dict[str, int] = {c: sum(w.column(c) for w in computed) for c in AMOUNT_COLUMNS}
+    funds: dict[str, int] = {
+        c: sum(w.bases[c] for w in computed) for c in AMOUNT_COLUMNS if c != "cong"
+    }
     return UnitContributions(
         unit=unit,
         period=period,
@@ -380,6 +397,7 @@ def compute_unit(
         headcount=len(computed),
         salary_fund=sum(w.bases["bhxh"] for w in computed),
         due=MappingProxyType(due),
+        salary_funds=MappingProxyType(funds),
         kept=0,
         skipped=tuple(skipped),
     )

@@ -180,15 +180,22 @@ class C12Notice:
 
     @property
     def headcount(self) -> int:
-        """B.1: the people the period's dues are for (the ``bhxh`` column; the others
-        repeat it or are empty, so the largest is taken)."""
-        return max(self.row("B.1").funds().values())
+        """B.1: the people the period's dues are for, read in the ``bhxh`` column (the
+        other columns repeat it or are empty; when ``bhxh`` is empty, the largest)."""
+        row = self.row("B.1")
+        return row.bhxh or max(row.funds().values())
 
     @property
     def salary_fund(self) -> int:
-        """B.2: the salary fund the period's dues are computed on (its largest column:
-        the BHXH column carries it, BHTNLĐ-BNN repeats it)."""
-        return max(self.row("B.2").funds().values())
+        """B.2: the salary fund the BHXH dues are computed on (the ``bhxh`` column; when it
+        is empty, the largest column). :meth:`salary_funds` gives each column."""
+        row = self.row("B.2")
+        return row.bhxh or max(row.funds().values())
+
+    def salary_funds(self) -> dict[str, int]:
+        """B.2 by fund column, without the empty ones (a fund's salary fund differs from
+        the BHXH one when salaries pass a cap that is not the same, e.g. BHTN's)."""
+        return {c: v for c, v in self.row("B.2").funds().items() if v}
 
     @property
     def due(self) -> int:
@@ -241,11 +248,14 @@ class _Reader:
         self.unit = unit
         self.source = source
 
-    def where(self, stt: str | None = None, column: str | None = None) -> InputLocation:
+    def where(self, stt: str | int | None = None, column: str | None = None) -> InputLocation:
+        """A row named by its ``stt`` (the same word in both languages: the wire's), or by
+        its position in the list (1-based) when it has no usable ``stt``."""
         return InputLocation(
             unit=self.unit,
             file=self.source or None,
-            record=f"dòng {stt}" if stt else None,
+            row=stt if isinstance(stt, int) else None,
+            record=f"stt {stt}" if isinstance(stt, str) and stt else None,
             element=column,
         )
 
@@ -253,7 +263,7 @@ class _Reader:
         self,
         reason: tuple[str, str],
         *,
-        stt: str | None = None,
+        stt: str | int | None = None,
         column: str | None = None,
         read: object = None,
         expected: tuple[str, str] = ("", ""),
@@ -326,7 +336,7 @@ def _load(data: bytes | str | Mapping[str, Any], reader: _Reader) -> Mapping[str
     return loaded
 
 
-def _text(value: object, reader: _Reader, stt: str | None, name: str) -> str:
+def _text(value: object, reader: _Reader, stt: str | int | None, name: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -340,7 +350,7 @@ def _text(value: object, reader: _Reader, stt: str | None, name: str) -> str:
     return normalize_text(value)
 
 
-def _whole(value: object, reader: _Reader, stt: str, column: str) -> int:
+def _whole(value: object, reader: _Reader, stt: str | int, column: str) -> int:
     if value is None:
         return 0
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**15:
@@ -451,7 +461,7 @@ def parse_c12(
         if not isinstance(item, dict):
             raise reader.refuse(
                 ("dòng không phải đối tượng", "a row is not an object"),
-                stt=f"thứ {position}",
+                stt=position,
                 read=type(item).__name__,
                 expected=(
                     "đối tượng có stt, noiDung và các số tiền",
@@ -459,11 +469,11 @@ def parse_c12(
                 ),
             )
         raw_stt = item.get("stt")
-        stt = _text(raw_stt, reader, f"thứ {position}", "stt").strip()
+        stt = _text(raw_stt, reader, position, "stt").strip()
         if not _STT.fullmatch(stt):
             raise reader.refuse(
                 ("stt không phải một dòng của thông báo C12", "stt is not a line of a C12 notice"),
-                stt=f"thứ {position}",
+                stt=position,
                 column="stt",
                 read=raw_stt,
                 expected=("A, B.1, B.4.1.1, C.1, Đ.2.2...", "A, B.1, B.4.1.1, C.1, Đ.2.2..."),
@@ -571,7 +581,7 @@ def parse_payment_history(
         )
     out: list[PaymentRecord] = []
     for position, item in enumerate(records, start=1):
-        where = f"thứ {position}"
+        where = position
         if not isinstance(item, dict):
             raise reader.refuse(
                 ("bản ghi không phải đối tượng", "a record is not an object"),

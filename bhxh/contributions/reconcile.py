@@ -29,7 +29,6 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -77,9 +76,6 @@ FINDING_KINDS: dict[str, tuple[str, str]] = {
     "over_paid": ("nộp thừa", "over-paid"),
     "carried_forward": ("chuyển kỳ sau", "carried forward"),
 }
-
-#: How many workers a difference is searched among (combinations of one or two).
-_MAX_MISSING = 2
 
 
 def format_vnd(amount: int, lang: str = "vi") -> str:
@@ -169,16 +165,66 @@ def _who(worker: WorkerContribution) -> tuple[str, str]:
 def _missing_workers(
     computed: UnitContributions, diffs: dict[str, int]
 ) -> tuple[WorkerContribution, ...] | None:
-    """The workers (one or two) whose contributions are exactly the notice's shortfall in
-    every column, if there is one such set."""
+    """The worker, else the two workers, whose contributions are exactly the notice's
+    shortfall in every column, when exactly one such set exists (two workers with the same
+    contributions cannot be told apart: then nobody is named). Linear in the workers: a
+    unit may have thousands."""
     if diffs["cong"] >= 0:
         return None
-    wanted = {c: -d for c, d in diffs.items()}
-    for size in range(1, _MAX_MISSING + 1):
-        for group in itertools.combinations(computed.workers, size):
-            if all(sum(w.column(c) for w in group) == wanted[c] for c in AMOUNT_COLUMNS):
-                return group
-    return None
+    funds = [c for c in AMOUNT_COLUMNS if c != "cong"]
+    wanted = tuple(-diffs[c] for c in funds)
+    by_key: dict[tuple[int, ...], list[WorkerContribution]] = {}
+    for worker in computed.workers:
+        by_key.setdefault(tuple(worker.column(c) for c in funds), []).append(worker)
+    if wanted in by_key:
+        alone = by_key[wanted]
+        return (alone[0],) if len(alone) == 1 else None
+    pairs: set[tuple[tuple[int, ...], tuple[int, ...]]] = set()
+    for mine in by_key:
+        other = tuple(w - m for w, m in zip(wanted, mine, strict=True))
+        if other in by_key and (other != mine or len(by_key[mine]) > 1):
+            pairs.add((min(mine, other), max(mine, other)))
+    if len(pairs) != 1:
+        return None
+    first, second = next(iter(pairs))
+    if first == second:
+        return tuple(by_key[first]) if len(by_key[first]) == 2 else None
+    if len(by_key[first]) > 1 or len(by_key[second]) > 1:
+        return None
+    return (by_key[first][0], by_key[second][0])
+
+
+def _salary_finding(unit: str, column: str | None, notice: int, computed: int) -> Finding:
+    gap = notice - computed
+    where_vi = f", cột {_label(column, 'vi')}" if column else ""
+    where_en = f", column {_label(column, 'en')}" if column else ""
+    return Finding(
+        "salary_fund",
+        "B.2",
+        column,
+        gap,
+        f"Đơn vị {unit}, dòng B.2{where_vi}: quỹ lương trên thông báo là "
+        f"{format_vnd(notice)}, tính từ tờ khai là {format_vnd(computed)}, chênh "
+        f"{format_vnd(gap)}: có mức lương đã khai khác với mức cơ quan BHXH ghi nhận.",
+        f"Unit {unit}, row B.2{where_en}: the notice's salary fund is "
+        f"{format_vnd(notice, 'en')}, the declarations make {format_vnd(computed, 'en')}, a "
+        f"difference of {format_vnd(gap, 'en')}: a declared salary differs from the one VSS "
+        f"recorded.",
+    )
+
+
+def _compare_salary_funds(computed: UnitContributions, notice: C12Notice) -> list[Finding]:
+    """B.2 column by column where the notice fills it: one line when every filled column
+    differs by the same amount (the usual case: one salary), else one line per column."""
+    funds = notice.salary_funds() or {"bhxh": notice.salary_fund}
+    ours = dict(computed.salary_funds) or {"bhxh": computed.salary_fund}
+    gaps = {c: v - ours.get(c, 0) for c, v in funds.items() if v != ours.get(c, 0)}
+    if not gaps:
+        return []
+    if len(gaps) == len(funds) and len(set(gaps.values())) == 1:
+        column = next(iter(gaps))
+        return [_salary_finding(computed.unit, None, funds[column], ours.get(column, 0))]
+    return [_salary_finding(computed.unit, c, funds[c], ours.get(c, 0)) for c in gaps]
 
 
 def _compare_dues(computed: UnitContributions, notice: C12Notice) -> list[Finding]:
@@ -186,8 +232,17 @@ def _compare_dues(computed: UnitContributions, notice: C12Notice) -> list[Findin
     unit = computed.unit
     diffs: dict[str, int] = {c: notice.amount("B.3", c) - computed.due[c] for c in AMOUNT_COLUMNS}
     headcount_gap = notice.headcount - computed.headcount
-    salary_gap = notice.salary_fund - computed.salary_fund
     if headcount_gap:
+        why_vi, why_en = (
+            (
+                ": có người cơ quan BHXH còn tính mà tờ khai kỳ này không có (ví dụ người đã "
+                "nghỉ việc nhưng chưa báo giảm)",
+                ": VSS still counts someone the period's declarations do not have (e.g. a "
+                "worker who left without a GH row)",
+            )
+            if headcount_gap > 0
+            else ("", "")
+        )
         findings.append(
             Finding(
                 "headcount",
@@ -195,9 +250,9 @@ def _compare_dues(computed: UnitContributions, notice: C12Notice) -> list[Findin
                 None,
                 headcount_gap,
                 f"Đơn vị {unit}, dòng B.1: thông báo ghi {notice.headcount} lao động, "
-                f"tờ khai tính được {computed.headcount}.",
+                f"tờ khai tính được {computed.headcount}{why_vi}.",
                 f"Unit {unit}, row B.1: the notice counts {notice.headcount} workers, the "
-                f"declarations {computed.headcount}.",
+                f"declarations {computed.headcount}{why_en}.",
             )
         )
     missing = _missing_workers(computed, diffs) if headcount_gap < 0 else None
@@ -218,24 +273,7 @@ def _compare_dues(computed: UnitContributions, notice: C12Notice) -> list[Findin
                 )
             )
         return findings
-    if salary_gap:
-        findings.append(
-            Finding(
-                "salary_fund",
-                "B.2",
-                None,
-                salary_gap,
-                f"Đơn vị {unit}, dòng B.2: quỹ lương trên thông báo là "
-                f"{format_vnd(notice.salary_fund)}, tính từ tờ khai là "
-                f"{format_vnd(computed.salary_fund)}, chênh {format_vnd(salary_gap)}: có "
-                f"mức lương đã khai khác với mức cơ quan BHXH ghi nhận.",
-                f"Unit {unit}, row B.2: the notice's salary fund is "
-                f"{format_vnd(notice.salary_fund, 'en')}, the declarations make "
-                f"{format_vnd(computed.salary_fund, 'en')}, a difference of "
-                f"{format_vnd(salary_gap, 'en')}: a declared salary differs from the one VSS "
-                f"recorded.",
-            )
-        )
+    findings += _compare_salary_funds(computed, notice)
     for column in AMOUNT_COLUMNS:
         gap = diffs[column]
         if not gap:
@@ -349,7 +387,22 @@ def _notice_lines(unit: str, notice: C12Notice) -> list[Finding]:
     return findings
 
 
-def _payments(unit: str, notice: C12Notice, due: int, deadline: dt.date) -> list[Finding]:
+def _short_by(computed: UnitContributions, gap: int) -> tuple[str, str]:
+    """When an under-payment is exactly one worker's contributions, say whose."""
+    matches = [w for w in computed.workers if w.column("cong") == -gap]
+    if len(matches) != 1:
+        return ("", "")
+    who_vi, who_en = _who(matches[0])
+    return (
+        f", đúng bằng phần đóng một tháng của {who_vi}",
+        f", exactly the monthly contributions of {who_en}",
+    )
+
+
+def _payments(
+    computed: UnitContributions, notice: C12Notice, due: int, deadline: dt.date
+) -> list[Finding]:
+    unit = computed.unit
     findings: list[Finding] = []
     listed = sum(p.so_tien for p in notice.payments)
     if "C" in notice and listed != notice.paid:
@@ -377,6 +430,7 @@ def _payments(unit: str, notice: C12Notice, due: int, deadline: dt.date) -> list
     paid_vi = f" ({transfers_vi})" if transfers_vi else ""
     paid_en = f" ({transfers_en})" if transfers_en else ""
     if gap < 0:
+        whose_vi, whose_en = _short_by(computed, gap)
         findings.append(
             Finding(
                 "under_paid",
@@ -384,10 +438,10 @@ def _payments(unit: str, notice: C12Notice, due: int, deadline: dt.date) -> list
                 "cong",
                 gap,
                 f"Đơn vị {unit}: phải nộp {format_vnd(due)}, đã nộp "
-                f"{format_vnd(notice.paid)}{paid_vi}, còn thiếu {format_vnd(-gap)}; hạn "
-                f"nộp {deadline:%d/%m/%Y}.",
+                f"{format_vnd(notice.paid)}{paid_vi}, còn thiếu {format_vnd(-gap)}"
+                f"{whose_vi}; hạn nộp {deadline:%d/%m/%Y}.",
                 f"Unit {unit}: {format_vnd(due, 'en')} due, {format_vnd(notice.paid, 'en')} "
-                f"paid{paid_en}, {format_vnd(-gap, 'en')} short; due by "
+                f"paid{paid_en}, {format_vnd(-gap, 'en')} short{whose_en}; due by "
                 f"{deadline:%d/%m/%Y}.",
             )
         )
@@ -461,7 +515,7 @@ def reconcile(computed: UnitContributions, notice: C12Notice) -> Reconciliation:
     due = amount_due(notice)
     findings = _compare_dues(computed, notice)
     findings += _notice_lines(computed.unit, notice)
-    findings += _payments(computed.unit, notice, due, deadline)
+    findings += _payments(computed, notice, due, deadline)
     return Reconciliation(
         unit=computed.unit,
         period=computed.period,
