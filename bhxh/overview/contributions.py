@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from bhxh import contributions as engine  # its reconcile(): the name is also a submodule's
 from bhxh._files import write_atomic
 from bhxh.contributions import (
     C12Notice,
@@ -39,7 +40,6 @@ from bhxh.contributions import (
     WorkerPay,
     compute_unit,
     parse_c12,
-    reconcile,
     workers_from_d02ts,
 )
 from bhxh.intake import period_folder
@@ -293,5 +293,5 @@ def reconcile_notice(
         document.period,
         declared_workers(pipeline, document.unit_code, document.period),
     )
-    result = reconcile(computed, notice)
+    result = engine.reconcile(computed, notice)
     return _status(result, notice, computed, document.source, now or dt.datetime.now(dt.UTC))

@@ -32,16 +32,40 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bhxh.contributions import UnitContributions, WorkerPay, compute_unit, workers_from_d02ts
 from bhxh.periods import now_vn, parse_period
 
 if TYPE_CHECKING:
     from sandbox.gateway.config import PaymentConfig
-    from sandbox.gateway.core import DossierRecord, UnitRecord
 
-__all__ = ["build_notice"]
+
+class DossierRecord(Protocol):
+    """What a notice reads of a received dossier (``sandbox.gateway.core.DossierRecord``)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def period(self) -> str: ...
+    @property
+    def received_at(self) -> dt.datetime: ...
+    @property
+    def final_outcome(self) -> str | None: ...
+    @property
+    def declarations(self) -> tuple[tuple[str, bytes], ...]: ...
+
+
+class UnitRecord(Protocol):
+    """What a notice reads of a unit (``sandbox.gateway.core.UnitRecord``)."""
+
+    @property
+    def unit_code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def agency_code(self) -> str: ...
+
 
 _FUNDS = ("bhxh", "bhyt", "bhtn", "bhtnld")
 
