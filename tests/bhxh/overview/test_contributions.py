@@ -174,7 +174,7 @@ def test_a_refused_notice_writes_nothing(tmp_path: Path) -> None:
         ],
     }
     document = C12Document(UNIT.code, PERIOD, hostile, "file", "TA0001A/01-2026/c12/C12-TS.json")
-    with pytest.raises(C12NoticeInvalid, match=r"dòng B\.3.*cong"):
+    with pytest.raises(C12NoticeInvalid, match=r"B\.3.*cong"):
         reconcile_notice(pipeline, document)
     assert reconciliation_path(outbox, UNIT.code, PERIOD).read_bytes() == before
     assert json.loads(before)["due"] == SHORT.due
