@@ -31,7 +31,7 @@ async def read_contribution_notice(session: UnitSession, period: str) -> C12Docu
     return await port.contribution_notice(session.unit.unit_code, period)
 
 
-@task(name="reconcile_contributions", cache_policy=NONE, persist_result=False)
+@task(name="reconcile_unit_contributions", cache_policy=NONE, persist_result=False)
 async def reconcile_unit_contributions(
     session: UnitSession, document: C12Document
 ) -> ContributionStatus:
