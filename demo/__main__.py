@@ -187,7 +187,7 @@ def main() -> int:
             ok = False
             print(f"{code:9} no reconciliation")
             continue
-        explained = "; ".join(line.message_en for line in reconciled.lines) or "all agree, paid"
+        explained = " ".join(line.message_en for line in reconciled.lines) or "all agree, paid"
         print(
             f"{code:9} {vnd(reconciled.due):>16} {vnd(reconciled.paid):>16} "
             f"{vnd(reconciled.difference):>16} {reconciled.deadline:%d/%m/%Y}  {explained}"

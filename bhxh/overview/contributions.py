@@ -203,7 +203,8 @@ def read_contribution_status(
 
 def lines_text(lines: Sequence[ExplainedLine], lang: str = "vi") -> str:
     """The explained lines as one text (a report's cell)."""
-    return "; ".join(line.message_vi if lang == "vi" else line.message_en for line in lines)
+    # Each line is a sentence of its own (it ends with its full stop).
+    return " ".join(line.message_vi if lang == "vi" else line.message_en for line in lines)
 
 
 # ------------------------------------------------------------------------------ reconcile

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bhxh.contributions import format_vnd
 from bhxh.overview.contributions import vnd
 from bhxh.overview.rows import (
     WARNING_KINDS,
@@ -257,7 +258,10 @@ def _contribution_warning(
         f"còn thiếu {vnd(-status.difference)} (phải đóng {vnd(status.due)}, đã nộp "
         f"{vnd(status.paid)})"
     )
-    amounts_en = f"{vnd(-status.difference)} short (due {vnd(status.due)}, paid {vnd(status.paid)})"
+    amounts_en = (
+        f"{format_vnd(-status.difference, 'en')} short (due {format_vnd(status.due, 'en')}, "
+        f"paid {format_vnd(status.paid, 'en')})"
+    )
     if days < 0:
         when_vi, when_en = f"đã quá hạn {-days} ngày", f"{-days} day(s) overdue"
     else:
