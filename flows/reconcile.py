@@ -22,7 +22,7 @@ from pydantic import Field
 from bhxh import periods
 from bhxh.errors import InputRefused
 from bhxh.overview import ContributionStatus, vnd
-from bhxh.submission import NOTICE_FOLDER, NOTICE_JSON, NOTICE_XLSX, NoticeReader
+from bhxh.submission import NOTICE_FOLDER, NOTICE_JSON, NOTICE_XLSX
 from blocks.unit import BhxhUnit
 from flows._artifacts import artifact_key, count, publish_markdown, publish_table, text
 from flows._failures import RunScope, explain, run_explained
@@ -30,7 +30,11 @@ from flows._forms import UnitNames, check_period, check_unit_names
 from flows._naming import name_this_run
 from flows._overview import publish_overview
 from flows.errors import NoticesRefused
-from tasks.contributions import read_contribution_notice, reconcile_unit_contributions
+from tasks.contributions import (
+    read_contribution_notice,
+    reads_notices,
+    reconcile_unit_contributions,
+)
 from tasks.session import RunResources, open_unit_session
 
 __all__ = ["ReconcileOutcome", "reconcile_contributions"]
@@ -131,13 +135,18 @@ def _unit_markdown(unit: BhxhUnit, status: ContributionStatus) -> str:
 
 
 def _no_notice_message(unit: BhxhUnit, period: str, readable: bool) -> str:
-    if unit.route == "export" or not readable:
+    if not readable:
         where = f"{unit.unit_code}/{periods.folder_name(*_month(period))}/{NOTICE_FOLDER}/"
+        place_vi, place_en = (
+            ("nơi xuất tệp", "the export location")
+            if unit.route == "export" and unit.export_block
+            else ("thư mục tệp đã ký (outbox)", "the outbox")
+        )
         return (
             f"Tải thông báo C12-TS kỳ {period} từ cổng BHXH, lưu thành {NOTICE_JSON} hoặc "
-            f"{NOTICE_XLSX} trong thư mục {where} của nơi xuất tệp / download the {period} "
+            f"{NOTICE_XLSX} trong thư mục {where} của {place_vi} / download the {period} "
             f"C12-TS notice from the VSS portal and save it as {NOTICE_JSON} or {NOTICE_XLSX} "
-            f"in {where} of the export location"
+            f"in {where} of {place_en}"
         )
     return (
         f"I-VAN chưa có thông báo C12-TS kỳ {period}; chạy lại sau / the carrier has no "
@@ -158,7 +167,7 @@ async def _reconcile_unit(
     logger = get_run_logger()
     unit = await BhxhUnit.aload_unit(name)
     async with open_unit_session(name, unit, signing=False, shared=shared) as session:
-        readable = isinstance(session.port, NoticeReader)
+        readable = reads_notices(session.port)
         try:
             document = await read_contribution_notice(session, period)
             if document is None:

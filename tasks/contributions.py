@@ -14,21 +14,31 @@ from prefect import task
 from prefect.cache_policies import NONE
 
 from bhxh.overview import ContributionStatus, reconcile_notice, write_contribution_status
-from bhxh.submission import C12Document, NoticeReader
+from bhxh.submission import C12Document, ExportAdapter, LocalFolderSink, NoticeReader
 from tasks.session import UnitSession
 
-__all__ = ["read_contribution_notice", "reconcile_unit_contributions"]
+__all__ = ["read_contribution_notice", "reads_notices", "reconcile_unit_contributions"]
+
+
+def reads_notices(port: object) -> bool:
+    """Whether the unit's carrier hands over notices itself (else a person drops them)."""
+    capabilities = getattr(port, "capabilities", None)
+    return isinstance(port, NoticeReader) and bool(getattr(capabilities, "notice_read", False))
 
 
 @task(name="read_contribution_notice", cache_policy=NONE, persist_result=False)
 async def read_contribution_notice(session: UnitSession, period: str) -> C12Document | None:
-    """The unit's C12-TS notice of ``period`` from its carrier (or the file a person
-    dropped, on the export route); None when there is none yet, or when the carrier
-    cannot hand one over."""
+    """The unit's C12-TS notice of ``period``: from its carrier when the carrier hands
+    notices over (``notice_read``), else the file a person dropped in the unit's
+    ``<unit>/<MM-YYYY>/c12/`` folder (the export route's location, or the unit's outbox
+    for a carrier without the read); None when there is none yet."""
     port = session.port
-    if not isinstance(port, NoticeReader):
-        return None
-    return await port.contribution_notice(session.unit.unit_code, period)
+    unit_code = session.unit.unit_code
+    if reads_notices(port) or isinstance(port, ExportAdapter):
+        assert isinstance(port, NoticeReader)
+        return await port.contribution_notice(unit_code, period)
+    dropped = ExportAdapter(LocalFolderSink(session.unit.outbox_path(session.settings)))
+    return await dropped.contribution_notice(unit_code, period)
 
 
 @task(name="reconcile_unit_contributions", cache_policy=NONE, persist_result=False)
