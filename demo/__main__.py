@@ -10,6 +10,11 @@ Three units go through the reference gateway adapter; the fourth (Đông Á, car
 Sơn) takes the export route: its files are written out for the I-VAN's own software, and
 the demo plays the accountant who submits there and writes the receipt into the receipts
 file, which track_results reads.
+
+The month then closes (demo/contributions.py): each gateway unit's transfers are in the
+sandbox gateway's records (Bình Minh's one worker's contribution short), the export
+unit's accountant saves its C12-TS notice from the portal in its c12 folder, and
+reconcile_contributions reads every notice and reconciles it with the declarations.
 """
 
 from __future__ import annotations
@@ -19,13 +24,21 @@ import shutil
 import sys
 from collections import Counter
 
-from bhxh.overview import report_name
-from bhxh.periods import default_period
+from bhxh.contributions import UnitContributions
+from bhxh.overview import read_contribution_status, report_name, vnd
+from bhxh.periods import default_period, today_vn
 from bhxh.pipeline import DossierStore, Pipeline
 from bhxh.settings import Settings
 from bhxh.submission import RECEIPTS_FILE
+from demo.contributions import drop_notice, inbox_dues, plan_payments
 from demo.scenario import Scenario, demo_units, export_demo_unit
-from flows import monthly_submission, overview_key, setup_remote_signing, track_results
+from flows import (
+    monthly_submission,
+    overview_key,
+    reconcile_contributions,
+    setup_remote_signing,
+    track_results,
+)
 from sandbox.audit import read_audit
 from sandbox.config import start_sandbox
 
@@ -49,6 +62,16 @@ async def _run(scenario: Scenario, misa_url: str, gateway_url: str, period: str)
     await track_results(
         units=[u.block for u in scenario.units], max_wait_seconds=15, poll_seconds=1
     )
+
+
+async def _close_month(scenario: Scenario, period: str, dues: dict[str, UnitContributions]) -> None:
+    """The accountant of the export unit saves its C12-TS notice from the portal; then
+    every unit's notice is read and reconciled."""
+    for unit in scenario.units:
+        if unit.route == "export":
+            path = drop_notice(scenario, unit, period, dues[unit.unit.code], today_vn())
+            print(f"  export: the C12-TS notice of {unit.unit.code} saved from the portal: {path}")
+    await reconcile_contributions(period=period, units=[u.block for u in scenario.units])
 
 
 def _write_export_receipts(scenario: Scenario) -> None:
@@ -89,10 +112,19 @@ def main() -> int:
         f"({scenario.units[0].unit.name}'s from an Excel workbook in {data}/csv/, the others "
         f"from CSV), each with a labour contract as a PDF attachment, under {data}/inbox"
     )
+    dues = inbox_dues(scenario, period)
+    short = plan_payments(scenario, dues, today_vn())
     with start_sandbox(scenario.sandbox_config()) as sandbox:
         assert sandbox.gateway_url is not None
         print(f"  sandbox: provider {sandbox.provider_url}, gateway {sandbox.gateway_url}")
-        asyncio.run(_run(scenario, sandbox.misa_url, sandbox.gateway_url, period))
+
+        gateway_url = sandbox.gateway_url
+
+        async def demo() -> None:
+            await _run(scenario, sandbox.misa_url, gateway_url, period)
+            await _close_month(scenario, period, dues)
+
+        asyncio.run(demo())
         audit = read_audit(sandbox.config.audit_path)
 
     approvals = Counter(e.get("user") for e in audit if e.get("event") == "approved")
@@ -145,6 +177,31 @@ def main() -> int:
             f"Overview {p}: Prefect artifact {overview_key(p)} (Artifacts page), reports "
             f"{settings.reports_dir}/{report_name(p)}.csv and .xlsx"
         )
+    print()
+    print(f"The month closed ({period}): C12-TS notices reconciled with the declarations")
+    print(f"{'unit':9} {'due':>16} {'paid':>16} {'difference':>16} {'deadline':10}  explained")
+    for unit in scenario.units:
+        code = unit.unit.code
+        reconciled = read_contribution_status(settings.outbox_dir, code, period)
+        if reconciled is None:
+            ok = False
+            print(f"{code:9} no reconciliation")
+            continue
+        explained = " ".join(line.message_en for line in reconciled.lines) or "all agree, paid"
+        print(
+            f"{code:9} {vnd(reconciled.due):>16} {vnd(reconciled.paid):>16} "
+            f"{vnd(reconciled.difference):>16} {reconciled.deadline:%d/%m/%Y}  {explained}"
+        )
+        expected_short = short.get(code, 0)
+        if -reconciled.difference != expected_short:
+            ok = False
+        if expected_short:
+            worker = dues[code].workers[-1].worker
+            print(
+                f"{'':9} short by exactly one worker's contribution: {worker.name} "
+                f"(STT {worker.stt}), {vnd(expected_short)} a month"
+            )
+    print()
     print(f"Signed files:   {settings.outbox_dir}/<unit>/<MM-YYYY>/<dossier>/")
     print(f"Test PKI:       {settings.pki_dir}/ (root.pem, intermediates.pem, crls.pem)")
     print(f"Sandbox audit:  {sandbox.config.audit_path} ({len(audit)} events)")
@@ -155,11 +212,15 @@ def main() -> int:
     )
     if not ok:
         print(
-            "Some dossiers were not handed over or have no receipt: see the table above.",
+            "Some dossiers were not handed over or have no receipt, or the month did not "
+            "reconcile as planned: see the tables above.",
             file=sys.stderr,
         )
         return 1
-    print("Every demo dossier was signed, handed to its I-VAN and has its receipt.")
+    print(
+        "Every demo dossier was signed, handed to its I-VAN and has its receipt; the month "
+        "is reconciled."
+    )
     return 0
 
 

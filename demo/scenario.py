@@ -266,6 +266,9 @@ class Scenario:
     two_factor_codes: dict[str, str] = field(default_factory=dict)
     provider_overrides: dict[str, Any] = field(default_factory=dict)
     gateway_overrides: dict[str, Any] = field(default_factory=dict)
+    #: Transfers each unit made to VSS, by unit code ({soUnc, ngayNop, soTien}): the
+    #: gateway's C12-TS notices show them (demo/contributions.py).
+    payments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for u in self.units:
@@ -319,6 +322,7 @@ class Scenario:
                     "certificate": u.registered_cert,
                     "state": "registered",
                     "ivan_code": u.unit.ivan_code,
+                    "payments": self.payments.get(u.unit.code, []),
                 }
                 for u in self.units
                 if u.registered_cert

@@ -1,5 +1,5 @@
 """Prefect flows: orchestration only (setup_remote_signing, sign_and_submit,
-monthly_submission, track_results), one module per flow.
+monthly_submission, track_results, reconcile_contributions), one module per flow.
 
 The face (``__all__``): the four flows, and what a caller needs beside them: what the
 flows return (``DossierSummary``, ``SetupResult``); what the run forms offer and how a
@@ -55,6 +55,7 @@ from flows._pauses import (  # noqa: E402
 )
 from flows._signing import UNKNOWN_SENDS  # noqa: E402
 from flows.monthly import monthly_submission  # noqa: E402
+from flows.reconcile import ReconcileOutcome, reconcile_contributions  # noqa: E402
 from flows.setup import SetupResult, setup_remote_signing  # noqa: E402
 from flows.sign_and_submit import DossierSummary, sign_and_submit  # noqa: E402
 from flows.track import track_results  # noqa: E402
@@ -70,6 +71,7 @@ __all__ = [
     "DossierSummary",
     "ExportReceipt",
     "OneTimeCode",
+    "ReconcileOutcome",
     "RegistrationAnswer",
     "SetupResult",
     "attended_mode",
@@ -80,6 +82,7 @@ __all__ = [
     "default_period",
     "monthly_submission",
     "overview_key",
+    "reconcile_contributions",
     "setup_remote_signing",
     "sign_and_submit",
     "track_results",

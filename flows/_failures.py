@@ -47,6 +47,7 @@ from flows._artifacts import artifact_key, text
 from flows.errors import (
     CertificateNotChosen,
     CertificateUnusable,
+    NoticesRefused,
     PeriodInvalid,
     SigningStopped,
     StoppedByOperator,
@@ -117,6 +118,14 @@ _KINDS: tuple[tuple[type[BaseException], str, str, str, str], ...] = (
         "an attachment was refused before signing; nothing was signed",
         "Sửa hoặc thay tệp trong thư mục hồ sơ (inbox) rồi chạy lại",
         "fix or replace the file in the dossier folder (inbox), then run again",
+    ),
+    (
+        NoticesRefused,
+        "Có thông báo C12-TS bị từ chối, chưa ghi gì cho đơn vị đó",
+        "a C12-TS notice was refused; nothing was written for its unit",
+        "Sửa hoặc thay tệp C12-TS trong thư mục c12 của kỳ, rồi chạy lại reconcile_contributions",
+        "fix or replace the C12-TS file in the period's c12 folder, then run "
+        "reconcile_contributions again",
     ),
     (
         DossierInvalid,

@@ -1,6 +1,7 @@
 """Publish the period overview: the artifact, the reports, the warnings as events.
 
-Called at the end of ``monthly_submission``, ``sign_and_submit`` and ``track_results``.
+Called at the end of ``monthly_submission``, ``sign_and_submit``, ``track_results`` and
+``reconcile_contributions``.
 The rows, totals and warnings are computed in ``bhxh.overview`` (plain Python) from every
 saved unit block and the dossier store; here they become:
 
@@ -89,7 +90,13 @@ def _read_states(
 ) -> list[UnitState]:
     pipeline = Pipeline(open_store(settings), settings.outbox_dir)
     return [
-        read_unit_state(_facts(block, unit), pipeline, unit.inbox_path(settings), period)
+        read_unit_state(
+            _facts(block, unit),
+            pipeline,
+            unit.inbox_path(settings),
+            period,
+            outbox_dir=unit.outbox_path(settings),  # the reconciled contributions
+        )
         for block, unit in units
     ]
 

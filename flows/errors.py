@@ -16,6 +16,7 @@ from esign.errors import CertificateNotFound
 __all__ = [
     "CertificateNotChosen",
     "CertificateUnusable",
+    "NoticesRefused",
     "PeriodInvalid",
     "SigningStopped",
     "StoppedByOperator",
@@ -67,3 +68,8 @@ class VssRefused(SubmissionError):
 
 class UnitsFailed(RuntimeError):
     """Some units of a run over several units did not finish (each one is reported)."""
+
+
+class NoticesRefused(RuntimeError):
+    """One or more units' C12-TS notices were refused (a file that cannot be trusted,
+    a notice of another unit...); nothing was written for them (each one is reported)."""

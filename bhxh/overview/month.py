@@ -47,6 +47,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bhxh.intake import validate_period
+from bhxh.overview.contributions import ContributionStatus, lines_text, vnd
 from bhxh.overview.rows import (
     ACTION_LABELS,
     STATUS_LABELS,
@@ -64,6 +65,7 @@ from bhxh.overview.warnings import (
     OverviewWarning,
     _certificate_warning,
     _change_warnings,
+    _contribution_warning,
     _deadline_warning,
     _inbox_warning,
 )
@@ -94,6 +96,8 @@ class UnitRow:
     status: str = "done"  # a key of UNIT_STATUS_LABELS
     action_vi: str = ""
     action_en: str = ""
+    #: The period's reconciled contributions (due, paid, difference, deadline), if any.
+    contributions: ContributionStatus | None = None
 
     @property
     def status_vi(self) -> str:
@@ -243,6 +247,7 @@ class Overview:
                 f"{_md(u.name)} | **{_md(u.action_vi)}** / {_md(u.action_en)} | {u.inbox} | "
                 f"{u.dossiers} | {u.open_actions} | {u.approvals} | {_md(u.route)} | {until} |"
             )
+        lines += self._contribution_lines()
         lines += [
             "",
             "## Hồ sơ · Dossiers",
@@ -277,6 +282,41 @@ class Overview:
         if not self.rows:
             lines.append("| - | - | Không có hồ sơ / no dossier | - | - | - | - | - | - | - | - |")
         return "\n".join(lines) + "\n"
+
+    def _contribution_lines(self) -> list[str]:
+        """The units' contributions: due, paid, difference, deadline, what explains it."""
+        lines = [
+            "",
+            "## Đóng tiền · Contributions",
+            "",
+        ]
+        reconciled = [u for u in self.units if u.contributions is not None]
+        if not reconciled:
+            lines.append(
+                "Chưa đối chiếu thông báo C12-TS nào của kỳ này: chạy reconcile_contributions "
+                "/ no C12-TS notice reconciled for this period yet: run reconcile_contributions."
+            )
+            return lines
+        lines += [
+            "| Đơn vị / unit | Phải đóng / due | Đã nộp / paid | Chênh lệch / difference "
+            "| Hạn đóng / deadline | Giải thích / explained |",
+            "|---|---:|---:|---:|---|---|",
+        ]
+        for u in reconciled:
+            c = u.contributions
+            assert c is not None
+            if c.difference < 0:
+                diff = f"❗ **thiếu / short {_md(vnd(-c.difference))}**"
+            elif c.difference > 0:
+                diff = f"thừa / over {_md(vnd(c.difference))}"
+            else:
+                diff = "0 đ"
+            explained = lines_text(c.lines) or "Khớp / all agree"
+            lines.append(
+                f"| **{_md(u.unit)}** | {_md(vnd(c.due))} | {_md(vnd(c.paid))} | {diff} | "
+                f"{_date_vn(c.deadline)} | {_md(explained)} |"
+            )
+        return lines
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
@@ -344,12 +384,14 @@ def build_overview(
                 status=status,
                 action_vi=action_vi,
                 action_en=action_en,
+                contributions=state.contributions,
             )
         )
         found = [
             _certificate_warning(facts, period, now, limits),
             _inbox_warning(state, period, today),
             _deadline_warning(state, mine, period, today, limits),
+            _contribution_warning(state, period, today, limits),
         ]
         warnings += [w for w in found if w is not None]
         warnings += _change_warnings(state, period, now, limits)

@@ -5,8 +5,11 @@ Plain Python (no Prefect). Per period, in ``Settings.reports_dir`` (default
 
     tong-quan-01-2026.csv            the dossiers, one per line (UTF-8 with a BOM)
     tong-quan-01-2026-canh-bao.csv   the warnings
+    tong-quan-01-2026-dong-tien.csv  the contributions: per unit due, paid, difference,
+                                     deadline (from the reconciled C12-TS notices)
     tong-quan-01-2026.xlsx           three sheets: Hồ sơ (dossiers), Cảnh báo (warnings),
-                                     Đơn vị (units and totals)
+                                     Đơn vị (units and totals); a fourth, Đóng tiền
+                                     (contributions), once a unit of the period is reconciled
 
 The BOM makes Excel read the CSV as UTF-8, so the Vietnamese shows right. A unit name or a
 message from VSS is never allowed to become a formula when the file is opened: a text cell
@@ -37,6 +40,7 @@ from openpyxl.styles import Font
 
 from bhxh._files import write_atomic
 from bhxh.intake import period_folder
+from bhxh.overview.contributions import lines_text
 from bhxh.overview.month import (
     Overview,
 )
@@ -48,6 +52,7 @@ from bhxh.overview.warnings import (
 )
 
 __all__ = [
+    "CONTRIBUTION_COLUMNS",
     "DOSSIER_COLUMNS",
     "WARNING_COLUMNS",
     "ReportFiles",
@@ -93,6 +98,23 @@ WARNING_COLUMNS: Sequence[tuple[str, str]] = (
     ("warning", "message"),
 )
 
+#: The contributions table: one line per reconciled unit, amounts in whole VND.
+CONTRIBUTION_COLUMNS: Sequence[str] = (
+    "Kỳ / period",
+    "Mã đơn vị / unit",
+    "Tên đơn vị / unit name",
+    "Phải đóng / due (VND)",
+    "Đã nộp / paid (VND)",
+    "Chênh lệch / difference (VND)",
+    "Hạn đóng / deadline",
+    "Tính từ tờ khai / computed (VND)",
+    "Số lao động C12 / headcount",
+    "Số lao động tính / computed headcount",
+    "Nguồn / source",
+    "Giải thích",
+    "explained",
+)
+
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -118,6 +140,32 @@ def _warning_lines(overview: Overview) -> list[list[Any]]:
     for w in overview.warnings:
         data = w.to_data()
         out.append([data[key] for _, key in WARNING_COLUMNS])
+    return out
+
+
+def _contribution_lines(overview: Overview) -> list[list[Any]]:
+    out: list[list[Any]] = []
+    for u in overview.units:
+        c = u.contributions
+        if c is None:
+            continue
+        out.append(
+            [
+                overview.period,
+                u.unit,
+                u.name,
+                c.due,
+                c.paid,
+                c.difference,
+                c.deadline.isoformat(),
+                c.computed_due,
+                c.headcount,
+                c.computed_headcount,
+                c.source,
+                lines_text(c.lines, "vi"),
+                lines_text(c.lines, "en"),
+            ]
+        )
     return out
 
 
@@ -208,6 +256,10 @@ def _xlsx(overview: Overview) -> bytes:
         vi, en = STATUS_LABELS[status]
         _put(units, start + offset, 1, f"{vi} / {en}")
         _put(units, start + offset, 3, count)
+    contributions = _contribution_lines(overview)
+    if contributions:  # a period nobody reconciled yet has no such sheet
+        paying = book.create_sheet("Đóng tiền")
+        _table(paying, list(CONTRIBUTION_COLUMNS), contributions)
     book.properties.title = f"Tổng quan kỳ {overview.period} / period overview"
     out = io.BytesIO()
     book.save(out)
@@ -221,13 +273,16 @@ class ReportFiles:
         stem = report_name(period)
         self.csv = folder / f"{stem}.csv"
         self.warnings_csv = folder / f"{stem}-canh-bao.csv"
+        self.contributions_csv = folder / f"{stem}-dong-tien.csv"
         self.xlsx = folder / f"{stem}.xlsx"
 
     def __iter__(self) -> Any:
-        return iter((self.csv, self.warnings_csv, self.xlsx))
+        return iter((self.csv, self.warnings_csv, self.contributions_csv, self.xlsx))
 
     def __repr__(self) -> str:
-        return f"ReportFiles({self.csv}, {self.warnings_csv}, {self.xlsx})"
+        return (
+            f"ReportFiles({self.csv}, {self.warnings_csv}, {self.contributions_csv}, {self.xlsx})"
+        )
 
 
 def write_reports(overview: Overview, folder: Path) -> ReportFiles:
@@ -236,6 +291,10 @@ def write_reports(overview: Overview, folder: Path) -> ReportFiles:
     write_atomic(files.csv, _csv([h for h, _ in DOSSIER_COLUMNS], _dossier_lines(overview)))
     write_atomic(
         files.warnings_csv, _csv([h for h, _ in WARNING_COLUMNS], _warning_lines(overview))
+    )
+    write_atomic(
+        files.contributions_csv,
+        _csv(CONTRIBUTION_COLUMNS, _contribution_lines(overview)),
     )
     write_atomic(files.xlsx, _xlsx(overview))
     return files

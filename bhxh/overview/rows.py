@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bhxh.intake import period_folder
+from bhxh.overview.contributions import ContributionStatus, read_contribution_status
 from bhxh.periods import VN_TZ, previous_period
 from bhxh.pipeline import ROUND_STEPS, DossierView, Step
 
@@ -127,6 +128,8 @@ WARNING_KINDS: Mapping[str, tuple[str, str]] = {
     "deadline-near": ("Sắp đến hạn nộp", "contributions due soon"),
     "deadline-passed": ("Đã quá hạn nộp", "contributions overdue"),
     "change-pending": ("Thay đổi chứng thư (05) chưa được chấp nhận", "05 change still pending"),
+    "underpaid": ("Đóng thiếu tiền BHXH", "contributions under-paid"),
+    "payment-due": ("Sắp đến hạn đóng tiền BHXH", "contributions payment due soon"),
 }
 
 #: VSS statuses a receipt may carry before the outcome.
@@ -171,6 +174,8 @@ class UnitState:
     inbox_folders: int = 0  # dossier folders in the inbox for the period
     previous_inbox_folders: int = 0
     inbox_names: tuple[str, ...] = ()  # their names (a dossier is named after its folder)
+    #: The period's reconciled contributions (reconcile_contributions), if any.
+    contributions: ContributionStatus | None = None
 
     @property
     def inbox_waiting(self) -> int:
@@ -228,9 +233,11 @@ def read_unit_state(
     period: str,
     *,
     now: dt.datetime | None = None,
+    outbox_dir: Path | None = None,
 ) -> UnitState:
     """Read one unit's dossiers (the period, the month before, its 05 forms of the last
-    :data:`CHANGE_LOOKBACK_MONTHS` months) and its inbox.
+    :data:`CHANGE_LOOKBACK_MONTHS` months), its inbox and, given its ``outbox_dir``, the
+    period's reconciled contributions.
 
     The 05 forms are read period by period, not from the unit's whole history, so that
     the cost of an overview does not grow with the years of dossiers in the store.
@@ -251,6 +258,9 @@ def read_unit_state(
         inbox_folders=len(names := _folder_names(Path(inbox_dir), facts.code, period)),
         previous_inbox_folders=_folders(Path(inbox_dir), facts.code, before),
         inbox_names=names,
+        contributions=read_contribution_status(Path(outbox_dir), facts.code, period)
+        if outbox_dir is not None
+        else None,
     )
 
 

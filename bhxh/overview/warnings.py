@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bhxh.contributions import format_vnd
+from bhxh.overview.contributions import vnd
 from bhxh.overview.rows import (
     WARNING_KINDS,
     DossierRow,
@@ -47,7 +49,10 @@ class OverviewWarning:
     @property
     def key(self) -> str:
         where = self.dossier or (
-            self.period if self.kind in ("inbox-empty", "deadline-near", "deadline-passed") else ""
+            self.period
+            if self.kind
+            in ("inbox-empty", "deadline-near", "deadline-passed", "underpaid", "payment-due")
+            else ""
         )
         return f"{self.kind}:{self.unit}:{where}"
 
@@ -236,3 +241,39 @@ def _change_warnings(
             )
         )
     return out
+
+
+def _contribution_warning(
+    state: UnitState, period: str, today: dt.date, limits: Limits
+) -> OverviewWarning | None:
+    """The reconciled notice says the unit is short: ``payment-due`` when the deadline is
+    within ``deadline_days`` (or passed), ``underpaid`` before that."""
+    status = state.contributions
+    if status is None or not status.short:
+        return None
+    unit = state.facts
+    days = status.days_left(today)
+    due_on = _date_vn(status.deadline)
+    amounts_vi = (
+        f"còn thiếu {vnd(-status.difference)} (phải đóng {vnd(status.due)}, đã nộp "
+        f"{vnd(status.paid)})"
+    )
+    amounts_en = (
+        f"{format_vnd(-status.difference, 'en')} short (due {format_vnd(status.due, 'en')}, "
+        f"paid {format_vnd(status.paid, 'en')})"
+    )
+    if days < 0:
+        when_vi, when_en = f"đã quá hạn {-days} ngày", f"{-days} day(s) overdue"
+    else:
+        when_vi, when_en = f"còn {days} ngày", f"{days} day(s) left"
+    kind = "payment-due" if days <= limits.deadline_days else "underpaid"
+    return OverviewWarning(
+        kind,
+        unit.code,
+        unit.name,
+        period,
+        f"{unit.code}: kỳ {period} {amounts_vi}; hạn đóng {due_on} ({when_vi})",
+        f"{unit.code}: {period} is {amounts_en}; due on {due_on} ({when_en})",
+        days,
+        status.deadline.isoformat(),
+    )

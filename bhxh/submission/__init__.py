@@ -2,7 +2,8 @@
 
 ``port`` holds the port and its vocabulary (statuses, registration, refusals);
 each adapter is one module (``gateway``: the reference JSON gateway and its client;
-``export``: files handed to an I-VAN's desktop tool). The conformance kit for adapters is
+``export``: files handed to an I-VAN's desktop tool; ``notice_files``: the C12-TS
+notice a person drops as a file). The conformance kit for adapters is
 ``bhxh.submission.conformance`` (imported on purpose, not through this face).
 Imports only the base layer, never the pipeline.
 """
@@ -27,16 +28,25 @@ from bhxh.submission.gateway import (
     GatewayUnavailable,
     IdempotencyConflict,
 )
+from bhxh.submission.notice_files import (
+    NOTICE_FOLDER,
+    NOTICE_JSON,
+    NOTICE_XLSX,
+    read_notice_json,
+    read_notice_workbook,
+)
 from bhxh.submission.port import (
     FINAL_STATUSES,
     REGISTRATION_STATES,
     Acknowledgement,
+    C12Document,
     Capabilities,
     DossierKind,
     DossierNotFound,
     DossierStatus,
     Handover,
     NaturalKey,
+    NoticeReader,
     RegisteredCertificate,
     Registration,
     RegistrationUnavailable,
@@ -48,9 +58,13 @@ from bhxh.submission.port import (
 
 __all__ = [
     "FINAL_STATUSES",
+    "NOTICE_FOLDER",
+    "NOTICE_JSON",
+    "NOTICE_XLSX",
     "RECEIPTS_FILE",
     "REGISTRATION_STATES",
     "Acknowledgement",
+    "C12Document",
     "Capabilities",
     "DossierKind",
     "DossierNotFound",
@@ -68,6 +82,7 @@ __all__ = [
     "IdempotencyConflict",
     "LocalFolderSink",
     "NaturalKey",
+    "NoticeReader",
     "ReceiptsFileInvalid",
     "RegisteredCertificate",
     "Registration",
@@ -76,5 +91,7 @@ __all__ = [
     "SubmissionPort",
     "SubmissionRefused",
     "UnknownOutcome",
+    "read_notice_json",
+    "read_notice_workbook",
     "read_receipts",
 ]

@@ -23,6 +23,10 @@ Example::
         @pytest.fixture
         def make_submission(self): ...
 
+An adapter that reads the C12-TS contribution notice (:class:`NoticeReader`) also runs
+:class:`NoticeReaderSuite`, with ``port``, ``make_submission`` and a ``notices`` fixture
+(:class:`NoticeControl`).
+
 Plain Python: it imports neither pytest (pytest collects the subclass's tests; the kit
 needs nothing of it) nor Prefect, so a package may ship it outside its test dependencies.
 """
@@ -33,9 +37,12 @@ import re
 from collections.abc import Callable
 from typing import Literal, Protocol
 
+from bhxh.contributions import parse_c12
 from bhxh.submission.port import (
     REGISTRATION_STATES,
+    C12Document,
     Handover,
+    NoticeReader,
     RegistrationUnavailable,
     Submission,
     SubmissionPort,
@@ -43,7 +50,7 @@ from bhxh.submission.port import (
     UnknownOutcome,
 )
 
-__all__ = ["CarrierControl", "SubmissionPortSuite"]
+__all__ = ["CarrierControl", "NoticeControl", "NoticeReaderSuite", "SubmissionPortSuite"]
 
 _SO_HO_SO = re.compile(r"^\d{5}/\d{4}/\d{5}$")
 
@@ -179,4 +186,58 @@ class SubmissionPortSuite:
         raise AssertionError(
             "registration_read is not declared, yet registration() did not raise "
             "RegistrationUnavailable"
+        )
+
+
+# ------------------------------------------------------------------------------ C12-TS
+class NoticeControl(Protocol):
+    """The carrier behind an adapter, as the C12-TS cases drive it."""
+
+    #: The unit whose notices are read.
+    unit_code: str
+    #: A month for which the carrier has no notice (one not begun, say).
+    empty_period: str
+
+    def issue(self, submission: Submission) -> int:
+        """Make the carrier hold a notice for the dossier's period that counts it (VSS
+        accepted it; or a person dropped the portal's answer); returns the B.3 total
+        (``cong``) the notice must show."""
+        ...
+
+
+class NoticeReaderSuite:
+    """The C12-TS read every adapter offering one must have (subclass it beside
+    :class:`SubmissionPortSuite`; see the module)."""
+
+    async def test_the_notice_has_the_portals_shape_and_counts_the_dossier(
+        self, port: NoticeReader, notices: NoticeControl, make_submission: MakeSubmission
+    ) -> None:
+        submission = make_submission()
+        due = notices.issue(submission)
+        document = await port.contribution_notice(submission.unit_code, submission.period)
+        assert isinstance(document, C12Document)
+        assert (document.unit_code, document.period) == (submission.unit_code, submission.period)
+        assert document.source
+        notice = parse_c12(
+            document.data, period=document.period, unit=document.unit_code, source=document.source
+        )
+        assert notice.due == due
+
+    async def test_a_month_without_a_notice_reads_none(
+        self, port: NoticeReader, notices: NoticeControl
+    ) -> None:
+        assert await port.contribution_notice(notices.unit_code, notices.empty_period) is None
+
+    async def test_where_the_notice_comes_from_is_declared_honestly(
+        self, port: SubmissionPort, notices: NoticeControl, make_submission: MakeSubmission
+    ) -> None:
+        assert isinstance(port, NoticeReader), "a notice reader implements contribution_notice"
+        submission = make_submission()
+        notices.issue(submission)
+        document = await port.contribution_notice(submission.unit_code, submission.period)
+        assert document is not None
+        expected = "carrier" if port.capabilities.notice_read else "file"
+        assert document.origin == expected, (
+            f"notice_read={port.capabilities.notice_read}, yet the notice came from "
+            f"{document.origin}"
         )

@@ -18,9 +18,17 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from bhxh._files import write_atomic
-from bhxh.errors import SubmissionError
+from bhxh.errors import InputLocation, InputRefused, SubmissionError
 from bhxh.periods import folder_name, parse_period
+from bhxh.submission.notice_files import (
+    NOTICE_FOLDER,
+    NOTICE_JSON,
+    NOTICE_XLSX,
+    read_notice_json,
+    read_notice_workbook,
+)
 from bhxh.submission.port import (
+    C12Document,
     Capabilities,
     DossierStatus,
     Handover,
@@ -317,6 +325,39 @@ class ExportAdapter:
         raise RegistrationUnavailable(
             f"unit {unit_code}: an export cannot read the registration at VSS"
         )
+
+    async def contribution_notice(self, unit_code: str, period: str) -> C12Document | None:
+        """The period's C12-TS notice a person dropped in the export location
+        (``<unit>/<MM-YYYY>/c12/C12-TS.json`` or ``C12-TS.xlsx``,
+        ``bhxh.submission.notice_files``); None when there is none.
+
+        Raises:
+            InputRefused: the file is refused (naming the file, and the cell of a
+                workbook); both files at once (keep one).
+        """
+        folder = f"{unit_code}/{_period_folder(period)}/{NOTICE_FOLDER}"
+        found = {
+            name: data
+            for name in (NOTICE_JSON, NOTICE_XLSX)
+            if (data := await self.sink.read(f"{folder}/{name}")) is not None
+        }
+        if not found:
+            return None
+        if len(found) > 1:
+            raise InputRefused(
+                f"có cả {NOTICE_JSON} và {NOTICE_XLSX}; giữ lại một tệp",
+                f"both {NOTICE_JSON} and {NOTICE_XLSX} are there; keep one",
+                where=InputLocation(unit=unit_code, file=f"{self.sink.describe()}/{folder}"),
+            )
+        name, data = next(iter(found.items()))
+        path = f"{self.sink.describe()}/{folder}/{name}"
+        where = InputLocation(unit=unit_code, file=path)
+        doc = (
+            read_notice_json(data, where)
+            if name == NOTICE_JSON
+            else read_notice_workbook(data, where, unit_code)
+        )
+        return C12Document(unit_code, period, doc, "file", path)
 
     async def aclose(self) -> None:
         return None

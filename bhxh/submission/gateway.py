@@ -29,8 +29,10 @@ from typing import Any
 import httpx
 
 from bhxh.errors import GatewayError
+from bhxh.periods import folder_name, parse_period
 from bhxh.submission.port import (
     Acknowledgement,
+    C12Document,
     Capabilities,
     DossierKind,
     DossierNotFound,
@@ -95,6 +97,7 @@ class GatewayCapabilities:
     registration_read: bool = True
     numbers_receipts: bool = True
     ivan_code: str | None = None
+    notice_read: bool = False
 
 
 def _date(value: Any) -> dt.date | None:
@@ -261,6 +264,8 @@ class GatewayClient:
             registration_read=bool(data.get("registration_read", True)),
             numbers_receipts=bool(data.get("numbers_receipts", True)),
             ivan_code=data.get("ivan_code"),
+            # Not in the contract's first version: a gateway that does not say has none.
+            notice_read=bool(data.get("notice_read", False)),
         )
 
     async def find(
@@ -309,6 +314,24 @@ class GatewayClient:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise GatewayProtocolError(f"{what}: malformed answer ({exc!r})") from None
+
+    async def contribution_notice(self, unit_code: str, period: str) -> dict[str, Any] | None:
+        """The unit's C12-TS notice of ``period`` (``MM/yyyy``) in the portal's shape
+        (``maCqBhxh``, ``tenCqBhxh``, ``c12s``); None while VSS has issued none (404).
+
+        The call is the contract's (ours): ``GET /api/v1/units/{unit}/notices/c12/{MM-YYYY}``.
+        """
+        parsed = parse_period(period)
+        if parsed is None:
+            raise ValueError(f"period {period!r} is not MM/yyyy")
+        what = f"C12-TS notice of unit {unit_code} for {period}"
+        path = f"/api/v1/units/{urllib.parse.quote(unit_code, safe='')}/notices/c12/"
+        data = await self._get(path + folder_name(*parsed), what)
+        if data is None:
+            return None
+        if not isinstance(data.get("c12s"), list):
+            raise GatewayProtocolError(f"{what}: the answer has no list c12s")
+        return data
 
     # --------------------------------------------------------------------- submit
     async def submit(
@@ -450,6 +473,7 @@ class GatewayAdapter:
                 idempotency_key=offered.idempotency_key,
                 registration_read=offered.registration_read,
                 numbers_receipts=offered.numbers_receipts,
+                notice_read=offered.notice_read,
             )
         return cls(client, capabilities)
 
@@ -489,6 +513,15 @@ class GatewayAdapter:
                 f"unit {unit_code}: the carrier cannot read the registration at VSS"
             )
         return await self.client.registration(unit_code)
+
+    async def contribution_notice(self, unit_code: str, period: str) -> C12Document | None:
+        """The period's C12-TS notice from the carrier; None while there is none."""
+        if not self.capabilities.notice_read:
+            return None
+        data = await self.client.contribution_notice(unit_code, period)
+        if data is None:
+            return None
+        return C12Document(unit_code, period, data, "carrier", self.name)
 
     async def aclose(self) -> None:
         await self.client.aclose()

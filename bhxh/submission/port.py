@@ -33,7 +33,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from bhxh.errors import SubmissionError
 
@@ -41,12 +41,14 @@ __all__ = [
     "FINAL_STATUSES",
     "REGISTRATION_STATES",
     "Acknowledgement",
+    "C12Document",
     "Capabilities",
     "DossierKind",
     "DossierNotFound",
     "DossierStatus",
     "Handover",
     "NaturalKey",
+    "NoticeReader",
     "RegisteredCertificate",
     "Registration",
     "RegistrationUnavailable",
@@ -174,11 +176,15 @@ class Capabilities:
             unit (and whether the unit is registered, changing or stopped).
         numbers_receipts: the carrier reports the receipt (``soHoSo``, ``dot``) and the
             outcome itself (a status read); otherwise a person or a receipts file does.
+        notice_read: the carrier hands over the unit's C12-TS contribution notice of a
+            period (:class:`NoticeReader`); otherwise a person drops the portal's answer as
+            a file (the export route reads it from the unit's ``c12/`` folder).
     """
 
     idempotency_key: bool
     registration_read: bool
     numbers_receipts: bool
+    notice_read: bool = False
 
 
 @dataclass(frozen=True)
@@ -227,6 +233,45 @@ class Handover:
     received_at: str  # ISO 8601
     duplicate: bool
     location: str = ""  # export: where the files are
+
+
+@dataclass(frozen=True)
+class C12Document:
+    """A unit's C12-TS notice of a period (Thông báo kết quả đóng BHXH, BHYT, BHTN,
+    BHTNLĐ-BNN) as it reached us, before it is read into the model
+    (``bhxh.contributions``).
+
+    ``data`` has the VSS portal's shape (its answer to code 137, as the public
+    ``finizi-app/bhxh-proxy-worker`` documents it): ``maCqBhxh``, ``tenCqBhxh`` and the
+    rows ``c12s`` (``stt``, ``noiDung``, ``bhxh``, ``bhyt``, ``bhtn``, ``bhtnld``,
+    ``cong``), amounts as the portal writes them (strings of digits). A workbook dropped by
+    a person is checked cell by cell and handed over in the same shape.
+
+    Attributes:
+        unit_code: the unit (MaSoBHXH).
+        period: the notice's month, ``MM/yyyy``.
+        data: the portal's answer.
+        origin: ``carrier`` (read from the carrier) or ``file`` (a file a person dropped).
+        source: where it came from, for people: the carrier's name or the file's path.
+    """
+
+    unit_code: str
+    period: str
+    data: Mapping[str, Any] = field(repr=False)
+    origin: Literal["carrier", "file"]
+    source: str
+
+
+@runtime_checkable
+class NoticeReader(Protocol):
+    """A carrier adapter that can hand over a unit's C12-TS notice (an addition to the
+    port: an adapter without it is still a port; the flows then have no notice to read).
+
+    ``contribution_notice`` returns None while there is no notice for the period (the
+    carrier has none yet, or nobody dropped the file).
+    """
+
+    async def contribution_notice(self, unit_code: str, period: str) -> C12Document | None: ...
 
 
 @runtime_checkable

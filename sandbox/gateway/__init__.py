@@ -3,7 +3,8 @@
 See :mod:`sandbox.gateway.app` for the HTTP contract, :mod:`sandbox.gateway.documents`
 for what is checked (:mod:`sandbox.gateway.pdf_check` for signed PDF attachments),
 :mod:`sandbox.gateway.trust` for which certificates are believed,
-:mod:`sandbox.gateway.core` for state, numbering and lifecycles, and
+:mod:`sandbox.gateway.core` for state, numbering and lifecycles,
+:mod:`sandbox.gateway.notices` for the C12-TS contribution notices, and
 :mod:`sandbox.gateway.messages` for every refusal text.
 """
 
@@ -15,6 +16,7 @@ from sandbox.gateway.config import (
     GatewayConfig,
     LoseResponseConfig,
     OutcomesConfig,
+    PaymentConfig,
     TrustConfig,
     UnitConfig,
 )
@@ -27,6 +29,7 @@ __all__ = [
     "GatewayCore",
     "LoseResponseConfig",
     "OutcomesConfig",
+    "PaymentConfig",
     "Refusal",
     "TrustConfig",
     "UnitConfig",

@@ -12,7 +12,10 @@ Operations (all under ``/api/v1``, ``Authorization: Bearer <api key>``):
 * ``GET /units/{unit_code}/registration`` registration state and certificate (unless
   configured off: the known carriers do not offer it).
 * ``GET /capabilities`` what this carrier offers: idempotency keys, registration read,
-  receipts through status reads.
+  receipts through status reads, C12-TS notices.
+* ``GET /units/{unit_code}/notices/c12/{MM-YYYY}`` the unit's C12-TS contribution notice
+  of the month in the VSS portal's shape (``sandbox.gateway.notices``); 404 for a unit the
+  gateway does not know or a month not begun (unless configured off: 501).
 
 ``GET /openapi.json`` publishes the contract; ``GET /health`` needs no key.
 """
@@ -29,7 +32,7 @@ import threading
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -125,6 +128,32 @@ class CapabilitiesOut(BaseModel):
     idempotency_key: bool = Field(description="The dossier id is an idempotency key.")
     registration_read: bool = Field(description="GET /units/{unit}/registration is offered.")
     numbers_receipts: bool = Field(description="soHoSo, dot and outcome come by status reads.")
+    notice_read: bool = Field(
+        False, description="GET /units/{unit}/notices/c12/{MM-YYYY} is offered."
+    )
+
+
+class NoticeRowOut(BaseModel):
+    """One line of a C12-TS notice, as the VSS portal writes it (amounts as strings)."""
+
+    tenDonVi: str
+    maDonVi: str
+    diaChi: str
+    stt: str = Field(description="The line: A, A.1, ..., B.3, C.1, ..., Đ.2.2.")
+    noiDung: str
+    bhxh: str
+    bhyt: str
+    bhtn: str
+    bhtnld: str
+    cong: str
+
+
+class NoticeOut(BaseModel):
+    """A unit's C12-TS notice of a month (the VSS portal's answer to code 137)."""
+
+    maCqBhxh: str
+    tenCqBhxh: str
+    c12s: list[NoticeRowOut]
 
 
 class ErrorOut(BaseModel):
@@ -352,5 +381,31 @@ def create_gateway_app(
     )
     async def capabilities() -> dict[str, Any]:
         return core.capabilities()
+
+    @app.get(
+        "/api/v1/units/{unit_code}/notices/c12/{period}",
+        operation_id="getContributionNotice",
+        summary="Read a unit's C12-TS contribution notice of a month (MM-YYYY)",
+        response_model=NoticeOut,
+        dependencies=[Depends(guard)],
+        responses={404: {"model": ErrorOut, "description": "No notice."}, **_ERRORS},
+    )
+    async def notice(
+        unit_code: str, period: Annotated[str, Path(pattern=r"^(0[1-9]|1[0-2])-\d{4}$")]
+    ) -> dict[str, Any]:
+        if not config.notice_read:
+            raise _ApiError(501, "not_offered", "I-VAN không cung cấp thông báo C12-TS")
+        month = period.replace("-", "/")
+        try:
+            found = core.contribution_notice(unit_code, month)
+        except ValueError as exc:  # an accepted declaration the dues cannot be computed from
+            raise _ApiError(422, "notice_unavailable", str(exc)) from None
+        if found is None:
+            raise _ApiError(
+                404,
+                "not_found",
+                f"Chưa có thông báo C12-TS kỳ {month} của đơn vị {unit_code}",
+            )
+        return found
 
     return app

@@ -23,6 +23,7 @@ __all__ = [
     "LoseResponseConfig",
     "Outcome",
     "OutcomesConfig",
+    "PaymentConfig",
     "RegistrationState",
     "TrustConfig",
     "UnitConfig",
@@ -58,6 +59,17 @@ class TrustConfig(_Model):
     )
 
 
+class PaymentConfig(_Model):
+    """A transfer a unit made to VSS (the portal's payment history, code 514: ``soUnc``,
+    ``ngayNop``, ``soTien``); it shows on the C12-TS notice of the month of ``ngayNop``."""
+
+    soUnc: str = Field(min_length=1, max_length=30, description="The bank order's number.")
+    ngayNop: str = Field(
+        pattern=r"^\d{2}/\d{2}/\d{4}$", description="The day it was paid, dd/MM/yyyy."
+    )
+    soTien: int = Field(gt=0, description="The amount, whole VND.")
+
+
 class UnitConfig(_Model):
     """A unit VSS already knows (registered before this sandbox started)."""
 
@@ -76,6 +88,10 @@ class UnitConfig(_Model):
     state: RegistrationState = "registered"
     ivan_code: str = Field(
         "00110", description="The I-VAN the unit is registered with (MaIVAN); MISA by default."
+    )
+    payments: list[PaymentConfig] = Field(
+        default_factory=list,
+        description="Transfers the unit made (for its C12-TS notices: line C).",
     )
 
 
@@ -135,6 +151,17 @@ class GatewayConfig(_Model):
         description="Take the dossier id as an idempotency key (the contract's default). "
         "False plays a carrier that takes none: the same dossier sent twice is received "
         "twice, and a lost answer can only be resolved by a lookup by natural key.",
+    )
+    notice_read: bool = Field(
+        True,
+        description="Offer GET /units/{unit}/notices/c12/{MM-YYYY}: the unit's C12-TS "
+        "contribution notice, computed from the accepted D02-TS and the unit's payments.",
+    )
+    interest_rate_percent: float = Field(
+        0.0,
+        ge=0,
+        description="Monthly interest on an under-payment carried over (B.5.2, in %); "
+        "0: none (our choice for the sandbox).",
     )
     registration_read: bool = Field(
         True,

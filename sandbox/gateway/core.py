@@ -31,7 +31,13 @@ from cryptography.hazmat.primitives import serialization
 from bhxh.catalogue import IVANS
 from sandbox.audit import AuditLog
 from sandbox.gateway import messages as m
-from sandbox.gateway.config import GatewayConfig, Outcome, RegistrationState, UnitConfig
+from sandbox.gateway.config import (
+    GatewayConfig,
+    Outcome,
+    PaymentConfig,
+    RegistrationState,
+    UnitConfig,
+)
 from sandbox.gateway.documents import Inspected, inspect_envelope, inspect_registration
 from sandbox.gateway.trust import Trust
 from sandbox.pki import TestPKI
@@ -102,6 +108,7 @@ class DossierRecord:
     completed_date: dt.date | None = None
     final_outcome: Outcome | None = None
     messages: list[str] = field(default_factory=list)
+    declarations: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
 
     def acknowledgement(self, *, duplicate: bool) -> dict[str, Any]:
         return {
@@ -177,6 +184,10 @@ class GatewayCore:
         self._received: list[DossierRecord] = []  # every receipt (twice, without idempotency)
         self._sequence: dict[tuple[str, int], int] = {}
         self._dots: dict[tuple[str, str, str], int] = {}
+        #: Transfers per unit (the configuration's, and any a test records).
+        self._payments: dict[str, list[PaymentConfig]] = {
+            unit.unit_code: list(unit.payments) for unit in config.units
+        }
         for unit in config.units:
             cert = self._unit_certificate(pki, unit) if unit.certificate else None
             self._units[unit.unit_code] = UnitRecord(
@@ -388,6 +399,7 @@ class GatewayCore:
             number_due=number_due,
             result_due=result_due,
             messages=["Đã tiếp nhận hồ sơ"],
+            declarations=inspected.declarations,
         )
         self._dossiers[dossier_id] = record
         self._received.append(record)
@@ -547,7 +559,43 @@ class GatewayCore:
             "idempotency_key": self.config.idempotency_keys,
             "registration_read": self.config.registration_read,
             "numbers_receipts": True,
+            "notice_read": self.config.notice_read,
         }
+
+    def record_payment(self, unit_code: str, payment: PaymentConfig) -> None:
+        """A transfer the unit made (shown on the notice of its month: line C)."""
+        with self._lock:
+            self._payments.setdefault(unit_code, []).append(payment)
+        self.audit.write(
+            SERVICE, "payment", unit_code=unit_code, so_unc=payment.soUnc, amount=payment.soTien
+        )
+
+    def contribution_notice(self, unit_code: str, period: str) -> dict[str, Any] | None:
+        """The unit's C12-TS notice of ``period`` (MM/yyyy), computed from the dossiers
+        accepted so far and the payments of the configuration; None for a unit the
+        gateway does not know or a month not begun (``sandbox.gateway.notices``)."""
+        from sandbox.gateway.notices import build_notice
+
+        with self._lock:
+            now = self._clock()
+            self._settle(now)
+            unit = self._units.get(unit_code)
+            payments = list(self._payments.get(unit_code, ()))
+            records = [r for r in self._received if r.unit_code == unit_code]
+            notice = None
+            if unit is not None:
+                notice = build_notice(
+                    unit,
+                    payments,
+                    records,
+                    period,
+                    now,
+                    interest_rate_percent=self.config.interest_rate_percent,
+                )
+        self.audit.write(
+            SERVICE, "notice", unit_code=unit_code, period=period, found=notice is not None
+        )
+        return notice
 
     def registration(self, unit_code: str) -> dict[str, Any]:
         """The unit's registration view (state ``unknown`` when never registered)."""

@@ -135,6 +135,9 @@ class Inspected:
     signers: tuple[Signer, ...]
     declared_serial: int | None = None  # ChungThuSo/SERIAL of a registration form
     ivan_code: str = ""  # ThongTinIVAN/MaIVAN: the carrier the document names
+    #: The envelope's declarations as signed: (form, bytes); the C12-TS notices are
+    #: computed from the accepted D02-TS (sandbox/gateway/notices.py).
+    declarations: tuple[tuple[str, bytes], ...] = ()
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -279,6 +282,7 @@ def inspect_envelope(
         period=_text(root, "NoiDung/ThongTinHoSo/KyKeKhai", ENVELOPE_NAME),
         signers=tuple(signers),
         ivan_code=_text(root, "NoiDung/ThongTinIVAN/MaIVAN", ENVELOPE_NAME),
+        declarations=tuple((form, data) for form, _, data in contents if form != ATTACHMENT_FORM),
     )
 
 

@@ -25,6 +25,7 @@ def test_every_flow_is_deployed_once_on_the_process_pool() -> None:
         "flows/sign_and_submit.py:sign_and_submit",
         "flows/setup.py:setup_remote_signing",
         "flows/track.py:track_results",
+        "flows/reconcile.py:reconcile_contributions",
     }
     for deployment in data["deployments"]:
         assert deployment["work_pool"]["name"] == WORK_POOL
@@ -45,7 +46,17 @@ def test_only_the_monthly_job_is_scheduled_on_the_10th_at_0800_vietnam_time() ->
     assert schedule.timezone == TIMEZONE == "Asia/Ho_Chi_Minh"
     assert schedule.slug == "monthly-10th-0800"
     assert schedule.active is True
-    assert all(not s.schedules for name, s in specs.items() if name != "monthly")
+    # Besides it, only the reconciliation of the month before, after the 15th.
+    assert all(not s.schedules for name, s in specs.items() if name not in ("monthly", "reconcile"))
+
+
+def test_the_reconciliation_is_scheduled_on_the_16th_at_0800_vietnam_time() -> None:
+    specs = {s.name: s for s in load_specs()}
+    (schedule,) = specs["reconcile"].schedules
+    assert schedule.cron == "0 8 16 * *"
+    assert schedule.timezone == "Asia/Ho_Chi_Minh"
+    assert schedule.slug == "reconcile-16th-0800" and schedule.active is True
+    assert specs["reconcile"].parameters == {"period": "", "units": []}
 
 
 def test_deployment_parameters_are_parameters_of_their_flows() -> None:

@@ -11,7 +11,7 @@ from tests.sandbox.gateway.gateway_support import Gateway
 Start = Callable[..., Gateway]
 
 
-async def test_openapi_lists_the_five_operations(start_gateway: Start) -> None:
+async def test_openapi_lists_the_six_operations(start_gateway: Start) -> None:
     gateway = start_gateway()
     async with httpx.AsyncClient(base_url=gateway.url) as http:
         spec = (await http.get("/openapi.json")).json()
@@ -27,6 +27,7 @@ async def test_openapi_lists_the_five_operations(start_gateway: Start) -> None:
         ("GET", "/api/v1/dossiers/{dossier_id}"): "getDossierStatus",
         ("GET", "/api/v1/units/{unit_code}/registration"): "getUnitRegistration",
         ("GET", "/api/v1/capabilities"): "getCapabilities",
+        ("GET", "/api/v1/units/{unit_code}/notices/c12/{period}"): "getContributionNotice",
         ("GET", "/health"): "health_health_get",
     }
     submit = spec["paths"]["/api/v1/dossiers"]["post"]
