@@ -33,7 +33,7 @@ from prefect.logging import get_run_logger
 
 from bhxh.pipeline import DossierView, PreparedItem
 from bhxh.settings import Settings
-from esign.errors import TransportError
+from esign.errors import SigningBlocked, TransportError
 from esign.models import Certificate, SignItem, Transaction, TxStatus
 from esign.waiting import WAKEUPS, wait_for_outcome
 from flows._approvals import ApprovalCard, VoidNotice, close_card, publish_card, publish_void_notice
@@ -179,6 +179,10 @@ async def _decide_after_failure(run: UnitRun, round_no: int, tx: Transaction, at
         what += f" ({tx.error_code or ''} {tx.message or ''})".replace("( ", "(")
     logger = get_run_logger()
     logger.warning("%s", what)
+    if not tx.ask_again:
+        # Asking again meets the same refusal until a person acts (MySign 4005: out of
+        # signing quota; 13004: certificate expired or revoked): the unit ends here.
+        raise SigningBlocked(run.unit.provider, tx.error_code or tx.status.value, what)
     if run.interactive:
         question = Question(
             "gửi lại yêu cầu ký tới điện thoại, hay dừng",
