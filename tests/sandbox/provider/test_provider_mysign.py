@@ -197,6 +197,7 @@ def test_a_request_is_waiting_then_signed_on_the_phone(provider: ProviderFactory
     assert waiting == {"status": "4000", "signatures": None}
     # the MySign app shows the decoded description and every document's name
     assert "Mã yêu cầu: 1A2B3C4D" in page and "Tờ khai 0.xml" in page and "Tờ khai 1.xml" in page
+    assert "MYSIGN" in page and "class=docid" not in page  # the app shows names, not our ids
     assert mismatches(done, fill_signature(MYSIGN_STATUS.response)) == []
     assert done["status"] == "1"
     key = x509.load_der_x509_certificate(sb.pki.get("sandbox-mysign-signer").der).public_key()
