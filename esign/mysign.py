@@ -321,6 +321,7 @@ class ViettelMySignClient(SigningClientBase):
             transport=transport,
             retry=retry,
             keepalive_expiry=keepalive_expiry,
+            account=client_id,  # the rate-limit key (esign.pacing): not secret
         )
         self._client_id = client_id
         self._client_secret = client_secret

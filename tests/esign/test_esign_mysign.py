@@ -212,3 +212,12 @@ def test_a_long_document_name_keeps_its_start_and_end() -> None:
     assert len(label.encode()) <= MAX_TEXT_BYTES and "…" in label
     assert label.startswith("Tờ khai") and label.endswith("D02-TS-595.xml")
     assert document_label("D02-TS-595.xml") == "D02-TS-595.xml"
+
+
+def test_calls_are_paced_under_the_integrators_client_id(world: MySignWorld) -> None:
+    from esign.pacing import pace_key
+
+    c = client(world)
+    assert c._http.pace == pace_key("mysign", world.client_id, BASE)
+    assert world.client_id.lower().replace("_", "-") in c._http.pace
+    assert world.client_secret not in c._http.pace
