@@ -2,15 +2,20 @@
 
 ``providers``: the provider registry and ``SigningCredentials``, the interface every
 provider's credentials block implements; ``credentials``: the blocks (MISA eSign, VNPT
-SmartCA, the gateway); ``carriers``: the carrier registry (a unit's ``route`` -> the block
-it reads -> its submission port); ``export``: the export carrier's file-system sink;
-``unit``: ``BhxhUnit``. May import Prefect, ``esign`` and ``bhxh``.
+SmartCA, Viettel MySign, the gateway); ``carriers``: the carrier registry (a unit's
+``route`` -> the block it reads -> its submission port); ``export``: the export carrier's
+file-system sink; ``unit``: ``BhxhUnit``. May import Prefect, ``esign`` and ``bhxh``.
 Registered through the ``prefect.collections`` entry point (``prefect block register -m
 blocks``).
 """
 
 from blocks.carriers import carrier_names, get_carrier
-from blocks.credentials import BhxhGatewayCredentials, MisaESignCredentials, VnptSmartCACredentials
+from blocks.credentials import (
+    BhxhGatewayCredentials,
+    MisaESignCredentials,
+    ViettelMySignCredentials,
+    VnptSmartCACredentials,
+)
 from blocks.providers import SigningCredentials, credentials_type, provider_names
 from blocks.unit import BhxhUnit
 
@@ -19,6 +24,7 @@ __all__ = [
     "BhxhUnit",
     "MisaESignCredentials",
     "SigningCredentials",
+    "ViettelMySignCredentials",
     "VnptSmartCACredentials",
     "carrier_names",
     "credentials_type",

@@ -19,9 +19,15 @@ from blocks.providers import SigningCredentials, register_provider
 if TYPE_CHECKING:
     from bhxh.submission import GatewayClient
     from esign.misa import MisaESignClient
+    from esign.mysign import ViettelMySignClient
     from esign.vnpt import VnptSmartCAClient
 
-__all__ = ["BhxhGatewayCredentials", "MisaESignCredentials", "VnptSmartCACredentials"]
+__all__ = [
+    "BhxhGatewayCredentials",
+    "MisaESignCredentials",
+    "ViettelMySignCredentials",
+    "VnptSmartCACredentials",
+]
 
 # Prefect's own key logo (a credentials block) and its page on blocks: this project ships
 # no hosted docs; the README is the manual.
@@ -204,6 +210,92 @@ class BhxhGatewayCredentials(Block):
         return GatewayClient(
             self.base_url,
             self.api_key.get_secret_value(),
+            timeout=self.timeout_seconds,
+            verify=_verify(self.ca_bundle),
+        )
+
+
+@register_provider
+class ViettelMySignCredentials(SigningCredentials):
+    """Viettel MySign (ký số từ xa của Viettel-CA): the integrator's client id / secret and
+    RAS profile, and the signer's MySign user id.
+
+    Example:
+        ```python
+        from blocks import ViettelMySignCredentials
+
+        creds = ViettelMySignCredentials.load("BLOCK_NAME")
+        async with creds.get_client() as client:
+            await client.login()
+        ```
+    """
+
+    provider: ClassVar[str] = "mysign"
+    _block_type_name: ClassVar[str] = "Viettel MySign Credentials"
+    _block_type_slug: ClassVar[str] = "viettel-mysign-credentials"
+    _logo_url = _LOGO
+    _documentation_url = _DOCS
+    _description: ClassVar[str] = (
+        "Ký số từ xa Viettel MySign: mã ứng dụng tích hợp (client id, client secret, "
+        "profile id) và tài khoản MySign của người ký. / Credentials for Viettel MySign "
+        "remote signing: the integrator's client id, secret and profile id, and the signer's "
+        "MySign user id."
+    )
+
+    base_url: str = Field(
+        default="https://remotesigning.viettel.vn",
+        title="Địa chỉ dịch vụ / base URL",
+        description="Địa chỉ dịch vụ MySign (cổng 443 theo tài liệu của Viettel). / Base URL "
+        "of the MySign service; the calls are under /vtss/service/.",
+    )
+    client_id: str = Field(
+        title="Mã ứng dụng / client id",
+        description="Mã ứng dụng tích hợp do Viettel cấp. / The integrator's client_id.",
+    )
+    client_secret: SecretStr = Field(
+        title="Mã bí mật / client secret",
+        description="Mã bí mật của ứng dụng tích hợp. / The integrator's client_secret.",
+    )
+    profile_id: str = Field(
+        default="adss:ras:profile:001",
+        title="Hồ sơ ký / profile id",
+        description="Mã hồ sơ ký (RAS profile) do Viettel cấp, ví dụ adss:ras:profile:001. / "
+        "The RAS profile id.",
+    )
+    user_id: str = Field(
+        title="Tài khoản người ký / user id",
+        description="Tài khoản MySign của người ký, ví dụ MST_0101234567. / The signer's "
+        "MySign user id.",
+    )
+    callback: bool = Field(
+        default=False,
+        title="Nhận kết quả qua gọi lại / callback",
+        description="Bật khi Viettel đã được đăng ký địa chỉ nhận kết quả của ta (async=3); "
+        "tắt: chỉ hỏi trạng thái (async=1). / On when Viettel calls our receiver back "
+        "(async=3); off: polling only (async=1).",
+    )
+    ca_bundle: str | None = Field(
+        default=None,
+        title="Tệp CA / CA bundle",
+        description="Path of a CA bundle to trust instead of the system store (TLS stays on).",
+    )
+    timeout_seconds: float = Field(default=30.0, description="HTTP timeout per call, seconds.")
+
+    @property
+    def account(self) -> str:
+        return self.user_id
+
+    def get_client(self) -> ViettelMySignClient:
+        """A fresh, configured client (not logged in yet)."""
+        from esign.mysign import ViettelMySignClient
+
+        return ViettelMySignClient(
+            self.base_url,
+            self.client_id,
+            self.client_secret.get_secret_value(),
+            self.profile_id,
+            self.user_id,
+            callback=self.callback,
             timeout=self.timeout_seconds,
             verify=_verify(self.ca_bundle),
         )

@@ -27,7 +27,13 @@ from bhxh.hrdata import (
 )
 from bhxh.intake import write_dossier
 from bhxh.models import UnitInfo
-from blocks import BhxhGatewayCredentials, BhxhUnit, MisaESignCredentials, VnptSmartCACredentials
+from blocks import (
+    BhxhGatewayCredentials,
+    BhxhUnit,
+    MisaESignCredentials,
+    ViettelMySignCredentials,
+    VnptSmartCACredentials,
+)
 from demo.attachments import labour_contract_pdf
 from sandbox.config import SandboxConfig
 from sandbox.provider import ProviderConfig
@@ -44,6 +50,8 @@ __all__ = [
 
 CLIENT_ID = "prefect-bhxh-demo"
 GATEWAY_BLOCK = "sandbox-gateway"
+#: The RAS profile the sandbox's MySign issues to the demo's integrator client.
+MYSIGN_PROFILE = "adss:ras:profile:001"
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,9 @@ class DemoUnit:
     phone_action: str = "approve"
     approve_after: float = 1.0
     route: Literal["gateway", "export"] = "gateway"
-    #: The signing provider; for ``"vnpt"`` the account name is the sp769 ``user_id``.
-    provider: Literal["misa", "vnpt"] = "misa"
+    #: The signing provider; for ``"vnpt"`` the account name is the sp769 ``user_id``, for
+    #: ``"mysign"`` the MySign ``user_id``.
+    provider: Literal["misa", "vnpt", "mysign"] = "misa"
 
     @property
     def remote_cert(self) -> CertSpec:
@@ -128,16 +137,19 @@ def _unit(code: str, tax: str, name: str, agency: str = "07906") -> UnitInfo:
 
 
 def demo_units() -> list[DemoUnit]:
-    """The three demo units of ``make demo``.
+    """The demo units of ``make demo`` (the export unit is ``export_demo_unit``).
 
     - ``an-phat``: registered at VSS with a USB-token certificate; must submit a 05 change.
     - ``binh-minh``: its account (an accounting firm's) holds several certificates; the
       right one is found by MST (others: another company, expired, inactive).
     - ``cuu-long``: already registered with its remote certificate: nothing to change.
+    - ``hai-dang``: signs with Viettel MySign (its certificate from the Viettel-CA test CA),
+      already registered with it: 2 approvals for its dossier.
     """
     an_phat = _unit("TA0001A", "0101234567", "Công ty TNHH An Phát")
     binh_minh = _unit("TB0002B", "0309876543", "Công ty CP Bình Minh", agency="07901")
     cuu_long = _unit("TC0003C", "1801234567", "Công ty TNHH Cửu Long", agency="07906")
+    hai_dang = _unit("TM0006M", "0201234567", "Công ty TNHH Hải Đăng", agency="07906")
     return [
         DemoUnit(
             block="an-phat",
@@ -182,6 +194,22 @@ def demo_units() -> list[DemoUnit]:
                 CertSpec("demo-cuulong-remote", cuu_long.tax_code, cuu_long.name, "CL-RS"),
             ),
             registered_cert="demo-cuulong-remote",
+        ),
+        DemoUnit(
+            block="hai-dang",
+            unit=hai_dang,
+            username=f"MST_{hai_dang.tax_code}",
+            certificates=(
+                CertSpec(
+                    "demo-haidang-mysign",
+                    hai_dang.tax_code,
+                    hai_dang.name,
+                    f"{hai_dang.tax_code}_2482540_20260101000000",
+                    ca="mysign",
+                ),
+            ),
+            registered_cert="demo-haidang-mysign",
+            provider="mysign",
         ),
     ]
 
@@ -228,7 +256,7 @@ def many_units(
     *,
     prefix: str = "u",
     approve_after: float = 1.0,
-    provider: Literal["misa", "vnpt"] = "misa",
+    provider: Literal["misa", "vnpt", "mysign"] = "misa",
     start: int = 0,
 ) -> list[DemoUnit]:
     """``n`` plain units, each registered with its remote certificate (benchmarks, tests),
@@ -306,6 +334,13 @@ class Scenario:
             "clients": {
                 "misa": [{"client_id": CLIENT_ID, "client_key": self.client_key}],
                 "vnpt": [{"sp_id": CLIENT_ID, "sp_password": self.client_key}],
+                "mysign": [
+                    {
+                        "client_id": CLIENT_ID,
+                        "client_secret": self.client_key,
+                        "profile_id": MYSIGN_PROFILE,
+                    }
+                ],
             },
             "accounts": accounts,
             "policies": policies,
@@ -353,7 +388,7 @@ class Scenario:
         """Credentials, gateway and unit blocks in the current Prefect API.
 
         ``misa_url`` is the provider's base URL (the sandbox serves VNPT's sp769 under it,
-        at ``sca/sp769``).
+        at ``sca/sp769``, and Viettel MySign at ``vtss/service``).
         """
         await BhxhGatewayCredentials(
             base_url=gateway_url, api_key=SecretStr(self.gateway_key)
@@ -373,6 +408,14 @@ class Scenario:
                     base_url=misa_url.rstrip("/") + "/sca/sp769",
                     sp_id=CLIENT_ID,
                     sp_password=SecretStr(self.client_key),
+                    user_id=u.username,
+                ).asave(u.credentials_block, overwrite=True)
+            elif u.provider == "mysign":
+                await ViettelMySignCredentials(
+                    base_url=misa_url.rstrip("/"),
+                    client_id=CLIENT_ID,
+                    client_secret=SecretStr(self.client_key),
+                    profile_id=MYSIGN_PROFILE,
                     user_id=u.username,
                 ).asave(u.credentials_block, overwrite=True)
             else:

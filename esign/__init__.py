@@ -1,4 +1,4 @@
-"""Remote-signing clients (MISA eSign RemoteSigning V2, VNPT SmartCA sp769).
+"""Remote-signing clients (MISA eSign RemoteSigning V2, VNPT SmartCA sp769, Viettel MySign).
 
 Plain Python over async httpx. May import: the standard library, httpx, cryptography,
 pydantic. Never imports Prefect, ``bhxh`` or ``sandbox``.
@@ -13,12 +13,14 @@ from esign.errors import (
     InvalidResponse,
     ProviderError,
     SignatureMismatch,
+    SigningBlocked,
     TransportError,
     TwoFactorFailed,
     TwoFactorRequired,
 )
 from esign.misa import MISA_FAILED_CODES, MisaESignClient
 from esign.models import Certificate, SignItem, Transaction, TxStatus, certificate_from_der
+from esign.mysign import ViettelMySignClient
 from esign.vnpt import VnptSmartCAClient
 
 __all__ = [
@@ -36,11 +38,13 @@ __all__ = [
     "RetryPolicy",
     "SignItem",
     "SignatureMismatch",
+    "SigningBlocked",
     "Transaction",
     "TransportError",
     "TwoFactorFailed",
     "TwoFactorRequired",
     "TxStatus",
+    "ViettelMySignClient",
     "VnptSmartCAClient",
     "certificate_from_der",
 ]

@@ -12,6 +12,7 @@ __all__ = [
     "InvalidResponse",
     "ProviderError",
     "SignatureMismatch",
+    "SigningBlocked",
     "TransportError",
     "TwoFactorFailed",
     "TwoFactorRequired",
@@ -51,6 +52,13 @@ class ProviderError(ESignError, RuntimeError):
         self.code = code
         self.user_message = user_message
         self.status = status
+
+
+class SigningBlocked(ProviderError):
+    """The provider refused to sign for a reason a new request cannot fix until a person
+    acts (out of signing quota, certificate expired or revoked): the unit stops, with
+    ``user_message`` (the provider's sentence for the accountant), instead of asking the
+    phone again."""
 
 
 class TransportError(ESignError, ConnectionError):

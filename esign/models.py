@@ -138,7 +138,13 @@ class TxStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Transaction:
-    """A signing transaction, normalised. ``signatures`` maps document id -> raw RSA bytes."""
+    """A signing transaction, normalised. ``signatures`` maps document id -> raw RSA bytes.
+
+    ``ask_again`` is False when the outcome is one a new request cannot change before a
+    person acts (MySign 4005, out of signing quota; 13004, certificate expired or
+    revoked): the flows then end the unit with ``message`` instead of asking the phone
+    again.
+    """
 
     id: str
     provider: str
@@ -147,3 +153,4 @@ class Transaction:
     error_code: str | None = None
     message: str | None = None
     expires_at: dt.datetime | None = None
+    ask_again: bool = True

@@ -36,8 +36,8 @@ def pace_key(provider: str, account: str = "", base_url: str = "") -> str:
     digits and dashes (usable as a Prefect concurrency limit name).
 
     ``account`` is the integrator's identity at the provider (MISA ``x-clientid``, VNPT
-    ``sp_id``): not secret. Without one, the provider's host stands for it (one pace per
-    service endpoint).
+    ``sp_id``, MySign ``client_id``): not secret. Without one, the provider's host stands
+    for it (one pace per service endpoint).
 
     Example:
         >>> pace_key("misa", "prefect-bhxh-demo")

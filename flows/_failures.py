@@ -40,6 +40,7 @@ from esign.errors import (
     CertificateNotFound,
     ESignError,
     ProviderError,
+    SigningBlocked,
     TransportError,
     TwoFactorRequired,
 )
@@ -182,6 +183,13 @@ _KINDS: tuple[tuple[type[BaseException], str, str, str, str], ...] = (
         "the signing provider could not be reached",
         "Chạy lại sau; mọi việc đã làm được giữ lại",
         "run again later; everything done so far is kept",
+    ),
+    (
+        SigningBlocked,
+        "Nhà cung cấp ký số không ký cho đơn vị này, hỏi lại điện thoại cũng không được",
+        "the signing provider will not sign for this unit; asking the phone again cannot help",
+        "Làm theo câu của nhà cung cấp bên dưới rồi chạy lại; mọi việc đã làm được giữ lại",
+        "do what the provider's sentence below says, then run again; everything done is kept",
     ),
     (
         ProviderError,

@@ -33,7 +33,7 @@ from prefect.logging import get_run_logger
 
 from bhxh.pipeline import DossierView, PreparedItem
 from bhxh.settings import Settings
-from esign.errors import TransportError
+from esign.errors import SigningBlocked, TransportError
 from esign.models import Certificate, SignItem, Transaction, TxStatus
 from esign.waiting import WAKEUPS, wait_for_outcome
 from flows._approvals import ApprovalCard, VoidNotice, close_card, publish_card, publish_void_notice
@@ -179,6 +179,10 @@ async def _decide_after_failure(run: UnitRun, round_no: int, tx: Transaction, at
         what += f" ({tx.error_code or ''} {tx.message or ''})".replace("( ", "(")
     logger = get_run_logger()
     logger.warning("%s", what)
+    if not tx.ask_again:
+        # Asking again meets the same refusal until a person acts (MySign 4005: out of
+        # signing quota; 13004: certificate expired or revoked): the unit ends here.
+        raise SigningBlocked(run.unit.provider, tx.error_code or tx.status.value, what)
     if run.interactive:
         question = Question(
             "gửi lại yêu cầu ký tới điện thoại, hay dừng",
@@ -215,19 +219,20 @@ def _display_text(
     reference: str,
     void: Sequence[str] = (),
 ) -> str:
-    """What the phone shows: the unit, the period, what is signed, the request's reference,
-    and the references of earlier requests it replaces (void: not to be approved)."""
+    """What the phone shows: the unit, the period, what is signed, the references of
+    earlier requests it replaces (void: not to be approved), and last the request's own
+    reference (a provider that must shorten the text keeps its last line: MySign)."""
     unit = run.unit
     what = "tờ khai" if position[1] == 2 and position[0] == 1 else "hồ sơ"
     shown = (
         f"<b>BHXH điện tử</b>: {html.escape(unit.name)} ({html.escape(unit.unit_code)})<br>"
         f"Kỳ {html.escape(views[0].period)}, lần ký {position[0]}/{position[1]}: {n_docs} "
-        f"{what} của {len(views)} hồ sơ<br>Mã yêu cầu: {html.escape(reference)}"
+        f"{what} của {len(views)} hồ sơ<br>"
     )
     if void:
         refs = ", ".join(html.escape(r) for r in void)
-        shown += f"<br><b>Đã hủy, đừng duyệt</b>: Mã yêu cầu {refs}"
-    return shown
+        shown += f"<b>Đã hủy, đừng duyệt</b>: Mã yêu cầu {refs}<br>"
+    return shown + f"Mã yêu cầu: {html.escape(reference)}"
 
 
 def _reference(client_tx: str) -> str:

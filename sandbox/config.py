@@ -95,6 +95,11 @@ class Sandbox:
         """Base URL for a VNPT SmartCA sp769 client."""
         return self.provider_url + "/sca/sp769"
 
+    @property
+    def mysign_url(self) -> str:
+        """Base URL for a Viettel MySign client (the calls are under /vtss/service/)."""
+        return self.provider_url
+
     def phone_url(self, user: str) -> str:
         """The virtual phone page of ``user``."""
         return f"{self.provider_url}/phone/{quote(user, safe='')}"
@@ -146,6 +151,19 @@ client_key = "demo-client-key"
 sp_id = "demo-sp"
 sp_password = "demo-sp-password"
 
+# A Viettel MySign integrator client (client_id / client_secret / RAS profile). For
+# async = 3, the URLs Viettel calls back and the client id / secret the integrator issued
+# to Viettel (callback_method: GET as the document prints, or POST).
+[[provider.clients.mysign]]
+client_id = "demo_mysign_client"
+client_secret = "demo-mysign-secret"
+profile_id = "adss:ras:profile:001"
+# callback_auth_url = "https://callbacks.example/mysign/auth"
+# callback_result_url = "https://callbacks.example/mysign/result"
+# callback_client_id = "demo_callback"
+# callback_client_secret = "demo-callback-secret"
+# callback_method = "GET"
+
 # A MISA account with two-factor and three certificates (one inactive, one expired).
 [[provider.accounts]]
 username = "acme"
@@ -159,7 +177,7 @@ pki_name = "acme-misa"
 alias = "ACME-2025"
 tax_code = "0101234567"
 unit_name = "Công ty TNHH ACME"
-ca = "misa"                       # misa | vnpt | token
+ca = "misa"                       # misa | vnpt | mysign (Viettel-CA) | token
 variant = "valid"                 # valid | expired | not_yet_valid | revoked
 key_status = "ACTIVE"             # ACTIVE | INACTIVE
 
@@ -187,6 +205,18 @@ pki_name = "beta-vnpt"
 tax_code = "0109876543"
 unit_name = "Công ty CP Beta"
 ca = "vnpt"
+
+# A Viettel MySign signer: its MySign user id.
+[[provider.accounts]]
+user_id = "MST_0201234567"
+provider = "mysign"
+
+[[provider.accounts.certificates]]
+pki_name = "gamma-mysign"
+alias = "0201234567_2482540_20260101000000"   # MySign's credential_id
+tax_code = "0201234567"
+unit_name = "Công ty TNHH Gamma"
+ca = "mysign"
 
 # Phone policies: approve | reject | expire | fail | manual (wait for a person).
 [provider.policies.acme]

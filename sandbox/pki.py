@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 Variant = Literal["valid", "expired", "not_yet_valid", "revoked"]
-CaName = Literal["misa", "vnpt", "token"]
+CaName = Literal["misa", "vnpt", "token", "mysign"]
 
 #: Intermediates, one per signing provider, plus a USB-token vendor for "registered
 #: before remote signing" certificates.
@@ -51,6 +51,7 @@ CA_NAMES: dict[str, str] = {
     "misa": "MISA eSign TEST CA",
     "vnpt": "VNPT SmartCA TEST CA",
     "token": "USB Token TEST CA",
+    "mysign": "Viettel-CA MySign TEST CA",
 }
 ROOT_NAME = "BHXH TEST Root CA (stands in for NEAC, NOT TRUSTED)"
 #: id-kp-documentSigning (RFC 9336) and Microsoft's document-signing EKU.
@@ -127,7 +128,41 @@ class TestPKI:
         with pki._locked():
             if not (pki.dir / "root.pem").exists():
                 pki._create_authorities()
+            else:
+                pki._add_missing_intermediates()
         return pki
+
+    def _add_missing_intermediates(self) -> None:
+        """A PKI made before an intermediate joined ``CA_NAMES`` gets it, under its root."""
+        missing = [ca for ca in CA_NAMES if not (self.dir / "ca" / f"{ca}.pem").exists()]
+        if not missing:
+            return
+        root, root_key = self.root, self._ca_key("root")
+        for ca in missing:
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            name = x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, _ORG),
+                    x509.NameAttribute(NameOID.COMMON_NAME, CA_NAMES[ca]),
+                ]
+            )
+            cert = (
+                self._ca_builder(name, root.subject, key, _now(), path_length=0)
+                .add_extension(
+                    x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
+                    critical=False,
+                )
+                .sign(root_key, hashes.SHA256())
+            )
+            self._write_ca(ca, cert, key)
+            self._publish_crl(ca, [])
+        _atomic_write(
+            self.intermediates_pem_path,
+            b"".join(
+                self.ca_certificate(ca).public_bytes(serialization.Encoding.PEM) for ca in CA_NAMES
+            ),
+        )
 
     @contextmanager
     def _locked(self) -> Iterator[None]:

@@ -1,11 +1,11 @@
-"""The provider sandbox (MISA eSign and VNPT SmartCA with a virtual phone): the package face.
+"""The provider sandbox (MISA eSign, VNPT SmartCA, Viettel MySign, a virtual phone): the face.
 
 Code outside this package imports from here only, never from its modules. Inside, the
 arrows go one way: :mod:`~sandbox.provider.app` assembles the routes of
-:mod:`~sandbox.provider.misa`, :mod:`~sandbox.provider.vnpt` and
-:mod:`~sandbox.provider.phone`; the two wires share :mod:`~sandbox.provider.common`; all
-of them work on :mod:`~sandbox.provider.state`, built from :mod:`~sandbox.provider.config`.
-The modules import each other, never this face.
+:mod:`~sandbox.provider.misa`, :mod:`~sandbox.provider.vnpt`,
+:mod:`~sandbox.provider.mysign` and :mod:`~sandbox.provider.phone`; the wires share
+:mod:`~sandbox.provider.common`; all of them work on :mod:`~sandbox.provider.state`,
+built from :mod:`~sandbox.provider.config`. The modules import each other, never this face.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sandbox.provider.config import (
     ClientsConfig,
     FaultsConfig,
     MisaClientConfig,
+    MySignClientConfig,
     PhonePolicy,
     ProviderConfig,
     VnptClientConfig,
@@ -31,6 +32,7 @@ __all__ = [
     "ClientsConfig",
     "FaultsConfig",
     "MisaClientConfig",
+    "MySignClientConfig",
     "PhonePolicy",
     "ProviderConfig",
     "ProviderState",

@@ -7,6 +7,8 @@ One Starlette app serves both wire formats, as the vendor documents print them:
   (MISA's test host), the signing service under ``/external/esrm/service/...``;
 * VNPT SmartCA sp769 ("Tài liệu tích hợp VNPT SMARTCA", section 3) under
   ``/sca/sp769/v1/...``;
+* Viettel MySign ("MySign Integration Document" v1.8/v1.9) under ``/vtss/service/...``,
+  with its callbacks (``async`` = 3) to the integrator's URLs;
 * the virtual phone at ``/phone/{user}`` (HTML for a person) and ``/phone/api/...`` (JSON,
   for tests and demos, guarded by the ``x-sandbox-token`` header);
 * ``/health``. Every other path answers ``200 text/html``, as the real MISA web app does.
@@ -30,6 +32,7 @@ from sandbox.audit import AuditLog
 from sandbox.pki import TestPKI
 from sandbox.provider.config import ProviderConfig
 from sandbox.provider.misa import misa_routes
+from sandbox.provider.mysign import mysign_routes
 from sandbox.provider.phone import phone_routes
 from sandbox.provider.state import ProviderState
 from sandbox.provider.vnpt import vnpt_routes
@@ -57,6 +60,7 @@ def create_provider_app(config: ProviderConfig, pki: TestPKI, audit: AuditLog) -
         Route("/health", health, methods=["GET"]),
         *misa_routes(state),
         *vnpt_routes(state),
+        *mysign_routes(state),
         *phone_routes(state),
         Route("/{path:path}", _web_app, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ]

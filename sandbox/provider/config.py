@@ -15,6 +15,7 @@ __all__ = [
     "ClientsConfig",
     "FaultsConfig",
     "MisaClientConfig",
+    "MySignClientConfig",
     "PhonePolicy",
     "ProviderConfig",
     "VnptClientConfig",
@@ -39,11 +40,31 @@ class VnptClientConfig(_Model):
     sp_password: str
 
 
+class MySignClientConfig(_Model):
+    """An integrator's Viettel MySign client: what Viettel issued to it (client id, secret,
+    RAS profile) and, for callbacks (``async`` = 3), what the integrator registered with
+    Viettel: its auth and result URLs and the client id / secret it issued to Viettel."""
+
+    client_id: str
+    client_secret: str
+    profile_id: str = "adss:ras:profile:001"
+    callback_auth_url: str | None = None
+    callback_result_url: str | None = None
+    callback_client_id: str = ""
+    callback_client_secret: str = ""
+    callback_method: Literal["GET", "POST"] = Field(
+        "GET",
+        description="The method of both callback calls: the document prints GET (with a "
+        "JSON body); POST for receivers that take no body on GET.",
+    )
+
+
 class ClientsConfig(_Model):
     """Integrator credentials the provider accepts."""
 
     misa: list[MisaClientConfig] = Field(default_factory=list)
     vnpt: list[VnptClientConfig] = Field(default_factory=list)
+    mysign: list[MySignClientConfig] = Field(default_factory=list)
 
 
 class CertificateSpec(_Model):
@@ -52,19 +73,20 @@ class CertificateSpec(_Model):
     pki_name: str = Field(description="Name in the test PKI (letters, digits, - and _).")
     tax_code: str = Field(description="MST carried as UID=MST:<tax code> in the subject.")
     unit_name: str = Field(description="The unit's name (subject CN).")
-    ca: Literal["misa", "vnpt", "token"] = "misa"
+    ca: Literal["misa", "vnpt", "token", "mysign"] = "misa"
     variant: Literal["valid", "expired", "not_yet_valid", "revoked"] = "valid"
     key_status: Literal["ACTIVE", "INACTIVE"] = "ACTIVE"
     alias: str | None = Field(None, description="Provider alias (default: the pki name).")
 
 
 class AccountConfig(_Model):
-    """A signer's account: MISA user name + password, or a VNPT user id (ID / tax code)."""
+    """A signer's account: MISA user name + password, a VNPT user id (ID / tax code), or a
+    Viettel MySign user id (``MST_<tax code>``)."""
 
     username: str = Field(validation_alias=AliasChoices("username", "user_id"))
     password: str = ""
     two_factor_code: str | None = None
-    provider: Literal["misa", "vnpt"] = "misa"
+    provider: Literal["misa", "vnpt", "mysign"] = "misa"
     pin: str = "123456"
     misa_user_id: str | None = Field(None, description="MISA's user id (default derived).")
     certificates: list[CertificateSpec] = Field(default_factory=list)

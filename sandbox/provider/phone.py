@@ -1,8 +1,9 @@
 """The virtual phone: what the signer sees and presses, as a web page and a JSON API.
 
 The page (``GET /phone/{user}``) lists pending requests exactly as the real phone shows
-them: the display text (``DataToBeDisplayed`` / ``transaction_desc``) as sanitised HTML,
-every document name and id, and a countdown. **Đồng ý** leads to a PIN step; **Từ chối**
+them: the display text (``DataToBeDisplayed`` / ``transaction_desc`` / MySign's decoded
+``description``) as sanitised HTML, every document name and id (MySign: the name only),
+and a countdown. **Đồng ý** leads to a PIN step; **Từ chối**
 rejects. The forms carry a single-use CSRF token bound to the page's user. The page
 keeps itself current as a phone app does: it asks ``GET /phone/{user}/version`` every
 two seconds and reloads when a request came or went (never while a PIN is being typed).
@@ -155,8 +156,11 @@ def _e(value: object) -> str:
 
 def _tx_card(user: str, tx: SigningTx, token: str) -> str:
     base = f"/phone/{quote(user, safe='')}/{quote(tx.id, safe='')}"
+    # The MySign app shows each document's name (``document_name``), not our id.
     docs = "".join(
-        f"<li><span class=docname>{_e(d.name)}</span> <code class=docid>{_e(d.id)}</code></li>"
+        f"<li><span class=docname>{_e(d.name)}</span>"
+        + ("" if tx.service == "mysign" else f" <code class=docid>{_e(d.id)}</code>")
+        + "</li>"
         for d in tx.documents
     )
     csrf = f'<input type=hidden name=csrf value="{_e(token)}">'

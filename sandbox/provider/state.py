@@ -13,6 +13,7 @@ import random
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -78,7 +79,7 @@ class Account:
 @dataclass
 class _Token:
     user: str
-    kind: Literal["access", "rm", "refresh"]
+    kind: Literal["access", "rm", "refresh", "mysign"]
     expires: float
     early: bool = False
     uses: int = 0
@@ -98,7 +99,7 @@ class SigningTx:
     """A signing transaction as the provider keeps it."""
 
     id: str
-    service: Literal["misa", "vnpt"]
+    service: Literal["misa", "vnpt", "mysign"]
     account: str
     cert: Cert
     documents: list[Document]
@@ -114,6 +115,8 @@ class SigningTx:
     signatures: list[bytes] = field(default_factory=list)
     resolved_wall: dt.datetime | None = None
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
+    #: MySign ``async`` = 3: the integrator is called back once the signer acted.
+    callback: bool = False
 
     @property
     def seconds_left(self) -> int:
@@ -147,6 +150,8 @@ class ProviderState:
         self._burst_left = config.faults.burst_429
         self._lose_sign_left = config.faults.lose_sign_response
         self._wrong_key: rsa.RSAPrivateKey | None = None
+        #: Called with every transaction that reaches an outcome (MySign's callbacks).
+        self.on_resolve: list[Callable[[SigningTx], None]] = []
 
     @staticmethod
     def _issue(pki: TestPKI, spec: CertificateSpec) -> Cert:
@@ -217,7 +222,7 @@ class ProviderState:
     def new_token(
         self,
         user: str,
-        kind: Literal["access", "rm", "refresh"],
+        kind: Literal["access", "rm", "refresh", "mysign"],
         ttl: float,
         *,
         early: bool = False,
@@ -314,6 +319,8 @@ class ProviderState:
             documents=len(tx.documents),
             **extra,
         )
+        for hook in self.on_resolve:
+            hook(tx)
 
     def approve(self, tx_id: str, *, via: str) -> bool:
         tx = self.transactions.get(tx_id)
@@ -350,7 +357,7 @@ class ProviderState:
         self,
         *,
         tx_id: str,
-        service: Literal["misa", "vnpt"],
+        service: Literal["misa", "vnpt", "mysign"],
         account: Account,
         cert: Cert,
         documents: list[Document],

@@ -13,6 +13,10 @@ Sources:
 * ``VNPT`` "Tài liệu tích hợp VNPT SMARTCA" (VNPT), section 3 (sp769) and 4.2 (SmartCA
   TH listing); ``VNPT-C#`` VNPT's published C# sp769 sample (status polled with an empty
   JSON object until ``data.signatures`` is not null).
+* ``MySign`` Viettel's "MySign Integration Document" v1.8/v1.9 (2025-02) and its Postman
+  collection, as printed in a public analysis of them (an e-Office project's integration
+  notes, in Vietnamese); section numbers are the analysis's: 2.4 login errors,
+  3.1 login, 3.2 certificates/info, 3.3 signHash, 3.4 requests/status, 3.5 callbacks.
 """
 
 from __future__ import annotations
@@ -443,3 +447,155 @@ VNPT_STATUS_PENDING = {
     "message": "<message>",
     "data": {"transaction_id": "<transaction_id>", "signatures": None},
 }
+
+
+# ====================================================================== Viettel MySign
+
+MYSIGN_PATHS = {
+    "login": "/vtss/service/ras/v1/login",
+    "certificates": "/vtss/service/certificates/info",
+    "sign": "/vtss/service/signHash",
+    "status": "/vtss/service/requests/status",
+}
+
+#: 3.1: one token per signer, ``expires_in`` a string, ``refresh_token`` always empty.
+MYSIGN_LOGIN = Sample(
+    source="MySign 3.1 ras/v1/login",
+    method="POST",
+    path=MYSIGN_PATHS["login"],
+    request={
+        "client_id": "Demo_Ke_Toan_Client",
+        "client_secret": "<client_secret>",
+        "profile_id": "adss:ras:profile:001",
+        "user_id": "MST_0312345678",
+    },
+    response={
+        "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJNU1RfMDMxMiJ9.c2lnbmF0dXJl",
+        "refresh_token": "",
+        "token_type": "Bearer",
+        "expires_in": "3600",
+    },
+)
+
+#: 3.2: a JSON array, one entry per certificate; ``cert.certificates`` is the chain
+#: [signer, Viettel-CA, root]; ``serialNumber`` decimal digits; times ``yyyyMMddHHmmss+0000``.
+MYSIGN_CERTIFICATES = Sample(
+    source="MySign 3.2 certificates/info",
+    method="POST",
+    path=MYSIGN_PATHS["certificates"],
+    request={
+        "client_id": "Demo_Ke_Toan_Client",
+        "client_secret": "<client_secret>",
+        "profile_id": "adss:ras:profile:001",
+        "user_id": "MST_0312345678",
+        "certificates": "chain",
+        "certInfo": True,
+        "authInfo": True,
+    },
+    response=[
+        {
+            "description": "Go>Sign mobile based implicit credential authorization",
+            "key": {
+                "status": "enabled",
+                "algo": ["1.2.840.113549.1.1.1"],
+                "len": "2048",
+                "curve": None,
+            },
+            "cert": {
+                "status": "valid",
+                "certificates": ["<cert_data>", "<ca_cert>", "<root_cert>"],
+                "issuerDN": "CN=Viettel-CA,O=Viettel Group,L=Hà Nội,C=VN",
+                "serialNumber": "<serial>",
+                "subjectDN": "UID=MST:0312345678,CN=Công ty TNHH Hoa Sen,L=HÀ NỘI,C=VN",
+                "validFrom": "20261017043150+0000",
+                "validTo": "20271017043150+0000",
+            },
+            "authMode": "implicit",
+            "multisign": "2147483647",
+            "credential_id": "0312345678_2482540_20261017114147",
+            "scal": "2",
+        }
+    ],
+)
+
+#: 3.3 with ``async`` 1 (poll): ``description`` / ``document_name`` base64 of UTF-8 under
+#: 100 characters, ``numSignatures`` = hashes = documents, SHA-256 and RSA by OID.
+MYSIGN_SIGN = Sample(
+    source="MySign 3.3 signHash (async 1)",
+    method="POST",
+    path=MYSIGN_PATHS["sign"],
+    request={
+        "client_id": "Demo_Ke_Toan_Client",
+        "client_secret": "<client_secret>",
+        "credentialID": "0312345678_2482540_20261017114147",
+        "numSignatures": 1,
+        "description": "VkIgMTIzLTIwMjYtQkhYSA==",
+        "documents": [{"document_id": "to_khai_001", "document_name": "RDAyLVRTLTU5NS54bWw="}],
+        "hash": ["sTOgwOm+474gFj0q0x1iSNspKqbcse4IeiqlDg/HWuI="],
+        "hashAlgo": "2.16.840.1.101.3.4.2.1",
+        "signAlgo": "1.2.840.113549.1.1.1",
+        "async": 1,
+    },
+    response={"transactionId": "8c1e2f50-7a34-4b1d-9e0c-3f5a6b7c8d9e"},
+)
+MYSIGN_SIGN_KEYS = tuple(MYSIGN_SIGN.request)
+
+#: 3.4: ``status`` "1" with the signatures in the order of the request's hashes.
+MYSIGN_STATUS = Sample(
+    source="MySign 3.4 requests/status",
+    method="POST",
+    path=MYSIGN_PATHS["status"],
+    request={"transactionId": "8c1e2f50-7a34-4b1d-9e0c-3f5a6b7c8d9e"},
+    response={"signatures": ["<signature>"], "status": "1"},
+)
+#: 3.4: every status code the document lists.
+MYSIGN_STATUS_CODES = ("1", "4000", "6000", "4001", "4002", "4004", "4005", "13004", "50000")
+#: 2.4: the login errors the document lists, 59033 with its HTTP 401.
+MYSIGN_LOGIN_ERRORS = {
+    "58007": "Client ID does not exist",
+    "58008": "User ID does not exist",
+    "59033": "user ID or password is invalid",
+    "86024": "Client secret is invalid",
+}
+
+#: 3.5.1: Viettel asks the integrator's auth endpoint for a token (the client id / secret
+#: are the integrator's, issued to Viettel).
+MYSIGN_CALLBACK_AUTH = Sample(
+    source="MySign 3.5.1 callback auth",
+    method="GET",
+    path="<callback_auth_url>",
+    request={
+        "grant_type": "client_credentials",
+        "client_id": "ke_toan_callback",
+        "client_secret": "<callback_secret>",
+    },
+    response={
+        "status_code": "00",
+        "message": "Thành công",
+        "data": {
+            "access_token": "Ex2YHcallbacktoken0Z",
+            "expires_in": "3600000",
+            "consented_on": "1767225600",
+        },
+    },
+)
+#: 3.5.2: the result, with that token as Bearer.
+MYSIGN_CALLBACK_RESULT = Sample(
+    source="MySign 3.5.2 callback result",
+    method="GET",
+    path="<callback_result_url>",
+    request={
+        "meta_data": {
+            "request_id": "VIETTEL_8c1e2f50-7a34-4b1d-9e0c-3f5a6b7c8d9e_1767225600152",
+            "transaction_id": "8c1e2f50-7a34-4b1d-9e0c-3f5a6b7c8d9e",
+            "description": "Ký thành công",
+            "status": "1",
+        },
+        "data": {
+            "action_timestamp": 1767225600,
+            "signature_timestamp": 1767225600,
+            "results": [{"document_id": "to_khai_001", "signature": "<signature>"}],
+        },
+    },
+    response={"status_code": "00", "message": "Thành công"},
+)

@@ -7,9 +7,21 @@ from prefect.blocks.core import Block
 from prefect.testing.standard_test_suites import BlockStandardTestSuite
 from pydantic import SecretStr
 
-from blocks import BhxhGatewayCredentials, BhxhUnit, MisaESignCredentials, VnptSmartCACredentials
+from blocks import (
+    BhxhGatewayCredentials,
+    BhxhUnit,
+    MisaESignCredentials,
+    ViettelMySignCredentials,
+    VnptSmartCACredentials,
+)
 
-ALL_BLOCKS = [BhxhGatewayCredentials, BhxhUnit, MisaESignCredentials, VnptSmartCACredentials]
+ALL_BLOCKS = [
+    BhxhGatewayCredentials,
+    BhxhUnit,
+    MisaESignCredentials,
+    VnptSmartCACredentials,
+    ViettelMySignCredentials,
+]
 
 
 @pytest.mark.parametrize("block", ALL_BLOCKS)
@@ -49,3 +61,20 @@ async def test_a_saved_block_keeps_the_secret_for_get_client_only() -> None:
     loaded = await VnptSmartCACredentials.aload("vnpt-standards")
     assert loaded.sp_password.get_secret_value() == "sp-secret-value"
     assert "sp-secret-value" not in repr(loaded)
+
+
+async def test_the_mysign_block_keeps_its_secret_out_of_reprs_and_asks_for_callbacks() -> None:
+    creds = ViettelMySignCredentials(
+        base_url="http://127.0.0.1:1",
+        client_id="ke_toan_client",
+        client_secret=SecretStr("very-secret-mysign"),
+        user_id="MST_0201234567",
+        callback=True,
+    )
+    assert creds.provider == "mysign" and creds.account == "MST_0201234567"
+    assert "very-secret" not in repr(creds) and "very-secret" not in creds.model_dump_json()
+    client = creds.get_client()
+    assert "very-secret" not in repr(client) and client.async_mode == 3
+    await creds.asave("mysign-standards", overwrite=True)
+    loaded = await ViettelMySignCredentials.aload("mysign-standards")
+    assert loaded.client_secret.get_secret_value() == "very-secret-mysign"

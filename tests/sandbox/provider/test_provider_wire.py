@@ -201,7 +201,12 @@ def test_load_config_reads_toml_and_json(tmp_path: Path) -> None:
     toml_path = tmp_path / "sb.toml"
     toml_path.write_text(example_config(), encoding="utf-8")
     config = load_config(toml_path)
-    assert {a.username for a in config.provider.accounts} == {"acme", "0109876543"}
+    assert {a.username for a in config.provider.accounts} == {
+        "acme",
+        "0109876543",
+        "MST_0201234567",
+    }
+    assert [c.client_id for c in config.provider.clients.mysign] == ["demo_mysign_client"]
     json_path = tmp_path / "sb.json"
     json_path.write_text(json.dumps(config.model_dump(mode="json")), encoding="utf-8")
     assert load_config(json_path) == config
