@@ -10,13 +10,19 @@ blocks``).
 """
 
 from blocks.carriers import carrier_names, get_carrier
-from blocks.credentials import BhxhGatewayCredentials, MisaESignCredentials, VnptSmartCACredentials
+from blocks.credentials import (
+    BhxhGatewayCredentials,
+    CA2RemoteSigningCredentials,
+    MisaESignCredentials,
+    VnptSmartCACredentials,
+)
 from blocks.providers import SigningCredentials, credentials_type, provider_names
 from blocks.unit import BhxhUnit
 
 __all__ = [
     "BhxhGatewayCredentials",
     "BhxhUnit",
+    "CA2RemoteSigningCredentials",
     "MisaESignCredentials",
     "SigningCredentials",
     "VnptSmartCACredentials",

@@ -97,8 +97,9 @@ class BhxhUnit(Block):
 
     provider: str = Field(
         default="misa",
-        description="Nhà cung cấp ký số từ xa: misa (MISA eSign) hoặc vnpt (VNPT SmartCA) / "
-        "the remote-signing provider: misa (MISA eSign) or vnpt (VNPT SmartCA).",
+        description="Nhà cung cấp ký số từ xa: misa (MISA eSign), vnpt (VNPT SmartCA) hoặc "
+        "ca2 (CA2 RemoteSigning) / the remote-signing provider: misa (MISA eSign), vnpt "
+        "(VNPT SmartCA) or ca2 (CA2 RemoteSigning).",
         json_schema_extra=_provider_choices,
     )
     credentials_block: str = Field(

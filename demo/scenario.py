@@ -27,7 +27,13 @@ from bhxh.hrdata import (
 )
 from bhxh.intake import write_dossier
 from bhxh.models import UnitInfo
-from blocks import BhxhGatewayCredentials, BhxhUnit, MisaESignCredentials, VnptSmartCACredentials
+from blocks import (
+    BhxhGatewayCredentials,
+    BhxhUnit,
+    CA2RemoteSigningCredentials,
+    MisaESignCredentials,
+    VnptSmartCACredentials,
+)
 from demo.attachments import labour_contract_pdf
 from sandbox.config import SandboxConfig
 from sandbox.provider import ProviderConfig
@@ -73,8 +79,9 @@ class DemoUnit:
     phone_action: str = "approve"
     approve_after: float = 1.0
     route: Literal["gateway", "export"] = "gateway"
-    #: The signing provider; for ``"vnpt"`` the account name is the sp769 ``user_id``.
-    provider: Literal["misa", "vnpt"] = "misa"
+    #: The signing provider; for ``"vnpt"`` the account name is the sp769 ``user_id``,
+    #: for ``"ca2"`` CA2's ``user_id``.
+    provider: Literal["misa", "vnpt", "ca2"] = "misa"
 
     @property
     def remote_cert(self) -> CertSpec:
@@ -128,16 +135,18 @@ def _unit(code: str, tax: str, name: str, agency: str = "07906") -> UnitInfo:
 
 
 def demo_units() -> list[DemoUnit]:
-    """The three demo units of ``make demo``.
+    """The demo units of ``make demo`` that submit through the gateway.
 
     - ``an-phat``: registered at VSS with a USB-token certificate; must submit a 05 change.
     - ``binh-minh``: its account (an accounting firm's) holds several certificates; the
       right one is found by MST (others: another company, expired, inactive).
     - ``cuu-long``: already registered with its remote certificate: nothing to change.
+    - ``hoa-binh``: signs with CA2 RemoteSigning (NACENCOMM), registered with it.
     """
     an_phat = _unit("TA0001A", "0101234567", "Công ty TNHH An Phát")
     binh_minh = _unit("TB0002B", "0309876543", "Công ty CP Bình Minh", agency="07901")
     cuu_long = _unit("TC0003C", "1801234567", "Công ty TNHH Cửu Long", agency="07906")
+    hoa_binh = _unit("TH0008H", "0201234568", "Công ty TNHH Hòa Bình", agency="07906")
     return [
         DemoUnit(
             block="an-phat",
@@ -182,6 +191,16 @@ def demo_units() -> list[DemoUnit]:
                 CertSpec("demo-cuulong-remote", cuu_long.tax_code, cuu_long.name, "CL-RS"),
             ),
             registered_cert="demo-cuulong-remote",
+        ),
+        DemoUnit(
+            block="hoa-binh",
+            unit=hoa_binh,
+            username=hoa_binh.tax_code,  # CA2's user_id: the unit's tax code
+            certificates=(
+                CertSpec("demo-hoabinh-ca2", hoa_binh.tax_code, hoa_binh.name, "HB-CA2", ca="ca2"),
+            ),
+            registered_cert="demo-hoabinh-ca2",
+            provider="ca2",
         ),
     ]
 
@@ -228,11 +247,11 @@ def many_units(
     *,
     prefix: str = "u",
     approve_after: float = 1.0,
-    provider: Literal["misa", "vnpt"] = "misa",
+    provider: Literal["misa", "vnpt", "ca2"] = "misa",
     start: int = 0,
 ) -> list[DemoUnit]:
     """``n`` plain units, each registered with its remote certificate (benchmarks, tests),
-    signing with ``provider`` (a VNPT unit's certificate comes from the VNPT test CA).
+    signing with ``provider`` (a VNPT or CA2 unit's certificate comes from its test CA).
     ``start``: the first unit's number (units of two calls in one world must differ)."""
     units = []
     for i in range(start, start + n):
@@ -303,6 +322,7 @@ class Scenario:
             "clients": {
                 "misa": [{"client_id": CLIENT_ID, "client_key": self.client_key}],
                 "vnpt": [{"sp_id": CLIENT_ID, "sp_password": self.client_key}],
+                "ca2": [{"sp_id": CLIENT_ID, "sp_password": self.client_key}],
             },
             "accounts": accounts,
             "policies": policies,
@@ -349,7 +369,7 @@ class Scenario:
         """Credentials, gateway and unit blocks in the current Prefect API.
 
         ``misa_url`` is the provider's base URL (the sandbox serves VNPT's sp769 under it,
-        at ``sca/sp769``).
+        at ``sca/sp769``, and CA2's wire at ``ca2/api/data``).
         """
         await BhxhGatewayCredentials(
             base_url=gateway_url, api_key=SecretStr(self.gateway_key)
@@ -364,7 +384,14 @@ class Scenario:
             if u.route == "export" and u.registered_cert:
                 serial = format(pki.get(u.registered_cert).certificate.serial_number, "X")
                 recorded = {"registration_state": "registered", "registered_serial": serial}
-            if u.provider == "vnpt":
+            if u.provider == "ca2":
+                await CA2RemoteSigningCredentials(
+                    base_url=misa_url.rstrip("/") + "/ca2/api/data",
+                    sp_id=CLIENT_ID,
+                    sp_password=SecretStr(self.client_key),
+                    user_id=u.username,
+                ).asave(u.credentials_block, overwrite=True)
+            elif u.provider == "vnpt":
                 await VnptSmartCACredentials(
                     base_url=misa_url.rstrip("/") + "/sca/sp769",
                     sp_id=CLIENT_ID,

@@ -95,6 +95,11 @@ class Sandbox:
         """Base URL for a VNPT SmartCA sp769 client."""
         return self.provider_url + "/sca/sp769"
 
+    @property
+    def ca2_url(self) -> str:
+        """Base URL for a CA2 RemoteSigning client (the ``.../api/data`` base)."""
+        return self.provider_url + "/ca2/api/data"
+
     def phone_url(self, user: str) -> str:
         """The virtual phone page of ``user``."""
         return f"{self.provider_url}/phone/{quote(user, safe='')}"

@@ -4,7 +4,7 @@ Layout under the PKI directory (``var/pki`` by default)::
 
     root.pem               the TEST root CA certificate (trust anchor)
     intermediates.pem      every intermediate CA certificate, PEM, concatenated
-    ca/<ca>.pem, ca/<ca>.key.pem   each CA (root, misa, vnpt, token) and its key
+    ca/<ca>.pem, ca/<ca>.key.pem   each CA (root, misa, vnpt, ca2, token) and its key
     crl/<ca>.crl.pem       the CRL each intermediate publishes (revoked certificates)
     crls.pem               every CRL, concatenated (for ``openssl verify -CRLfile``)
     certs/<name>.pem       end-entity certificates, keys/<name>.key.pem their keys
@@ -43,13 +43,14 @@ __all__ = [
 ]
 
 Variant = Literal["valid", "expired", "not_yet_valid", "revoked"]
-CaName = Literal["misa", "vnpt", "token"]
+CaName = Literal["misa", "vnpt", "ca2", "token"]
 
 #: Intermediates, one per signing provider, plus a USB-token vendor for "registered
 #: before remote signing" certificates.
 CA_NAMES: dict[str, str] = {
     "misa": "MISA eSign TEST CA",
     "vnpt": "VNPT SmartCA TEST CA",
+    "ca2": "CA2 RemoteSigning TEST CA",
     "token": "USB Token TEST CA",
 }
 ROOT_NAME = "BHXH TEST Root CA (stands in for NEAC, NOT TRUSTED)"
@@ -127,7 +128,48 @@ class TestPKI:
         with pki._locked():
             if not (pki.dir / "root.pem").exists():
                 pki._create_authorities()
+            else:
+                pki._add_missing_authorities()
         return pki
+
+    def _add_missing_authorities(self) -> None:
+        """Intermediates of CAs added to :data:`CA_NAMES` after this PKI was created (an
+        existing ``var/pki`` gains the new provider's CA; nothing else changes)."""
+        missing = [ca for ca in CA_NAMES if not (self.dir / "ca" / f"{ca}.pem").exists()]
+        if not missing:
+            return
+        root, root_key = self.root, self._ca_key("root")
+        for ca in missing:
+            self._create_intermediate(ca, root.subject, root_key, _now())
+        _atomic_write(
+            self.intermediates_pem_path,
+            b"".join(
+                self.ca_certificate(ca).public_bytes(serialization.Encoding.PEM) for ca in CA_NAMES
+            ),
+        )
+        for ca in missing:
+            self._publish_crl(ca, [])
+
+    def _create_intermediate(
+        self, ca: str, root_name: x509.Name, root_key: rsa.RSAPrivateKey, now: dt.datetime
+    ) -> None:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, _ORG),
+                x509.NameAttribute(NameOID.COMMON_NAME, CA_NAMES[ca]),
+            ]
+        )
+        cert = (
+            self._ca_builder(name, root_name, key, now, path_length=0)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
+                critical=False,
+            )
+            .sign(root_key, hashes.SHA256())
+        )
+        self._write_ca(ca, cert, key)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -155,24 +197,8 @@ class TestPKI:
             root_key, hashes.SHA256()
         )
         self._write_ca("root", root, root_key)
-        for ca, cn in CA_NAMES.items():
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            name = x509.Name(
-                [
-                    x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, _ORG),
-                    x509.NameAttribute(NameOID.COMMON_NAME, cn),
-                ]
-            )
-            cert = (
-                self._ca_builder(name, root_name, key, now, path_length=0)
-                .add_extension(
-                    x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
-                    critical=False,
-                )
-                .sign(root_key, hashes.SHA256())
-            )
-            self._write_ca(ca, cert, key)
+        for ca in CA_NAMES:
+            self._create_intermediate(ca, root_name, root_key, now)
         (self.dir / "root.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
         (self.dir / "intermediates.pem").write_bytes(
             b"".join(

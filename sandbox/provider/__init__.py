@@ -1,9 +1,10 @@
-"""The provider sandbox (MISA eSign and VNPT SmartCA with a virtual phone): the package face.
+"""The provider sandbox (MISA eSign, VNPT SmartCA and CA2 RemoteSigning with a virtual
+phone): the package face.
 
 Code outside this package imports from here only, never from its modules. Inside, the
 arrows go one way: :mod:`~sandbox.provider.app` assembles the routes of
-:mod:`~sandbox.provider.misa`, :mod:`~sandbox.provider.vnpt` and
-:mod:`~sandbox.provider.phone`; the two wires share :mod:`~sandbox.provider.common`; all
+:mod:`~sandbox.provider.misa`, :mod:`~sandbox.provider.vnpt`, :mod:`~sandbox.provider.ca2`
+and :mod:`~sandbox.provider.phone`; the wires share :mod:`~sandbox.provider.common`; all
 of them work on :mod:`~sandbox.provider.state`, built from :mod:`~sandbox.provider.config`.
 The modules import each other, never this face.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from sandbox.provider.app import create_provider_app
 from sandbox.provider.config import (
     AccountConfig,
+    Ca2ClientConfig,
     CertificateSpec,
     ClientsConfig,
     FaultsConfig,
@@ -27,6 +29,7 @@ from sandbox.provider.state import ProviderState
 __all__ = [
     "ALLOWED_TAGS",
     "AccountConfig",
+    "Ca2ClientConfig",
     "CertificateSpec",
     "ClientsConfig",
     "FaultsConfig",

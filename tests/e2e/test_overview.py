@@ -106,7 +106,7 @@ def _write_receipts(month: Month, unit: DemoUnit) -> None:
 
 @pytest.fixture(scope="module")
 def month(tmp_path_factory: pytest.TempPathFactory, pki_dir: Path) -> Iterator[Month]:
-    _, _, cuu_long = demo_units()
+    _, _, cuu_long, *_ = demo_units()
     dong_a = export_demo_unit()
     (refused,) = many_units(1, prefix="e2erefuse")
     units = [cuu_long, dong_a, refused]

@@ -58,7 +58,7 @@ def _assert_monthly_schedule(starts: list[dt.datetime]) -> None:
 def test_deployment_runs_sign_submit_and_get_dossiers_acknowledged(
     tmp_path: Path, pki_dir: Path, database: str, workers: int
 ) -> None:
-    an_phat, _, cuu_long = demo_units()
+    an_phat, _, cuu_long, *_ = demo_units()
     units = [an_phat, cuu_long]
     blocks = [u.block for u in units]
     with running_stack(
