@@ -6,7 +6,7 @@ run left (a pending or approved transaction is continued, never asked for again)
 The send window. A request is journalled under our own id before it is sent, and the
 provider's id right after its answer (``tasks.signing.request_signatures``). A process
 that dies between the two, or an answer lost in transport, leaves a request the journal
-knows only by our id. Where the provider takes our id (VNPT SmartCA sp769, 3.3), the run
+knows only by our id. Where the provider takes our id (VNPT SmartCA sp769, 3.3; CA2), the run
 finds it again under that id (``esign.base.FindsRequests``) and continues it: waits on
 it, uses its signatures, asks anew only after a rejection, an expiry or a failure, or
 when the provider never received it. Where the provider chooses the id (MISA: only in
