@@ -7,9 +7,21 @@ from prefect.blocks.core import Block
 from prefect.testing.standard_test_suites import BlockStandardTestSuite
 from pydantic import SecretStr
 
-from blocks import BhxhGatewayCredentials, BhxhUnit, MisaESignCredentials, VnptSmartCACredentials
+from blocks import (
+    BhxhGatewayCredentials,
+    BhxhUnit,
+    CA2RemoteSigningCredentials,
+    MisaESignCredentials,
+    VnptSmartCACredentials,
+)
 
-ALL_BLOCKS = [BhxhGatewayCredentials, BhxhUnit, MisaESignCredentials, VnptSmartCACredentials]
+ALL_BLOCKS = [
+    BhxhGatewayCredentials,
+    BhxhUnit,
+    MisaESignCredentials,
+    VnptSmartCACredentials,
+    CA2RemoteSigningCredentials,
+]
 
 
 @pytest.mark.parametrize("block", ALL_BLOCKS)
@@ -49,3 +61,16 @@ async def test_a_saved_block_keeps_the_secret_for_get_client_only() -> None:
     loaded = await VnptSmartCACredentials.aload("vnpt-standards")
     assert loaded.sp_password.get_secret_value() == "sp-secret-value"
     assert "sp-secret-value" not in repr(loaded)
+
+
+async def test_a_saved_ca2_block_keeps_the_secret_for_get_client_only() -> None:
+    await CA2RemoteSigningCredentials(
+        sp_id="sp", sp_password=SecretStr("ca2-secret-value"), user_id="0201234568"
+    ).asave("ca2-standards", overwrite=True)
+    loaded = await CA2RemoteSigningCredentials.aload("ca2-standards")
+    assert loaded.sp_password.get_secret_value() == "ca2-secret-value"
+    assert loaded.base_url.endswith("/api/data")
+    assert "ca2-secret-value" not in repr(loaded) + loaded.model_dump_json()
+    client = loaded.get_client()
+    assert client.account == "0201234568" and "ca2-secret-value" not in repr(client)
+    await client.aclose()
