@@ -103,8 +103,8 @@ class BhxhUnit(Block):
         json_schema_extra=_provider_choices,
     )
     credentials_block: str = Field(
-        description="Tên khối thông tin đăng nhập của nhà cung cấp (MISA eSign hoặc VNPT "
-        "SmartCA), ví dụ an-phat-misa / name of the provider credentials block, e.g. "
+        description="Tên khối thông tin đăng nhập của nhà cung cấp (MISA eSign, VNPT "
+        "SmartCA hoặc CA2), ví dụ an-phat-misa / name of the provider credentials block, e.g. "
         "an-phat-misa."
     )
     gateway_block: str = Field(
