@@ -286,9 +286,8 @@ class Ca2RemoteSigningClient(SigningClientBase):
                 # the SHA-256 digest of the canonical SignedInfo
                 "data_to_be_signed": base64.b64encode(item.digest).decode(),
                 "doc_id": item.document_id,
-                # client code: "xml" or "pdf"; every digest we send is a SignedInfo (the
-                # PDF attachments are signed inside the XML profile), so "xml"
-                "file_type": "xml",
+                # client code: "xml" for a SignedInfo digest, "pdf" for a PDF's
+                "file_type": item.kind,
                 "sign_type": "hash",
             }
             for item in items

@@ -67,7 +67,7 @@ def _deadline(tx: Transaction, settings: Settings, started: dt.datetime) -> dt.d
 
 
 def _sign_items(items: Sequence[PreparedItem]) -> list[SignItem]:
-    return [SignItem(i.document_id, i.name, i.digest) for i in items]
+    return [SignItem(i.document_id, i.name, i.digest, i.kind) for i in items]
 
 
 def _round_position(views: Sequence[DossierView], round_no: int) -> tuple[int, int]:

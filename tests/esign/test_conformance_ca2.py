@@ -21,6 +21,7 @@ from esign import (
     Ca2RemoteSigningClient,
     Certificate,
     ProviderError,
+    SignItem,
     TxStatus,
     certificate_from_der,
 )
@@ -135,6 +136,24 @@ async def test_sign_ca2signrequest_body_with_filetosign_entries(
     assert {(f["file_type"], f["sign_type"]) for f in body["sign_files"]} == {("xml", "hash")}
     assert len(body["time_stamp"]) == 14 and body["time_stamp"].isdigit()  # yyyyMMddHHmmss
     assert tx.id == "ebh-tx-1" and tx.status is TxStatus.PENDING
+
+
+async def test_a_pdf_digest_is_sent_as_file_type_pdf(issued: IssuedCertificate) -> None:
+    """SignHashToKhaiProcess.cs: a PDF's hash goes with ``file_type`` "pdf", an XML's "xml"."""
+    bodies: list[Any] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        bodies.append(body)
+        answer = fill(CA2_SIGN.response, transaction_id=body["transaction_id"], doc_id="d")
+        return httpx.Response(200, json=answer)
+
+    xml, pdf = items(2)
+    batch = [xml, SignItem(pdf.document_id, "Hợp đồng lao động.pdf", pdf.digest, "pdf")]
+    async with _ca2(handler) as client:
+        await client.request_signatures(_cert(issued, "AB"), batch, "Ký", "ebh-tx-pdf")
+    (body,) = bodies
+    assert [f["file_type"] for f in body["sign_files"]] == ["xml", "pdf"]
 
 
 async def test_status_ca2statuscheckrequest_and_the_signed_result(

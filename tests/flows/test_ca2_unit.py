@@ -1,6 +1,6 @@
 """A unit on CA2 RemoteSigning signs and submits through ``sign_and_submit`` (Prefect test
-harness, the sandbox's CA2 wire and gateway over HTTP); every signature verifies with
-``xmlsec1``, trusting only the test PKI."""
+harness, the sandbox's CA2 wire and gateway over HTTP); every XML signature verifies with
+``xmlsec1`` trusting only the test PKI, every PDF signature with ``pdfsig``."""
 
 from __future__ import annotations
 
@@ -42,11 +42,18 @@ def _xmlsec1_verifies(path: Path, pki: TestPKI) -> bool:
     return done.returncode == 0
 
 
+def _pdfsig_says_valid(path: Path) -> bool:
+    if shutil.which("pdfsig") is None:
+        pytest.skip("pdfsig is not installed (Debian package poppler-utils)")
+    done = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, check=False)
+    return "Signature is Valid." in done.stdout
+
+
 async def test_a_ca2_unit_signs_and_submits_with_two_approvals(
     make_world: MakeWorld, pki: TestPKI
 ) -> None:
     (unit,) = units = many_units(1, prefix="caii", approve_after=0.2, provider="ca2")
-    world = await make_world(units, dossiers=2)
+    world = await make_world(units, dossiers=2, with_pdf=True)
     summary = await sign_and_submit(unit.block, period=PERIOD)
     assert [s.procedure for s in summary] == ["600", "600"]
     # one approval for the declarations, one for the envelopes, both on CA2's wire
@@ -61,3 +68,7 @@ async def test_a_ca2_unit_signs_and_submits_with_two_approvals(
         if b"<SignatureValue>" in path.read_bytes():
             assert _xmlsec1_verifies(path, pki), path.name
     assert any(p.name == "BHXHDienTu.xml" for p in signed)
+    pdfs = sorted((world.scenario.data_dir / "outbox" / unit.unit.code).rglob("*.pdf"))
+    assert len(pdfs) == 2  # one attachment per dossier, sent to CA2 as file_type "pdf"
+    for path in pdfs:
+        assert _pdfsig_says_valid(path), path.name
