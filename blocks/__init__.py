@@ -12,6 +12,7 @@ blocks``).
 from blocks.carriers import carrier_names, get_carrier
 from blocks.credentials import (
     BhxhGatewayCredentials,
+    CA2RemoteSigningCredentials,
     MisaESignCredentials,
     ViettelMySignCredentials,
     VnptSmartCACredentials,
@@ -22,6 +23,7 @@ from blocks.unit import BhxhUnit
 __all__ = [
     "BhxhGatewayCredentials",
     "BhxhUnit",
+    "CA2RemoteSigningCredentials",
     "MisaESignCredentials",
     "SigningCredentials",
     "ViettelMySignCredentials",

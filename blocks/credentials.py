@@ -18,12 +18,14 @@ from blocks.providers import SigningCredentials, register_provider
 
 if TYPE_CHECKING:
     from bhxh.submission import GatewayClient
+    from esign.ca2 import Ca2RemoteSigningClient
     from esign.misa import MisaESignClient
     from esign.mysign import ViettelMySignClient
     from esign.vnpt import VnptSmartCAClient
 
 __all__ = [
     "BhxhGatewayCredentials",
+    "CA2RemoteSigningCredentials",
     "MisaESignCredentials",
     "ViettelMySignCredentials",
     "VnptSmartCACredentials",
@@ -296,6 +298,69 @@ class ViettelMySignCredentials(SigningCredentials):
             self.profile_id,
             self.user_id,
             callback=self.callback,
+            timeout=self.timeout_seconds,
+            verify=_verify(self.ca_bundle),
+        )
+
+
+@register_provider
+class CA2RemoteSigningCredentials(SigningCredentials):
+    """CA2 RemoteSigning (NACENCOMM): the integrator's sp_id / sp_password and the signer's
+    user id.
+
+    Example:
+        ```python
+        from blocks import CA2RemoteSigningCredentials
+
+        creds = CA2RemoteSigningCredentials.load("BLOCK_NAME")
+        async with creds.get_client() as client:
+            certificates = await client.list_certificates()
+        ```
+    """
+
+    provider: ClassVar[str] = "ca2"
+    _block_type_name: ClassVar[str] = "CA2 RemoteSigning Credentials"
+    _block_type_slug: ClassVar[str] = "ca2-remotesigning-credentials"
+    _logo_url = _LOGO
+    _documentation_url = _DOCS
+    _description: ClassVar[str] = (
+        "Thông tin ký số từ xa CA2 (NACENCOMM): sp_id / sp_password của đơn vị tích hợp và "
+        "mã người ký (số định danh hoặc mã số thuế). / Credentials for CA2 remote signing: "
+        "the integrator's sp_id / sp_password and the signer's user id."
+    )
+
+    base_url: str = Field(
+        default="https://rmsca2.nacencomm.vn/api/data",
+        description="Địa chỉ API CA2, đến hết /api/data. / Base URL of the CA2 API, "
+        "ending in /api/data.",
+    )
+    sp_id: str = Field(description="sp_id của đơn vị tích hợp. / The integrator's sp_id.")
+    sp_password: SecretStr = Field(
+        description="sp_password của đơn vị tích hợp. / The integrator's sp_password."
+    )
+    user_id: str = Field(
+        description="Mã người ký tại CA2 (số định danh hoặc mã số thuế). / The signer's user "
+        "id at CA2 (ID number or tax code)."
+    )
+    ca_bundle: str | None = Field(
+        default=None,
+        description="Path of a CA bundle to trust instead of the system store (TLS stays on).",
+    )
+    timeout_seconds: float = Field(default=30.0, description="HTTP timeout per call, seconds.")
+
+    @property
+    def account(self) -> str:
+        return self.user_id
+
+    def get_client(self) -> Ca2RemoteSigningClient:
+        """A fresh, configured client."""
+        from esign.ca2 import Ca2RemoteSigningClient
+
+        return Ca2RemoteSigningClient(
+            self.base_url,
+            self.sp_id,
+            self.sp_password.get_secret_value(),
+            self.user_id,
             timeout=self.timeout_seconds,
             verify=_verify(self.ca_bundle),
         )

@@ -97,14 +97,14 @@ class BhxhUnit(Block):
 
     provider: str = Field(
         default="misa",
-        description="Nhà cung cấp ký số từ xa: misa (MISA eSign), vnpt (VNPT SmartCA) hoặc "
-        "mysign (Viettel MySign) / the remote-signing provider: misa (MISA eSign), vnpt "
-        "(VNPT SmartCA) or mysign (Viettel MySign).",
+        description="Nhà cung cấp ký số từ xa: misa (MISA eSign), vnpt (VNPT SmartCA), mysign "
+        "(Viettel MySign) hoặc ca2 (CA2 RemoteSigning) / the remote-signing provider: misa "
+        "(MISA eSign), vnpt (VNPT SmartCA), mysign (Viettel MySign) or ca2 (CA2 RemoteSigning).",
         json_schema_extra=_provider_choices,
     )
     credentials_block: str = Field(
-        description="Tên khối thông tin đăng nhập của nhà cung cấp (MISA eSign hoặc VNPT "
-        "SmartCA), ví dụ an-phat-misa / name of the provider credentials block, e.g. "
+        description="Tên khối thông tin đăng nhập của nhà cung cấp (MISA eSign, VNPT "
+        "SmartCA hoặc CA2), ví dụ an-phat-misa / name of the provider credentials block, e.g. "
         "an-phat-misa."
     )
     gateway_block: str = Field(

@@ -30,6 +30,7 @@ from bhxh.models import UnitInfo
 from blocks import (
     BhxhGatewayCredentials,
     BhxhUnit,
+    CA2RemoteSigningCredentials,
     MisaESignCredentials,
     ViettelMySignCredentials,
     VnptSmartCACredentials,
@@ -82,8 +83,8 @@ class DemoUnit:
     approve_after: float = 1.0
     route: Literal["gateway", "export"] = "gateway"
     #: The signing provider; for ``"vnpt"`` the account name is the sp769 ``user_id``, for
-    #: ``"mysign"`` the MySign ``user_id``.
-    provider: Literal["misa", "vnpt", "mysign"] = "misa"
+    #: ``"mysign"`` the MySign ``user_id``, for ``"ca2"`` CA2's ``user_id``.
+    provider: Literal["misa", "vnpt", "mysign", "ca2"] = "misa"
 
     @property
     def remote_cert(self) -> CertSpec:
@@ -145,11 +146,13 @@ def demo_units() -> list[DemoUnit]:
     - ``cuu-long``: already registered with its remote certificate: nothing to change.
     - ``hai-dang``: signs with Viettel MySign (its certificate from the Viettel-CA test CA),
       already registered with it: 2 approvals for its dossier.
+    - ``hoa-binh``: signs with CA2 RemoteSigning (NACENCOMM), registered with it.
     """
     an_phat = _unit("TA0001A", "0101234567", "Công ty TNHH An Phát")
     binh_minh = _unit("TB0002B", "0309876543", "Công ty CP Bình Minh", agency="07901")
     cuu_long = _unit("TC0003C", "1801234567", "Công ty TNHH Cửu Long", agency="07906")
     hai_dang = _unit("TM0006M", "0201234567", "Công ty TNHH Hải Đăng", agency="07906")
+    hoa_binh = _unit("TH0008H", "0201234568", "Công ty TNHH Hòa Bình", agency="07906")
     return [
         DemoUnit(
             block="an-phat",
@@ -211,6 +214,16 @@ def demo_units() -> list[DemoUnit]:
             registered_cert="demo-haidang-mysign",
             provider="mysign",
         ),
+        DemoUnit(
+            block="hoa-binh",
+            unit=hoa_binh,
+            username=hoa_binh.tax_code,  # CA2's user_id: the unit's tax code
+            certificates=(
+                CertSpec("demo-hoabinh-ca2", hoa_binh.tax_code, hoa_binh.name, "HB-CA2", ca="ca2"),
+            ),
+            registered_cert="demo-hoabinh-ca2",
+            provider="ca2",
+        ),
     ]
 
 
@@ -256,11 +269,11 @@ def many_units(
     *,
     prefix: str = "u",
     approve_after: float = 1.0,
-    provider: Literal["misa", "vnpt", "mysign"] = "misa",
+    provider: Literal["misa", "vnpt", "mysign", "ca2"] = "misa",
     start: int = 0,
 ) -> list[DemoUnit]:
     """``n`` plain units, each registered with its remote certificate (benchmarks, tests),
-    signing with ``provider`` (a VNPT unit's certificate comes from the VNPT test CA).
+    signing with ``provider`` (a VNPT or CA2 unit's certificate comes from its test CA).
     ``start``: the first unit's number (units of two calls in one world must differ)."""
     units = []
     for i in range(start, start + n):
@@ -341,6 +354,7 @@ class Scenario:
                         "profile_id": MYSIGN_PROFILE,
                     }
                 ],
+                "ca2": [{"sp_id": CLIENT_ID, "sp_password": self.client_key}],
             },
             "accounts": accounts,
             "policies": policies,
@@ -388,7 +402,8 @@ class Scenario:
         """Credentials, gateway and unit blocks in the current Prefect API.
 
         ``misa_url`` is the provider's base URL (the sandbox serves VNPT's sp769 under it,
-        at ``sca/sp769``, and Viettel MySign at ``vtss/service``).
+        at ``sca/sp769``, Viettel MySign at ``vtss/service``, and CA2's wire at
+        ``ca2/api/data``).
         """
         await BhxhGatewayCredentials(
             base_url=gateway_url, api_key=SecretStr(self.gateway_key)
@@ -403,7 +418,14 @@ class Scenario:
             if u.route == "export" and u.registered_cert:
                 serial = format(pki.get(u.registered_cert).certificate.serial_number, "X")
                 recorded = {"registration_state": "registered", "registered_serial": serial}
-            if u.provider == "vnpt":
+            if u.provider == "ca2":
+                await CA2RemoteSigningCredentials(
+                    base_url=misa_url.rstrip("/") + "/ca2/api/data",
+                    sp_id=CLIENT_ID,
+                    sp_password=SecretStr(self.client_key),
+                    user_id=u.username,
+                ).asave(u.credentials_block, overwrite=True)
+            elif u.provider == "vnpt":
                 await VnptSmartCACredentials(
                     base_url=misa_url.rstrip("/") + "/sca/sp769",
                     sp_id=CLIENT_ID,

@@ -1,4 +1,5 @@
-"""Remote-signing clients (MISA eSign RemoteSigning V2, VNPT SmartCA sp769, Viettel MySign).
+"""Remote-signing clients (MISA eSign RemoteSigning V2, VNPT SmartCA sp769, Viettel MySign,
+CA2 RemoteSigning).
 
 Plain Python over async httpx. May import: the standard library, httpx, cryptography,
 pydantic. Never imports Prefect, ``bhxh`` or ``sandbox``.
@@ -6,6 +7,7 @@ pydantic. Never imports Prefect, ``bhxh`` or ``sandbox``.
 
 from esign._http import RetryPolicy
 from esign.base import FindsRequests, OtpCallback, RemoteSigningClient
+from esign.ca2 import Ca2RemoteSigningClient
 from esign.errors import (
     AuthenticationFailed,
     CertificateNotFound,
@@ -26,6 +28,7 @@ from esign.vnpt import VnptSmartCAClient
 __all__ = [
     "MISA_FAILED_CODES",
     "AuthenticationFailed",
+    "Ca2RemoteSigningClient",
     "Certificate",
     "CertificateNotFound",
     "ESignError",

@@ -67,7 +67,8 @@ class FindsRequests(Protocol):
     """A client that can find a sign request again by the caller's own transaction id.
 
     Only a provider that takes the caller's id can (VNPT SmartCA sp769: ``transaction_id``
-    is ours, 3.3, and the status call names it, 3.4). After a crash between the send and
+    is ours, 3.3, and the status call names it, 3.4; CA2 RemoteSigning the same, as its
+    client code shows). After a crash between the send and
     the journalled answer, the flows look the request up under the id they journalled
     before the send, and continue it instead of asking the signer again. A client of a
     provider that chooses the id itself (MISA: only in the sign answer) does not implement

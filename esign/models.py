@@ -100,11 +100,14 @@ def certificate_from_der(
 
 @dataclass(frozen=True)
 class SignItem:
-    """One digest to sign: document id (<= 36 chars), display name (<= 100), SHA-256 digest."""
+    """One digest to sign: document id (<= 36 chars), display name (<= 100), SHA-256 digest,
+    and what it is the digest of: ``kind`` ``"xml"`` (an XMLDSig SignedInfo) or ``"pdf"``
+    (a PDF's signed attributes); a wire that names the file type says it (CA2)."""
 
     document_id: str
     name: str
     digest: bytes = field(repr=False)
+    kind: str = "xml"
 
     def __post_init__(self) -> None:
         if not self.document_id or len(self.document_id) > _MAX_DOCUMENT_ID:
@@ -119,6 +122,8 @@ class SignItem:
             raise ValueError(
                 f"SignItem.digest for document {self.document_id!r}: 32 bytes (SHA-256) expected"
             )
+        if self.kind not in ("xml", "pdf"):
+            raise ValueError(f"SignItem.kind for document {self.document_id!r}: xml or pdf")
 
 
 class TxStatus(StrEnum):

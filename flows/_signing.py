@@ -6,7 +6,7 @@ run left (a pending or approved transaction is continued, never asked for again)
 The send window. A request is journalled under our own id before it is sent, and the
 provider's id right after its answer (``tasks.signing.request_signatures``). A process
 that dies between the two, or an answer lost in transport, leaves a request the journal
-knows only by our id. Where the provider takes our id (VNPT SmartCA sp769, 3.3), the run
+knows only by our id. Where the provider takes our id (VNPT SmartCA sp769, 3.3; CA2), the run
 finds it again under that id (``esign.base.FindsRequests``) and continues it: waits on
 it, uses its signatures, asks anew only after a rejection, an expiry or a failure, or
 when the provider never received it. Where the provider chooses the id (MISA: only in
@@ -67,7 +67,7 @@ def _deadline(tx: Transaction, settings: Settings, started: dt.datetime) -> dt.d
 
 
 def _sign_items(items: Sequence[PreparedItem]) -> list[SignItem]:
-    return [SignItem(i.document_id, i.name, i.digest) for i in items]
+    return [SignItem(i.document_id, i.name, i.digest, i.kind) for i in items]
 
 
 def _round_position(views: Sequence[DossierView], round_no: int) -> tuple[int, int]:

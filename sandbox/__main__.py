@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"provider (MISA base URL):  {sandbox.misa_url}")
         print(f"provider (VNPT base URL):  {sandbox.vnpt_url}")
         print(f"provider (MySign base URL): {sandbox.mysign_url}")
+        print(f"provider (CA2 base URL):   {sandbox.ca2_url}")
         for account in config.provider.accounts:
             label = f"phone of {account.username}:"
             print(f"{label:<27}{sandbox.phone_url(account.username)}")

@@ -100,6 +100,11 @@ class Sandbox:
         """Base URL for a Viettel MySign client (the calls are under /vtss/service/)."""
         return self.provider_url
 
+    @property
+    def ca2_url(self) -> str:
+        """Base URL for a CA2 RemoteSigning client (the ``.../api/data`` base)."""
+        return self.provider_url + "/ca2/api/data"
+
     def phone_url(self, user: str) -> str:
         """The virtual phone page of ``user``."""
         return f"{self.provider_url}/phone/{quote(user, safe='')}"
@@ -126,7 +131,7 @@ def start_sandbox(config: SandboxConfig) -> Sandbox:
 
 
 _EXAMPLE = """\
-# prefect-bhxh sandbox: a local MISA eSign / VNPT SmartCA stand-in with a virtual phone.
+# prefect-bhxh sandbox: a local MISA eSign / VNPT SmartCA / CA2 stand-in with a virtual phone.
 # Start it with:  python -m sandbox --config sandbox.toml
 # Everything here is TEST material: test PKI, throwaway passwords, loopback only.
 
@@ -142,7 +147,7 @@ token_ttl_seconds = 3600          # MISA access token lifetime (expiresIn)
 signing_deadline_seconds = 300    # how long the phone has to approve
 control_token = "change-me-sandbox-control-token"   # header x-sandbox-token for /phone/api
 
-# Integrators: MISA clientId / clientKey pairs, VNPT sp_id / sp_password pairs.
+# Integrators: MISA clientId / clientKey pairs, VNPT and CA2 sp_id / sp_password pairs.
 [[provider.clients.misa]]
 client_id = "demo-client"
 client_key = "demo-client-key"
@@ -164,6 +169,10 @@ profile_id = "adss:ras:profile:001"
 # callback_client_secret = "demo-callback-secret"
 # callback_method = "GET"
 
+[[provider.clients.ca2]]
+sp_id = "demo-ca2-sp"
+sp_password = "demo-ca2-sp-password"
+
 # A MISA account with two-factor and three certificates (one inactive, one expired).
 [[provider.accounts]]
 username = "acme"
@@ -177,7 +186,7 @@ pki_name = "acme-misa"
 alias = "ACME-2025"
 tax_code = "0101234567"
 unit_name = "Công ty TNHH ACME"
-ca = "misa"                       # misa | vnpt | mysign (Viettel-CA) | token
+ca = "misa"                       # misa | vnpt | mysign (Viettel-CA) | ca2 | token
 variant = "valid"                 # valid | expired | not_yet_valid | revoked
 key_status = "ACTIVE"             # ACTIVE | INACTIVE
 
@@ -218,6 +227,17 @@ tax_code = "0201234567"
 unit_name = "Công ty TNHH Gamma"
 ca = "mysign"
 
+# A CA2 RemoteSigning signer (NACENCOMM): the user id is the ID number or the tax code.
+[[provider.accounts]]
+user_id = "0201234568"
+provider = "ca2"
+
+[[provider.accounts.certificates]]
+pki_name = "gamma-ca2"
+tax_code = "0201234568"
+unit_name = "Công ty TNHH Gamma"
+ca = "ca2"
+
 # Phone policies: approve | reject | expire | fail | manual (wait for a person).
 [provider.policies.acme]
 action = "manual"
@@ -235,7 +255,7 @@ retry_after_seconds = 1
 slow_seconds = 0.0           # delay before each API answer
 rate_timeout = 0.0           # share of API calls that hang timeout_seconds, then 504 (unprocessed)
 timeout_seconds = 5.0
-lose_sign_response = 0       # the next N sign requests (MISA or VNPT) are processed but answer 502
+lose_sign_response = 0       # the next N sign requests (any provider) are processed but answer 502
 wrong_key_signatures = false # sign with a key that is not the certificate's
 token_expires_early = false  # a password login's token dies after its first use
 refresh_fails = false        # refresh tokens are refused (client must log in again)

@@ -4,7 +4,7 @@ Layout under the PKI directory (``var/pki`` by default)::
 
     root.pem               the TEST root CA certificate (trust anchor)
     intermediates.pem      every intermediate CA certificate, PEM, concatenated
-    ca/<ca>.pem, ca/<ca>.key.pem   each CA (root, misa, vnpt, token) and its key
+    ca/<ca>.pem, ca/<ca>.key.pem   each CA (root, misa, vnpt, token, mysign, ca2) and its key
     crl/<ca>.crl.pem       the CRL each intermediate publishes (revoked certificates)
     crls.pem               every CRL, concatenated (for ``openssl verify -CRLfile``)
     certs/<name>.pem       end-entity certificates, keys/<name>.key.pem their keys
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 Variant = Literal["valid", "expired", "not_yet_valid", "revoked"]
-CaName = Literal["misa", "vnpt", "token", "mysign"]
+CaName = Literal["misa", "vnpt", "token", "mysign", "ca2"]
 
 #: Intermediates, one per signing provider, plus a USB-token vendor for "registered
 #: before remote signing" certificates.
@@ -52,6 +52,7 @@ CA_NAMES: dict[str, str] = {
     "vnpt": "VNPT SmartCA TEST CA",
     "token": "USB Token TEST CA",
     "mysign": "Viettel-CA MySign TEST CA",
+    "ca2": "CA2 RemoteSigning TEST CA",
 }
 ROOT_NAME = "BHXH TEST Root CA (stands in for NEAC, NOT TRUSTED)"
 #: id-kp-documentSigning (RFC 9336) and Microsoft's document-signing EKU.

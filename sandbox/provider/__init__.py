@@ -1,11 +1,13 @@
-"""The provider sandbox (MISA eSign, VNPT SmartCA, Viettel MySign, a virtual phone): the face.
+"""The provider sandbox (MISA eSign, VNPT SmartCA, Viettel MySign, CA2 RemoteSigning, a
+virtual phone): the face.
 
 Code outside this package imports from here only, never from its modules. Inside, the
 arrows go one way: :mod:`~sandbox.provider.app` assembles the routes of
 :mod:`~sandbox.provider.misa`, :mod:`~sandbox.provider.vnpt`,
-:mod:`~sandbox.provider.mysign` and :mod:`~sandbox.provider.phone`; the wires share
-:mod:`~sandbox.provider.common`; all of them work on :mod:`~sandbox.provider.state`,
-built from :mod:`~sandbox.provider.config`. The modules import each other, never this face.
+:mod:`~sandbox.provider.mysign`, :mod:`~sandbox.provider.ca2` and
+:mod:`~sandbox.provider.phone`; the wires share :mod:`~sandbox.provider.common`; all of
+them work on :mod:`~sandbox.provider.state`, built from :mod:`~sandbox.provider.config`.
+The modules import each other, never this face.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from sandbox.provider.app import create_provider_app
 from sandbox.provider.config import (
     AccountConfig,
+    Ca2ClientConfig,
     CertificateSpec,
     ClientsConfig,
     FaultsConfig,
@@ -28,6 +31,7 @@ from sandbox.provider.state import ProviderState
 __all__ = [
     "ALLOWED_TAGS",
     "AccountConfig",
+    "Ca2ClientConfig",
     "CertificateSpec",
     "ClientsConfig",
     "FaultsConfig",

@@ -9,6 +9,8 @@ One Starlette app serves both wire formats, as the vendor documents print them:
   ``/sca/sp769/v1/...``;
 * Viettel MySign ("MySign Integration Document" v1.8/v1.9) under ``/vtss/service/...``,
   with its callbacks (``async`` = 3) to the integrator's URLs;
+* CA2 RemoteSigning (NACENCOMM; no vendor document: read from eBH's public client code)
+  under ``/ca2/api/data/...``;
 * the virtual phone at ``/phone/{user}`` (HTML for a person) and ``/phone/api/...`` (JSON,
   for tests and demos, guarded by the ``x-sandbox-token`` header);
 * ``/health``. Every other path answers ``200 text/html``, as the real MISA web app does.
@@ -30,6 +32,7 @@ from starlette.routing import Route
 
 from sandbox.audit import AuditLog
 from sandbox.pki import TestPKI
+from sandbox.provider.ca2 import ca2_routes
 from sandbox.provider.config import ProviderConfig
 from sandbox.provider.misa import misa_routes
 from sandbox.provider.mysign import mysign_routes
@@ -61,6 +64,7 @@ def create_provider_app(config: ProviderConfig, pki: TestPKI, audit: AuditLog) -
         *misa_routes(state),
         *vnpt_routes(state),
         *mysign_routes(state),
+        *ca2_routes(state),
         *phone_routes(state),
         Route("/{path:path}", _web_app, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ]

@@ -11,6 +11,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "AccountConfig",
+    "Ca2ClientConfig",
     "CertificateSpec",
     "ClientsConfig",
     "FaultsConfig",
@@ -59,12 +60,20 @@ class MySignClientConfig(_Model):
     )
 
 
+class Ca2ClientConfig(_Model):
+    """An integrator's CA2 RemoteSigning sp_id / sp_password pair."""
+
+    sp_id: str
+    sp_password: str
+
+
 class ClientsConfig(_Model):
     """Integrator credentials the provider accepts."""
 
     misa: list[MisaClientConfig] = Field(default_factory=list)
     vnpt: list[VnptClientConfig] = Field(default_factory=list)
     mysign: list[MySignClientConfig] = Field(default_factory=list)
+    ca2: list[Ca2ClientConfig] = Field(default_factory=list)
 
 
 class CertificateSpec(_Model):
@@ -73,20 +82,20 @@ class CertificateSpec(_Model):
     pki_name: str = Field(description="Name in the test PKI (letters, digits, - and _).")
     tax_code: str = Field(description="MST carried as UID=MST:<tax code> in the subject.")
     unit_name: str = Field(description="The unit's name (subject CN).")
-    ca: Literal["misa", "vnpt", "token", "mysign"] = "misa"
+    ca: Literal["misa", "vnpt", "mysign", "ca2", "token"] = "misa"
     variant: Literal["valid", "expired", "not_yet_valid", "revoked"] = "valid"
     key_status: Literal["ACTIVE", "INACTIVE"] = "ACTIVE"
     alias: str | None = Field(None, description="Provider alias (default: the pki name).")
 
 
 class AccountConfig(_Model):
-    """A signer's account: MISA user name + password, a VNPT user id (ID / tax code), or a
-    Viettel MySign user id (``MST_<tax code>``)."""
+    """A signer's account: MISA user name + password, a VNPT / CA2 user id (ID / tax code), or
+    a Viettel MySign user id (``MST_<tax code>``)."""
 
     username: str = Field(validation_alias=AliasChoices("username", "user_id"))
     password: str = ""
     two_factor_code: str | None = None
-    provider: Literal["misa", "vnpt", "mysign"] = "misa"
+    provider: Literal["misa", "vnpt", "mysign", "ca2"] = "misa"
     pin: str = "123456"
     misa_user_id: str | None = Field(None, description="MISA's user id (default derived).")
     certificates: list[CertificateSpec] = Field(default_factory=list)
@@ -130,7 +139,7 @@ class FaultsConfig(_Model):
     lose_sign_response: int = Field(
         0,
         ge=0,
-        description="The next N sign requests (MISA or VNPT) create the transaction (the "
+        description="The next N sign requests (MISA, VNPT or CA2) create the transaction (the "
         "phone shows it) and then answer 502: the answer with the transaction id is lost.",
     )
     wrong_key_signatures: bool = Field(False, description="Sign with a key not in the cert.")

@@ -99,7 +99,7 @@ class SigningTx:
     """A signing transaction as the provider keeps it."""
 
     id: str
-    service: Literal["misa", "vnpt", "mysign"]
+    service: Literal["misa", "vnpt", "mysign", "ca2"]
     account: str
     cert: Cert
     documents: list[Document]
@@ -145,6 +145,9 @@ class ProviderState:
         #: VNPT transaction_id -> transaction. Unique across integrators: the status call
         #: (3.4) names the id alone (the sandbox's reading of the document).
         self.vnpt_ids: dict[str, str] = {}
+        #: CA2 transaction_id -> transaction; the status call names the id with the
+        #: integrator's credentials and the user (the sandbox keys it by the id alone).
+        self.ca2_ids: dict[str, str] = {}
         self.csrf: dict[str, tuple[str, float]] = {}
         self._rng = random.Random(config.faults.seed)
         self._burst_left = config.faults.burst_429
@@ -357,7 +360,7 @@ class ProviderState:
         self,
         *,
         tx_id: str,
-        service: Literal["misa", "vnpt", "mysign"],
+        service: Literal["misa", "vnpt", "mysign", "ca2"],
         account: Account,
         cert: Cert,
         documents: list[Document],

@@ -73,20 +73,20 @@ class _Vnpt:
             return _vnpt_error(400, str(exc))
         if not isinstance(body, dict):
             return _vnpt_error(400, "body must be a JSON object")
-        sp_id, sp_pw = body.get("sp_id"), body.get("sp_password")
-        if (
-            not isinstance(sp_id, str)
-            or not isinstance(sp_pw, str)
-            or not any(
-                hmac.compare_digest(sp_id.encode(), c.sp_id.encode())
-                and hmac.compare_digest(sp_pw.encode(), c.sp_password.encode())
-                for c in self.s.config.clients.vnpt
-            )
+        # 3.1: a missing parameter is 400 BAD_REQUEST; 401 is for credentials or a user
+        # VNPT does not know
+        for key in ("sp_id", "sp_password", "user_id"):
+            if not isinstance(body.get(key), str) or not body[key]:
+                return _vnpt_error(400, f"{key} is required")
+        sp_id, sp_pw = body["sp_id"], body["sp_password"]
+        if not any(
+            hmac.compare_digest(sp_id.encode(), c.sp_id.encode())
+            and hmac.compare_digest(sp_pw.encode(), c.sp_password.encode())
+            for c in self.s.config.clients.vnpt
         ):
-            self.s.audit.write("vnpt", "login_failed", sp_id=str(sp_id))
+            self.s.audit.write("vnpt", "login_failed", sp_id=sp_id)
             return _vnpt_error(401, "sp_id / sp_password không hợp lệ")
-        user = body.get("user_id")
-        acc = self.s.accounts.get(user) if isinstance(user, str) else None
+        acc = self.s.accounts.get(body["user_id"])
         if acc is None or acc.config.provider != "vnpt":
             # 3.1: 401 SP_CREDENTIAL_INVALID covers "the sp account or the user"
             self.s.audit.write("vnpt", "login_failed", sp_id=sp_id, reason="user_id")

@@ -137,7 +137,7 @@ def _b64(data: bytes) -> str:
 @dataclass
 class StrictTx:
     id: str
-    service: Literal["misa", "vnpt"]
+    service: Literal["misa", "vnpt", "ca2"]
     cert: StrictCert
     digests: list[tuple[str, bytes]]
     polls: int = 0
@@ -531,12 +531,12 @@ def strict_app(world: StrictWorld) -> Starlette:
 
 
 class StrictServer:
-    """``strict_app`` under uvicorn on 127.0.0.1, in a thread of its own."""
+    """``strict_app`` (or ``app``) under uvicorn on 127.0.0.1, in a thread of its own."""
 
-    def __init__(self, world: StrictWorld) -> None:
+    def __init__(self, world: StrictWorld, app: Starlette | None = None) -> None:
         self.world = world
         config = uvicorn.Config(
-            strict_app(world), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+            app or strict_app(world), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

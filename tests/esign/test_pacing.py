@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from esign._http import HttpCore, RetryPolicy
+from esign.ca2 import Ca2RemoteSigningClient
 from esign.misa import MisaESignClient
 from esign.pacing import PACING, pace_key
 from esign.vnpt import VnptSmartCAClient
@@ -83,3 +84,5 @@ def test_the_clients_pace_under_their_integrator_ids() -> None:
     vnpt = VnptSmartCAClient("http://vnpt.test", "sp-vnpt", "pw", "user-1")
     assert misa._http.pace == "misa-client-misa"
     assert vnpt._http.pace == "vnpt-sp-vnpt"
+    ca2 = Ca2RemoteSigningClient("http://ca2.test/api/data", "sp-ca2", "pw", "0201234568")
+    assert ca2._http.pace == "ca2-sp-ca2"

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 from blocks import (
     BhxhGatewayCredentials,
     BhxhUnit,
+    CA2RemoteSigningCredentials,
     MisaESignCredentials,
     ViettelMySignCredentials,
     VnptSmartCACredentials,
@@ -20,6 +21,7 @@ ALL_BLOCKS = [
     BhxhUnit,
     MisaESignCredentials,
     VnptSmartCACredentials,
+    CA2RemoteSigningCredentials,
     ViettelMySignCredentials,
 ]
 
@@ -78,3 +80,16 @@ async def test_the_mysign_block_keeps_its_secret_out_of_reprs_and_asks_for_callb
     await creds.asave("mysign-standards", overwrite=True)
     loaded = await ViettelMySignCredentials.aload("mysign-standards")
     assert loaded.client_secret.get_secret_value() == "very-secret-mysign"
+
+
+async def test_a_saved_ca2_block_keeps_the_secret_for_get_client_only() -> None:
+    await CA2RemoteSigningCredentials(
+        sp_id="sp", sp_password=SecretStr("ca2-secret-value"), user_id="0201234568"
+    ).asave("ca2-standards", overwrite=True)
+    loaded = await CA2RemoteSigningCredentials.aload("ca2-standards")
+    assert loaded.sp_password.get_secret_value() == "ca2-secret-value"
+    assert loaded.base_url.endswith("/api/data")
+    assert "ca2-secret-value" not in repr(loaded) + loaded.model_dump_json()
+    client = loaded.get_client()
+    assert client.account == "0201234568" and "ca2-secret-value" not in repr(client)
+    await client.aclose()

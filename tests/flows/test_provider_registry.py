@@ -153,7 +153,7 @@ def test_the_block_type_of_a_registered_provider_is_a_prefect_block(
 
 
 def test_an_unknown_provider_name_is_refused_naming_it_and_the_known_ones() -> None:
-    with pytest.raises(UnknownProvider, match=r"'acme'.*known providers: misa, mysign, vnpt"):
+    with pytest.raises(UnknownProvider, match=r"'acme'.*known providers: ca2, misa, mysign, vnpt"):
         credentials_type("acme")
     with pytest.raises(ValidationError, match="acme"):
         BhxhUnit(

@@ -75,7 +75,7 @@ async def test_each_unit_is_a_child_run_and_a_crashed_one_is_scheduled_again(
     make_world: MakeWorld, deployment: str
 ) -> None:
     await _clear_children()
-    an_phat, binh_minh, _ = demo_units()
+    an_phat, binh_minh, *_ = demo_units()
     await make_world([an_phat, binh_minh], dossiers=0, setup=False)
     parent = asyncio.create_task(
         monthly_submission(period=PERIOD, units=[an_phat.block, binh_minh.block])
@@ -111,7 +111,7 @@ async def test_a_unit_whose_run_failed_or_kept_crashing_is_reported(
     make_world: MakeWorld, deployment: str
 ) -> None:
     await _clear_children()
-    an_phat, binh_minh, _ = demo_units()
+    an_phat, binh_minh, *_ = demo_units()
     await make_world([an_phat, binh_minh], dossiers=0, setup=False)
     parent = asyncio.create_task(
         monthly_submission(period=PERIOD, units=[an_phat.block, binh_minh.block])

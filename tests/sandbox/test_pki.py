@@ -32,6 +32,7 @@ def test_one_intermediate_per_provider_chains_to_root(pki: TestPKI) -> None:
     names = {c.subject.rfc4514_string() for c in pki.intermediates()}
     assert any("MISA eSign TEST CA" in n for n in names)
     assert any("VNPT SmartCA TEST CA" in n for n in names)
+    assert any("CA2 RemoteSigning TEST CA" in n for n in names)
     for inter in pki.intermediates():
         inter.verify_directly_issued_by(pki.root)
         assert inter.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
@@ -137,3 +138,21 @@ def test_sign_digest_is_pkcs1v15_over_the_given_digest(pki: TestPKI) -> None:
 def test_private_keys_are_not_world_readable(pki: TestPKI) -> None:
     issued = pki.issue("found-perm", tax_code="0101234567", unit_name="ACME")
     assert issued.key_path.stat().st_mode & 0o077 == 0
+
+
+def test_a_pki_made_before_a_provider_was_added_gains_its_ca_and_keeps_the_rest(
+    tmp_path: Path,
+) -> None:
+    old = TestPKI.load_or_create(tmp_path / "pki")
+    issued = old.issue("kept", tax_code="0101234567", unit_name="Công ty Cũ")
+    root = old.root.fingerprint(hashes.SHA256())
+    for path in (old.dir / "ca" / "ca2.pem", old.dir / "ca" / "ca2.key.pem"):
+        path.unlink()  # as a var/pki made before CA2 was a provider
+    (old.dir / "crl" / "ca2.crl.pem").unlink()
+    pki = TestPKI.load_or_create(tmp_path / "pki")
+    assert pki.root.fingerprint(hashes.SHA256()) == root
+    assert pki.get("kept").der == issued.der
+    assert _check(pki, pki.get("kept").certificate) == []
+    fresh = pki.issue("new-ca2", tax_code="0201234568", unit_name="Công ty Mới", ca="ca2")
+    assert _check(pki, fresh.certificate) == []
+    assert len(pki.intermediates()) == len(CA_NAMES)

@@ -286,6 +286,27 @@ def test_vnpt_3_2_transaction_id_is_required(provider: ProviderFactory) -> None:
     assert answer.status_code == 400 and answer.json()["message"] == VNPT_ERRORS[400]
 
 
+@pytest.mark.parametrize("missing", ["user_id", "sp_id", "sp_password"])
+@pytest.mark.parametrize("path", [VNPT_GET_CERTIFICATE.path, VNPT_SIGN.path])
+def test_vnpt_3_1_a_missing_parameter_is_400_bad_request(
+    provider: ProviderFactory, missing: str, path: str
+) -> None:
+    sb = provider()
+    request = _vnpt_sign_request("SP_CA_2025_0400", "00") if path == VNPT_SIGN.path else None
+    request = request or fill(
+        VNPT_GET_CERTIFICATE.request,
+        sp_id=VNPT_CLIENT["sp_id"],
+        sp_password=VNPT_CLIENT["sp_password"],
+        user_id=BETA_TAX,
+        transaction_id="SP_LIST_400",
+    )
+    del request[missing]
+    answer = _post(sb, VNPT + path, request)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["status_code"] == 400
+    assert answer.json()["message"] == VNPT_ERRORS[400]
+
+
 @pytest.mark.parametrize(
     "change",
     [{"user_id": "999999999999"}, {"sp_password": "guess"}],
