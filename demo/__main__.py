@@ -1,12 +1,13 @@
 """``make demo``: the main job, end to end, on this machine.
 
-Starts the sandbox (MISA eSign stand-in with a phone that approves after about a second,
-and the gateway playing an I-VAN's API and VSS) on free loopback ports; saves blocks for
-four demo units; drops 600 dossiers built from CSV into the inbox; runs
+Starts the sandbox (stand-ins for MISA eSign, VNPT SmartCA, Viettel MySign and CA2
+RemoteSigning with phones that approve after about a second, and the gateway playing an
+I-VAN's API and VSS) on free loopback ports; saves blocks for six demo units (one on
+Viettel MySign, one on CA2); drops 600 dossiers built from CSV into the inbox; runs
 setup_remote_signing for each unit, then monthly_submission and track_results on the
 local Prefect API; prints where each dossier went and its receipt.
 
-Three units go through the reference gateway adapter; the fourth (Đông Á, carried by Thái
+Five units go through the reference gateway adapter; the sixth (Đông Á, carried by Thái
 Sơn) takes the export route: its files are written out for the I-VAN's own software, and
 the demo plays the accountant who submits there and writes the receipt into the receipts
 file, which track_results reads.
