@@ -23,6 +23,7 @@ clients in the unit's ``tasks.session.UnitSession``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import html
@@ -41,6 +42,7 @@ from flows._artifacts import text
 from flows._pauses import STOP, AskAgain, Question, ask
 from flows._run import UnitRun
 from flows.errors import SigningStopped, StoppedByOperator
+from tasks.callbacks import listen_for_callback
 from tasks.crash import crash_point
 from tasks.dossiers import apply_round, prepare_round, record_signing_request
 from tasks.events import announce_approval
@@ -126,17 +128,32 @@ async def wait_for_transaction(
     async def read() -> Transaction | None:
         return await _read_or_none(run, tx.id, certificate, items)
 
-    # Registered so that a provider callback received in this process (the providers
-    # issue's receiver) wakes this wait at once; without one, polling goes on.
+    settings = run.settings
+    # A provider that calls back (``receiver/`` turns its callback into a Prefect event)
+    # wakes this wait at once; polling stays the fallback, slower when a callback is
+    # expected. The wake only makes the wait read: the provider's answer is the truth.
+    expected = tx.provider in settings.provider_callbacks
     with WAKEUPS.waiting(tx.provider, tx.id) as wake:
-        outcome = await wait_for_outcome(
-            read,
-            tx,
-            deadline=deadline,
-            first_delay=run.settings.poll_initial_seconds,
-            max_delay=run.settings.poll_max_seconds,
-            wake=wake,
-        )
+        async with (
+            listen_for_callback(tx.provider, tx.id, wake.set)
+            if expected
+            else contextlib.nullcontext()
+        ):
+            outcome = await wait_for_outcome(
+                read,
+                tx,
+                deadline=deadline,
+                first_delay=(
+                    settings.callback_poll_initial_seconds
+                    if expected
+                    else settings.poll_initial_seconds
+                ),
+                max_delay=(
+                    settings.callback_poll_max_seconds if expected else settings.poll_max_seconds
+                ),
+                wake=wake,
+                read_first=not expected,
+            )
     await _close_card(run, outcome)
     return outcome
 
