@@ -13,6 +13,7 @@ import random
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -147,6 +148,8 @@ class ProviderState:
         self._burst_left = config.faults.burst_429
         self._lose_sign_left = config.faults.lose_sign_response
         self._wrong_key: rsa.RSAPrivateKey | None = None
+        #: Called with each transaction that has just ended (a wire's callback, if any).
+        self.on_resolved: list[Callable[[SigningTx], None]] = []
 
     @staticmethod
     def _issue(pki: TestPKI, spec: CertificateSpec) -> Cert:
@@ -314,6 +317,8 @@ class ProviderState:
             documents=len(tx.documents),
             **extra,
         )
+        for hook in self.on_resolved:
+            hook(tx)
 
     def approve(self, tx_id: str, *, via: str) -> bool:
         tx = self.transactions.get(tx_id)
