@@ -266,6 +266,8 @@ class Scenario:
     two_factor_codes: dict[str, str] = field(default_factory=dict)
     provider_overrides: dict[str, Any] = field(default_factory=dict)
     gateway_overrides: dict[str, Any] = field(default_factory=dict)
+    #: The result webhook our MISA client registered (the receiver), or None: polling only.
+    misa_webhook_url: str | None = None
 
     def __post_init__(self) -> None:
         for u in self.units:
@@ -301,7 +303,13 @@ class Scenario:
             policies[u.username] = {"action": u.phone_action, "after_seconds": u.approve_after}
         provider: dict[str, Any] = {
             "clients": {
-                "misa": [{"client_id": CLIENT_ID, "client_key": self.client_key}],
+                "misa": [
+                    {
+                        "client_id": CLIENT_ID,
+                        "client_key": self.client_key,
+                        "webhook_url": self.misa_webhook_url,
+                    }
+                ],
                 "vnpt": [{"sp_id": CLIENT_ID, "sp_password": self.client_key}],
             },
             "accounts": accounts,

@@ -15,6 +15,7 @@ from receiver.app import (
     create_receiver_app,
 )
 from receiver.awaited import AwaitedTransactions, follow_approvals
+from receiver.service import follow_approval_stream, serve_app
 
 __all__ = [
     "MISA_PROVIDER",
@@ -23,5 +24,7 @@ __all__ = [
     "AwaitedTransactions",
     "ReceiverConfig",
     "create_receiver_app",
+    "follow_approval_stream",
     "follow_approvals",
+    "serve_app",
 ]

@@ -23,7 +23,7 @@ from receiver.app import ReceiverConfig, create_receiver_app
 from receiver.awaited import AwaitedTransactions, follow_approvals
 from tasks.callbacks import AWAITED_EVENTS
 
-__all__ = ["serve_app"]
+__all__ = ["follow_approval_stream", "serve_app"]
 
 log = logging.getLogger("receiver")
 
@@ -31,7 +31,8 @@ log = logging.getLogger("receiver")
 RECONNECT_SECONDS = 5.0
 
 
-async def _follow_forever(awaited: AwaitedTransactions) -> None:
+async def follow_approval_stream(awaited: AwaitedTransactions) -> None:
+    """Feed ``awaited`` from the Prefect API's approval events, reconnecting for ever."""
     event_filter = EventFilter(event=EventNameFilter(name=list(AWAITED_EVENTS)))
     while True:
         try:
@@ -60,7 +61,7 @@ def serve_app(config: ReceiverConfig, awaited: AwaitedTransactions | None = None
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        task = asyncio.create_task(_follow_forever(known))
+        task = asyncio.create_task(follow_approval_stream(known))
         try:
             yield
         finally:
