@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SCALE", "main", "measure"]
+__all__ = ["SCALE", "bench_callbacks", "callback_goal", "main", "measure", "render_callbacks"]
 
 SCALE = 4.0
 APPROVE_AFTER = 20.0 / SCALE
@@ -144,6 +144,57 @@ async def measure(units_n: int, root: Path) -> dict[str, Any]:
         "callbacks": callbacks,
         "fewer_status_calls": ratio,
     }
+
+
+def bench_callbacks(root: Path, quick: bool) -> dict[str, Any]:
+    """``make bench``'s part 6: this module in a fresh process under ``root``."""
+    import shutil
+    import subprocess
+
+    folder = root / "cases" / "callbacks"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "BHXH_"))}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    out = folder / "result.json"
+    argv = [sys.executable, "-m", "benchmarks.callbacks", "--units", "2" if quick else "5"]
+    argv += ["--root", str(folder), "--out", str(out)]
+    with open(folder / "case.log", "wb") as log:
+        subprocess.run(argv, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=900)
+    if not out.exists():
+        tail = (folder / "case.log").read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"the callbacks case failed:\n{tail}")
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+def render_callbacks(fig: dict[str, Any]) -> list[str]:
+    """Part 6 as markdown lines."""
+    lines = [
+        f"**6. Provider callbacks against polling** (MISA sandbox, {fig['polling']['units']} "
+        f"units at once, 2 approvals each, the phone approving after "
+        f"{fig['approve_after_s']:g} s; every interval at 1/{fig['scale']:g} of the defaults)",
+        "",
+        "| wait | approvals | status calls | per approval | approval -> next step, median / max s "
+        "| webhooks | wall s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for mode in ("polling", "callbacks"):
+        m = fig[mode]
+        lat = m["approval_to_next_step_s"]
+        lines.append(
+            f"| {mode} | {m['approvals']} | {m['status_calls']} | "
+            f"{m['status_calls_per_approval']:.2f} | {lat['median']:.2f} / {lat['max']:.2f} | "
+            f"{m['webhooks']} | {m['wall_s']:.1f} |"
+        )
+    lines.append("")
+    return lines
+
+
+def callback_goal(fig: dict[str, Any]) -> tuple[str, str, bool]:
+    """(goal, measured, met) for the goals table."""
+    ratio = fig.get("fewer_status_calls") or 0.0
+    return ("callbacks: at least 5x fewer status calls than polling", f"{ratio:.1f}x", ratio >= 5)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -130,7 +130,8 @@ class _Receiver:
         self.counts[what] = self.counts.get(what, 0) + 1
 
     def _wake(self, provider: str, tx: str, status: str) -> None:
-        emit_callback(provider, tx, status, emit=self.emit)
+        unit = self.awaited.unit(provider, tx)
+        emit_callback(provider, tx, status, unit=unit, emit=self.emit)
         self._count(f"{provider}.accepted")
         log.info(
             "nhận tín hiệu của %s cho giao dịch %s (%s), đánh thức lượt chạy đang chờ / "

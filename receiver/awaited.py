@@ -40,24 +40,38 @@ class AwaitedTransactions:
 
     Example:
         >>> awaited = AwaitedTransactions()
-        >>> awaited.add("misa", "tx-1")
+        >>> awaited.add("misa", "tx-1", unit="TA0001A")
         >>> ("misa", "tx-1") in awaited, ("misa", "tx-2") in awaited
         (True, False)
     """
 
     def __init__(self) -> None:
         self._until: dict[tuple[str, str], dt.datetime] = {}
+        self._unit: dict[tuple[str, str], str] = {}
 
-    def add(self, provider: str, transaction_id: str, expires: dt.datetime | None = None) -> None:
+    def add(
+        self,
+        provider: str,
+        transaction_id: str,
+        expires: dt.datetime | None = None,
+        *,
+        unit: str = "",
+    ) -> None:
         now = dt.datetime.now(dt.UTC)
         until = (expires or now + dt.timedelta(seconds=DEFAULT_WINDOW_SECONDS)) + dt.timedelta(
             seconds=GRACE_SECONDS
         )
         self._until[(provider, transaction_id)] = until
+        self._unit[(provider, transaction_id)] = unit
         self._prune(now)
 
     def discard(self, provider: str, transaction_id: str) -> None:
         self._until.pop((provider, transaction_id), None)
+        self._unit.pop((provider, transaction_id), None)
+
+    def unit(self, provider: str, transaction_id: str) -> str:
+        """The unit whose request this is (its run listens on it)."""
+        return self._unit.get((provider, transaction_id), "")
 
     def __contains__(self, key: object) -> bool:
         until = self._until.get(key)  # type: ignore[call-overload]
@@ -69,6 +83,7 @@ class AwaitedTransactions:
     def _prune(self, now: dt.datetime) -> None:
         for key in [k for k, until in self._until.items() if until <= now]:
             del self._until[key]
+            self._unit.pop(key, None)
 
     def note(self, event: EventLike) -> None:
         """Take in one approval event (others are ignored)."""
@@ -86,7 +101,8 @@ class AwaitedTransactions:
                     expires = None
                 if expires is not None and expires.tzinfo is None:
                     expires = expires.replace(tzinfo=dt.UTC)
-            self.add(provider, tx, expires)
+            unit = payload.get("unit")
+            self.add(provider, tx, expires, unit=unit if isinstance(unit, str) else "")
         elif event.event.startswith("bhxh.approval."):
             self.discard(provider, tx)
 

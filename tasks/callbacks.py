@@ -2,11 +2,12 @@
 
 The receiver (``receiver/``, its own process) authenticates a provider's callback and
 emits ``bhxh.provider.callback`` with the provider and its transaction id as the
-resource (``bhxh.provider-callback.<provider>.<transaction id>``). A run waiting for that
-transaction listens for exactly that resource (:func:`listen_for_callback`) and wakes its
-wait (``esign.waiting.WAKEUPS``), which then reads the transaction from the provider at
-once. The event says only "this transaction has news": no signature, no token, and no
-status the run would believe; the provider's status call (and the signatures verified
+resource (``bhxh.provider-callback.<provider>.<transaction id>``, labelled with the unit
+whose request it is). A unit's signing round listens for its unit's callbacks
+(:func:`listen_for_callbacks`, opened before the request goes out) and wakes the wait
+(``esign.waiting.WAKEUPS``), which then reads the transaction from the provider at once.
+The event says only "this transaction has news": no signature, no token, and no status
+the run would believe; the provider's status call (and the signatures verified
 against the certificate) stays the only truth.
 
 Why a Prefect event: the receiver and the runs are separate processes, possibly on
@@ -26,13 +27,17 @@ from typing import Any
 from prefect.events import emit_event
 from prefect.events.clients import get_events_subscriber
 from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
+from prefect.events.schemas.events import ResourceSpecification
+
+from esign.waiting import WAKEUPS
 
 __all__ = [
     "AWAITED_EVENTS",
     "CALLBACK_EVENT",
+    "CallbackListener",
     "callback_resource_id",
     "emit_callback",
-    "listen_for_callback",
+    "listen_for_callbacks",
 ]
 
 log = logging.getLogger("tasks.callbacks")
@@ -60,12 +65,15 @@ def emit_callback(
     transaction_id: str,
     status: str,
     *,
+    unit: str,
     emit: Callable[..., Any] | None = None,
 ) -> None:
-    """Emit the wake-up for ``provider``'s ``transaction_id``.
+    """Emit the wake-up for ``provider``'s ``transaction_id``, a request of ``unit``.
 
     ``status`` is what the provider's callback said, as its words (``SUCCESS``, ``4002``):
-    shown in the event feed, never acted upon.
+    shown in the event feed, never acted upon. ``unit`` (the ``bhxh.unit`` label) is what
+    a unit's run listens on: it subscribes before it sends a request, when the
+    transaction id is not known yet.
     """
     (emit or emit_event)(
         event=CALLBACK_EVENT,
@@ -73,42 +81,66 @@ def emit_callback(
             "prefect.resource.id": callback_resource_id(provider, transaction_id),
             "prefect.resource.name": f"{provider} {transaction_id}",
             "bhxh.provider": provider,
+            "bhxh.unit": unit,
         },
-        payload={"provider": provider, "transaction_id": transaction_id, "status": status},
+        related=[{"prefect.resource.id": f"bhxh.unit.{unit}", "prefect.resource.role": "unit"}],
+        payload={
+            "provider": provider,
+            "transaction_id": transaction_id,
+            "unit": unit,
+            "status": status,
+        },
     )
 
 
-@contextlib.asynccontextmanager
-async def listen_for_callback(
-    provider: str, transaction_id: str, wake: Callable[[], object]
-) -> AsyncIterator[None]:
-    """While the block lasts, call ``wake()`` for each callback event of this transaction.
+class CallbackListener:
+    """The callbacks a unit's run has heard: each wakes its waiter (``WAKEUPS``), and is
+    kept, so that a wait that begins after its callback came still reads at once."""
 
-    The subscription is filtered on the server to this one resource, so a run receives
-    only its own callbacks. A stream that cannot be opened or breaks is logged and left:
-    the caller's polling goes on without it.
+    def __init__(self) -> None:
+        self._heard: set[tuple[str, str]] = set()
+
+    def heard(self, provider: str, transaction_id: str) -> bool:
+        return (provider, transaction_id) in self._heard
+
+    def hear(self, provider: str, transaction_id: str) -> None:
+        self._heard.add((provider, transaction_id))
+        WAKEUPS.wake(provider, transaction_id)
+
+
+@contextlib.asynccontextmanager
+async def listen_for_callbacks(unit_code: str) -> AsyncIterator[CallbackListener]:
+    """While the block lasts, hear the callback events of ``unit_code``'s transactions.
+
+    Opened before a signing round sends its request (the transaction id comes only in
+    the answer, and the signer may approve at once), filtered on the server to this unit's
+    label. A stream that cannot be opened or breaks is logged and left: the waits' slow
+    polling goes on without it.
     """
+    listener = CallbackListener()
     ready = asyncio.Event()
 
     async def listen() -> None:
         event_filter = EventFilter(
             event=EventNameFilter(name=[CALLBACK_EVENT]),
-            resource=EventResourceFilter(id=[callback_resource_id(provider, transaction_id)]),
+            resource=EventResourceFilter(labels=ResourceSpecification({"bhxh.unit": unit_code})),
         )
         try:
             async with get_events_subscriber(filter=event_filter, reconnection_attempts=2) as sub:
                 ready.set()
-                async for _event in sub:
-                    wake()
+                async for event in sub:
+                    provider = event.payload.get("provider")
+                    tx = event.payload.get("transaction_id")
+                    if isinstance(provider, str) and isinstance(tx, str):
+                        listener.hear(provider, tx)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the stream is a hint: polling goes on without it
             log.warning(
-                "không nghe được tín hiệu của nhà cung cấp cho giao dịch %s, tiếp tục hỏi "
-                "định kỳ / could not listen for the provider's callback on transaction %s "
-                "(%s); polling goes on",
-                transaction_id,
-                transaction_id,
+                "đơn vị %s: không nghe được tín hiệu của nhà cung cấp, tiếp tục hỏi định kỳ / "
+                "unit %s: could not listen for the provider's callbacks (%s); polling goes on",
+                unit_code,
+                unit_code,
                 type(exc).__name__,
             )
         finally:
@@ -116,11 +148,10 @@ async def listen_for_callback(
 
     task = asyncio.create_task(listen())
     try:
-        # A short wait for the subscription, so that a callback right after the request
-        # is not missed; past it the wait reads the provider first anyway.
+        # A bounded wait for the subscription, so that the request goes out after it.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ready.wait(), 5.0)
-        yield
+            await asyncio.wait_for(ready.wait(), 10.0)
+        yield listener
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -41,8 +41,8 @@ def emitted() -> Recorder:
 @pytest.fixture
 def awaited() -> AwaitedTransactions:
     known = AwaitedTransactions()
-    known.add("misa", "misa-tx-1")
-    known.add("mysign", "vt-tx-1")
+    known.add("misa", "misa-tx-1", unit="TA0001A")
+    known.add("mysign", "vt-tx-1", unit="TB0002B")
     return known
 
 
@@ -123,6 +123,7 @@ async def test_a_misa_webhook_for_an_awaited_transaction_emits_one_wake_up(
     event = emitted.events[0]
     assert event["event"] == CALLBACK_EVENT
     assert event["resource"]["prefect.resource.id"] == callback_resource_id("misa", "misa-tx-1")
+    assert event["resource"]["bhxh.unit"] == "TA0001A"  # what the unit's run listens on
     # A wake-up only: no signature travels on.
     assert SIGNATURE not in repr(event)
 
@@ -302,9 +303,15 @@ def test_an_awaited_transaction_is_forgotten_when_its_approval_ends() -> None:
     awaited = AwaitedTransactions()
     soon = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)).isoformat()
     awaited.note(
-        Ev("bhxh.approval.requested", provider="misa", transaction_id="t", expires_at=soon)
+        Ev(
+            "bhxh.approval.requested",
+            provider="misa",
+            transaction_id="t",
+            expires_at=soon,
+            unit="TA0001A",
+        )
     )
-    assert ("misa", "t") in awaited
+    assert ("misa", "t") in awaited and awaited.unit("misa", "t") == "TA0001A"
     awaited.note(Ev("bhxh.approval.approved", provider="misa", transaction_id="t"))
     assert ("misa", "t") not in awaited
     awaited.note(
