@@ -19,8 +19,8 @@ from esign.errors import TwoFactorRequired
 from esign.models import Certificate
 from flows._approvals import ApprovalCard
 from flows._artifacts import text
+from flows._callbacks import CallbackListener
 from flows._pauses import OneTimeCode, Question, ask
-from tasks.callbacks import CallbackListener
 from tasks.session import UnitSession
 from tasks.signing import login_esign
 

@@ -39,10 +39,10 @@ from esign.models import Certificate, SignItem, Transaction, TxStatus
 from esign.waiting import WAKEUPS, wait_for_outcome
 from flows._approvals import ApprovalCard, VoidNotice, close_card, publish_card, publish_void_notice
 from flows._artifacts import text
+from flows._callbacks import listen_for_callbacks
 from flows._pauses import STOP, AskAgain, Question, ask
 from flows._run import UnitRun
 from flows.errors import SigningStopped, StoppedByOperator
-from tasks.callbacks import listen_for_callbacks
 from tasks.crash import crash_point
 from tasks.dossiers import apply_round, prepare_round, record_signing_request
 from tasks.events import announce_approval
