@@ -94,6 +94,18 @@ class ReceiverConfig:
         )
 
 
+#: Why a callback was refused: its count key -> (Vietnamese, English) for the log.
+_REFUSALS = {
+    "wrong-url-token": ("sai mã bí mật trong đường dẫn", "wrong URL token"),
+    "wrong-client-id": ("mã ứng dụng không phải của ta", "not our clientId"),
+    "wrong-client-credentials": ("sai mã ứng dụng hoặc khóa bí mật", "wrong client credentials"),
+    "wrong-token": ("mã truy cập sai hoặc đã hết hạn", "wrong or expired bearer token"),
+    "unknown-transaction": ("không lượt chạy nào chờ giao dịch này", "no run waits for it"),
+    "malformed": ("dữ liệu không đúng cấu trúc", "malformed body"),
+    "malformed-auth": ("dữ liệu xin mã truy cập không đúng cấu trúc", "malformed auth call"),
+}
+
+
 def _same(given: str, expected: str) -> bool:
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
@@ -146,13 +158,14 @@ class _Receiver:
 
     def _refuse(self, provider: str, why: str, tx: str = "") -> None:
         self._count(f"{provider}.refused.{why}")
+        vi, en = _REFUSALS[why]
         log.warning(
-            "từ chối tín hiệu của %s (%s)%s / refused a %s callback (%s)%s",
+            "từ chối tín hiệu của %s: %s%s / refused a %s callback: %s%s",
             provider,
-            why,
+            vi,
             f", giao dịch {tx}" if tx else "",
             provider,
-            why,
+            en,
             f", transaction {tx}" if tx else "",
         )
 
@@ -217,7 +230,7 @@ class _Receiver:
             or not _same(secret, self.config.mysign_client_secret)
         ):
             self._refuse(MYSIGN_PROVIDER, "wrong-client-credentials")
-            return _mysign_answer(401, "01", "Sai thông tin xác thực (client_id / client_secret)")
+            return _mysign_answer(401, "01", "Sai mã ứng dụng hoặc khóa bí mật")
         now = time.monotonic()
         for old in [t for t, until in self._tokens.items() if until <= now]:
             del self._tokens[old]
@@ -245,7 +258,7 @@ class _Receiver:
     async def mysign_result(self, request: Request) -> Response:
         if not self._bearer_ok(request):
             self._refuse(MYSIGN_PROVIDER, "wrong-token")
-            return _mysign_answer(401, "01", "Access token không hợp lệ hoặc đã hết hạn")
+            return _mysign_answer(401, "01", "Mã truy cập không hợp lệ hoặc đã hết hạn")
         try:
             body = await _json(request)
         except ValueError:
@@ -254,7 +267,7 @@ class _Receiver:
         tx = meta.get("transaction_id") if isinstance(meta, dict) else None
         if not isinstance(tx, str) or not tx:
             self._refuse(MYSIGN_PROVIDER, "malformed")
-            return _mysign_answer(400, "03", "Thiếu meta_data.transaction_id")
+            return _mysign_answer(400, "03", "Thiếu mã giao dịch")
         assert isinstance(meta, dict)
         if (MYSIGN_PROVIDER, tx) not in self.awaited:
             self._refuse(MYSIGN_PROVIDER, "unknown-transaction", tx)
