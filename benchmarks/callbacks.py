@@ -10,7 +10,7 @@ read that returned it (the run's next step).
 
 The clock is the defaults divided by ``SCALE`` (4): polling 0.5 s growing 1.6x to 3.75 s
 (2 s to 15 s at full scale), the slow poll when a callback is expected 7.5 s to 15 s
-(30 s to 60 s), the signer approving after 5 s (20 s). Every interval and the approval
+(30 s to 60 s), the signer approving after 7.5 s (30 s). Every interval and the approval
 scale together, so the status calls per approval are those of full scale; the polling
 latency is a quarter of full scale's.
 
@@ -36,7 +36,7 @@ from typing import Any
 __all__ = ["SCALE", "bench_callbacks", "callback_goal", "main", "measure", "render_callbacks"]
 
 SCALE = 4.0
-APPROVE_AFTER = 20.0 / SCALE
+APPROVE_AFTER = 30.0 / SCALE
 PERIOD = "01/2026"
 
 

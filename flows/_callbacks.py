@@ -25,8 +25,18 @@ class CallbackListener:
     """The callbacks a unit's run has heard: each wakes its waiter (``WAKEUPS``), and is
     kept, so that a wait that begins after its callback came still reads at once."""
 
+    #: The longest a request waits for the subscription to be open (seconds).
+    READY_SECONDS = 10.0
+
     def __init__(self) -> None:
         self._heard: set[tuple[str, str]] = set()
+        self._ready = asyncio.Event()
+
+    async def ready(self) -> None:
+        """Until the subscription is open (or failed, or ``READY_SECONDS`` passed): a
+        request sent after this cannot have its callback missed."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), self.READY_SECONDS)
 
     def heard(self, provider: str, transaction_id: str) -> bool:
         return (provider, transaction_id) in self._heard
@@ -40,13 +50,13 @@ class CallbackListener:
 async def listen_for_callbacks(unit_code: str) -> AsyncIterator[CallbackListener]:
     """While the block lasts, hear the callback events of ``unit_code``'s transactions.
 
-    Opened before a signing round sends its request (the transaction id comes only in
-    the answer, and the signer may approve at once), filtered on the server to this unit's
-    label. A stream that cannot be opened or breaks is logged and left: the waits' slow
-    polling goes on without it.
+    Opened when a signing round begins, so that it opens while the round prepares its
+    templates; the round awaits :meth:`CallbackListener.ready` before it sends its
+    request (the transaction id comes only in the answer, and the signer may approve at
+    once). Filtered on the server to this unit's label. A stream that cannot be opened or
+    breaks is logged and left: the waits' slow polling goes on without it.
     """
     listener = CallbackListener()
-    ready = asyncio.Event()
 
     async def listen() -> None:
         event_filter = EventFilter(
@@ -55,7 +65,7 @@ async def listen_for_callbacks(unit_code: str) -> AsyncIterator[CallbackListener
         )
         try:
             async with get_events_subscriber(filter=event_filter, reconnection_attempts=2) as sub:
-                ready.set()
+                listener._ready.set()
                 async for event in sub:
                     provider = event.payload.get("provider")
                     tx = event.payload.get("transaction_id")
@@ -72,13 +82,11 @@ async def listen_for_callbacks(unit_code: str) -> AsyncIterator[CallbackListener
                 type(exc).__name__,
             )
         finally:
-            ready.set()
+            listener._ready.set()
 
     task = asyncio.create_task(listen())
     try:
-        # A bounded wait for the subscription, so that the request goes out after it.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ready.wait(), 10.0)
+        # The subscription opens while the round prepares; ``ready`` before the request.
         yield listener
     finally:
         task.cancel()

@@ -524,16 +524,19 @@ async def sign_round(run: UnitRun, views: list[DossierView], round_no: int) -> N
     pending = await asyncio.to_thread(session.pipeline.unsigned, views, round_no)
     if not pending:
         return
-    prepared = await prepare_round(session, pending, round_no, run.certificate)
-    crash_point(f"r{round_no}-prepared")
     async with _listening(run):
+        prepared = await prepare_round(session, pending, round_no, run.certificate)
+        crash_point(f"r{round_no}-prepared")
+        if run.callbacks is not None:
+            await run.callbacks.ready()
         await _sign_pending(run, pending, prepared, round_no)
 
 
 @contextlib.asynccontextmanager
 async def _listening(run: UnitRun) -> AsyncIterator[None]:
     """The round's provider callbacks, heard from before its first request (when the
-    unit's provider calls back, ``BHXH_PROVIDER_CALLBACKS``)."""
+    unit's provider calls back, ``BHXH_PROVIDER_CALLBACKS``); the subscription opens while
+    the round prepares."""
     if run.unit.provider not in run.settings.provider_callbacks:
         yield
         return

@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     block = ProviderCallbackSecrets.load(args.block)
-    config = config_from_block(block)  # type: ignore[arg-type]
+    assert isinstance(block, ProviderCallbackSecrets)  # a sync load returns the block
+    config = config_from_block(block)
     uvicorn.run(
         serve_app(config),
         host=args.host,
