@@ -60,8 +60,33 @@ class Settings(BaseSettings):
         3, ge=1, description="Signing requests per round in a scheduled run before giving up."
     )
 
+    # A month over a work pool (flows/_spread.py).
+    monthly_spread_deployment: str = Field(
+        "",
+        description=(
+            "The deployment monthly_submission starts one child run per unit on, e.g. "
+            "sign_and_submit/manual, so that any worker of the pool takes any unit; empty: "
+            "every unit inside the monthly run (one process)."
+        ),
+    )
+    child_crash_retries: int = Field(
+        2, ge=0, description="Times a unit's child run that crashed is scheduled again."
+    )
+    spread_poll_seconds: float = Field(
+        5.0, gt=0, description="How often the monthly run reads its children's states."
+    )
+
     # HTTP.
     http_timeout_seconds: float = Field(30.0, gt=0)
+    provider_rate_limits: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "Calls per second allowed to each provider account, by provider name, e.g. "
+            '{"misa": 10, "vnpt": 10}: every worker of a pool keeps to it together (a Prefect '
+            "global concurrency limit per account, named bhxh-rate-<provider>-<account>). "
+            "Empty: no shared pace (the vendor documents state no limit; the choice is yours)."
+        ),
+    )
     ca_bundle: Path | None = Field(
         None, description="A CA bundle to trust instead of the system store (TLS stays on)."
     )

@@ -33,6 +33,7 @@ from blocks.unit import BhxhUnit
 from esign.base import RemoteSigningClient
 from tasks.crash import crash_point
 from tasks.events import DossierEvents
+from tasks.pacing import install_pacing
 
 __all__ = ["RunResources", "UnitSession", "open_unit_session"]
 
@@ -196,6 +197,8 @@ async def open_unit_session(
     owns_port = True
     if submission:
         port, owns_port = await open_port(unit, settings, pool=shared)
+    if credentials is not None:
+        install_pacing(settings.provider_rate_limits)
     client = credentials.get_client() if credentials else None
     account = credentials.account if credentials else ""
     async with UnitSession(
