@@ -290,12 +290,20 @@ def create_receiver_app(
         emit: how to send the wake-up event (default ``prefect.events.emit_event``).
 
     Routes: ``POST /misa/webhook/{token}``, ``POST /mysign/auth``, ``POST /mysign/result``,
-    ``GET /health`` (no secret, the counts of accepted and refused callbacks).
+    ``GET /health`` (no secret: whether the approval stream is open, how many
+    transactions are awaited, the counts of accepted and refused callbacks).
     """
     receiver = _Receiver(config, awaited, emit)
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "awaited": len(awaited), "counts": receiver.counts})
+        return JSONResponse(
+            {
+                "status": "ok",
+                "following": awaited.following,
+                "awaited": len(awaited),
+                "counts": receiver.counts,
+            }
+        )
 
     routes = [Route("/health", health, methods=["GET"])]
     if config.misa_webhook_token:

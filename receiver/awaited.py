@@ -48,6 +48,8 @@ class AwaitedTransactions:
     def __init__(self) -> None:
         self._until: dict[tuple[str, str], dt.datetime] = {}
         self._unit: dict[tuple[str, str], str] = {}
+        #: Whether the approval event stream is open now (the receiver's /health says so).
+        self.following = False
 
     def add(
         self,

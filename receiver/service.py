@@ -39,8 +39,12 @@ async def follow_approval_stream(awaited: AwaitedTransactions) -> None:
             async with get_events_subscriber(
                 filter=event_filter, reconnect_on_clean_close=True
             ) as subscriber:
+                awaited.following = True
                 log.info("đang theo dõi các yêu cầu ký / following approval events")
-                await follow_approvals(awaited, subscriber)
+                try:
+                    await follow_approvals(awaited, subscriber)
+                finally:
+                    awaited.following = False
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -70,6 +70,10 @@ def _webhook(tx: str) -> dict[str, object]:
 async def test_the_receiver_knows_a_transaction_once_a_run_announced_it(receiver: str) -> None:
     tx = f"tx-{secrets.token_hex(4)}"
     async with httpx.AsyncClient(base_url=receiver) as api:
+        for _ in range(600):  # the approval stream opens a moment after the app serves
+            if (await api.get("/health")).json()["following"]:
+                break
+            await asyncio.sleep(0.2)
         before = await api.post(f"/misa/webhook/{TOKEN}", json=_webhook(tx))
         assert before.status_code == 404  # no run waits for it yet
         emit_event(  # what tasks.events sends when a request goes to the phone
