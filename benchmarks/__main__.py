@@ -11,6 +11,8 @@ README's figures come from: the sizes below, three runs of each side per case.
 3. overlap     N = 10, 50, 200 units, the phone approving after L = 5 s
 4. signing     prepare + apply vs signxml's sign() for D02-TS of 1 .. 10,000 workers
 5. memory      peak RSS of the monthly run at 200 units (and of the baseline)
+6. callbacks   status calls per approval and approval -> next step, callbacks vs polling
+               (``benchmarks.callbacks``; issue 24)
 
 Every Prefect run happens in a fresh process on the embedded local API (SQLite under a
 temporary ``PREFECT_HOME`` inside ``var/bench/cases/<case>/``); the sandbox runs in its own
@@ -32,8 +34,9 @@ from typing import Any
 
 from benchmarks._runner import BenchDirs, run_case
 from benchmarks._world import PERIODS, UnitSpec, WorldSpec
+from benchmarks.callbacks import bench_callbacks, callback_goal, render_callbacks
 
-PARTS = ("approvals", "end_to_end", "overlap", "signing", "memory")
+PARTS = ("approvals", "end_to_end", "overlap", "signing", "memory", "callbacks")
 
 #: The realistic latency model of the issue.
 PROVIDER_SLOW = 0.15
@@ -531,6 +534,8 @@ def render(results: dict[str, Any]) -> str:
             f"| bare baseline, alone | {_f(mem['baseline_max_rss_mib'], 0)} |",
             "",
         ]
+    if "approvals" in figs.get("callbacks", {}).get("polling", {}):
+        lines += render_callbacks(figs["callbacks"])
     if results.get("goals"):
         lines += ["**Goals**", "", "| goal | measured | met |", "|---|---|---|"]
         for g in results["goals"]:
@@ -599,6 +604,8 @@ def goals(figures: dict[str, Any]) -> list[dict[str, Any]]:
             f"{top['two_phase_rss_growth_mib']:.0f} vs {top['signxml_rss_growth_mib']:.0f} MiB",
             top["two_phase_rss_growth_mib"] <= top["signxml_rss_growth_mib"],
         )
+    if "polling" in figures.get("callbacks", {}):
+        add(*callback_goal(figures["callbacks"]))
     return out
 
 
@@ -684,6 +691,8 @@ def main(argv: list[str] | None = None) -> int:
             figures["overlap"] = bench_overlap(dirs, args.quick, args.repeat)
         elif part == "signing":
             figures[part] = bench_signing(dirs, args.quick)
+        elif part == "callbacks":
+            figures[part] = bench_callbacks(dirs.root, args.quick)
         if part == "memory":
             o = figures["overlap"]
             figures["memory"] = {

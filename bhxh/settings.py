@@ -53,6 +53,18 @@ class Settings(BaseSettings):
     pause_poll_seconds: int = Field(
         5, ge=1, description="How often a paused run checks whether a person answered."
     )
+    provider_callbacks: frozenset[str] = Field(
+        frozenset(),
+        description="Providers that call back when the signer answers (their callback goes "
+        "to the receiver, `python -m receiver`), e.g. BHXH_PROVIDER_CALLBACKS='[\"misa\"]'. "
+        "A wait on such a provider reads at the callback and polls only slowly, as a fallback.",
+    )
+    callback_poll_initial_seconds: float = Field(
+        30.0, gt=0, description="First poll interval when a callback is expected."
+    )
+    callback_poll_max_seconds: float = Field(
+        60.0, gt=0, description="Longest poll interval when a callback is expected."
+    )
     scheduled_signing_attempts: int = Field(
         3, ge=1, description="Signing requests per round in a scheduled run before giving up."
     )

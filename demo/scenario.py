@@ -310,6 +310,8 @@ class Scenario:
     #: Transfers each unit made to VSS, by unit code ({soUnc, ngayNop, soTien}): the
     #: gateway's C12-TS notices show them (demo/contributions.py).
     payments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: The result webhook our MISA client registered (the receiver), or None: polling only.
+    misa_webhook_url: str | None = None
 
     def __post_init__(self) -> None:
         for u in self.units:
@@ -345,7 +347,13 @@ class Scenario:
             policies[u.username] = {"action": u.phone_action, "after_seconds": u.approve_after}
         provider: dict[str, Any] = {
             "clients": {
-                "misa": [{"client_id": CLIENT_ID, "client_key": self.client_key}],
+                "misa": [
+                    {
+                        "client_id": CLIENT_ID,
+                        "client_key": self.client_key,
+                        "webhook_url": self.misa_webhook_url,
+                    }
+                ],
                 "vnpt": [{"sp_id": CLIENT_ID, "sp_password": self.client_key}],
                 "mysign": [
                     {

@@ -1,11 +1,13 @@
-"""``make server``: the Prefect UI, a worker, the deployments and the sandbox, by hand.
+"""``make server``: the Prefect UI, a worker, the deployments, the sandbox and the
+provider-callback receiver, by hand.
 
 Starts a real ``prefect server start`` on 127.0.0.1 (SQLite under ``var/server/``, or a
 throwaway PostgreSQL cluster with ``--postgres``), creates the process work pool and every
 deployment of ``deployments/prefect.yaml``, starts the sandbox (signing provider with a
 virtual phone that waits for a person, and the gateway playing VSS), saves the demo units'
 blocks against that server, fills the inbox, starts the worker(s), prints the URLs, and
-runs until Ctrl-C, which stops everything.
+starts the provider-callback receiver (`python -m receiver`, MISA's webhook registered with
+the sandbox; `--no-callbacks` leaves it out), and runs until Ctrl-C, which stops everything.
 
 :func:`running_stack` is the same thing as a context manager, for the end-to-end tests.
 """
@@ -28,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from bhxh.settings import Settings
-from demo.scenario import DemoUnit, Scenario, demo_units, tour_unit
+from demo.scenario import CLIENT_ID, DemoUnit, Scenario, demo_units, tour_unit
+from deployments.callbacks import ReceiverProcess, start_receiver
 from deployments.postgres import PostgresCluster
 from deployments.processes import ManagedProcess
 from deployments.stack import (
@@ -61,6 +64,7 @@ class Stack:
     scenario: Scenario
     postgres: PostgresCluster | None
     deploy_output: str
+    receiver: ReceiverProcess | None = None
 
     def phone_url(self, unit: DemoUnit) -> str:
         return self.sandbox.phone_url(unit.username)
@@ -80,6 +84,7 @@ def running_stack(
     worker_env: Mapping[str, str] | None = None,
     query_seconds: float = 10.0,
     gateway: Mapping[str, Any] | None = None,
+    callbacks: bool = False,
 ) -> Iterator[Stack]:
     """Server (+ PostgreSQL), deployments, sandbox, blocks, inbox, workers; all stopped
     on exit, in reverse order, whatever happened.
@@ -96,6 +101,8 @@ def running_stack(
         worker_env: extra environment for the workers and their flow runs.
         query_seconds: how often the workers poll the pool.
         gateway: overrides of the sandbox gateway's configuration (scripted outcomes...).
+        callbacks: start the provider-callback receiver (``python -m receiver``), register
+            its webhook with the sandbox's MISA, and tell the workers MISA calls back.
     """
     root = root.resolve()
     data_dir = root / "data"
@@ -111,12 +118,18 @@ def running_stack(
             root / "prefect", database_url=cluster.url if cluster else None, port=port
         )
         stack.callback(server.stop)
+        receiver: ReceiverProcess | None = None
+        if callbacks:
+            receiver = start_receiver(server, misa_client_id=CLIENT_ID, log_dir=root)
+            stack.callback(receiver.stop)
+            worker_env = {"BHXH_PROVIDER_CALLBACKS": '["misa"]', **(worker_env or {})}
 
         scenario = Scenario(
             list(units),
             data_dir=data_dir,
             pki_dir=pki_dir or data_dir / "pki",
             gateway_overrides=dict(gateway or {}),
+            misa_webhook_url=receiver.misa_webhook_url if receiver else None,
         )
         scenario.issue_registered_certificates()
         if dossiers:
@@ -153,6 +166,7 @@ def running_stack(
             scenario=scenario,
             postgres=cluster,
             deploy_output=deployed,
+            receiver=receiver,
         )
 
 
@@ -189,6 +203,8 @@ def _print_guide(stack: Stack) -> None:
     print(f"Inbox:           {stack.data_dir}/inbox (period {stack.period})")
     print(f"Dossier store:   {stack.data_dir}/store")
     print(f"Sandbox gateway: {stack.sandbox.gateway_url}")
+    if stack.receiver is not None:
+        print(f"Callbacks:       {stack.receiver.url} (MISA's webhook wakes a waiting run)")
     print("Virtual phones (Đồng ý, then PIN 123456; the page refreshes by itself):")
     for unit in stack.scenario.units:
         print(f"  {unit.block:10} {stack.phone_url(unit)}")
@@ -217,6 +233,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--root", type=Path, default=PROJECT_DIR / "var" / "server", help="var/server"
     )
+    parser.add_argument(
+        "--no-callbacks",
+        action="store_true",
+        help="no provider-callback receiver: every wait polls",
+    )
     args = parser.parse_args(argv)
 
     period = default_period()
@@ -232,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         postgres=args.postgres,
         workers=args.workers,
         port=args.port,
+        callbacks=not args.no_callbacks,
     ) as stack:
         print(f"Ready in {time.monotonic() - started:.0f} s.")
         _print_guide(stack)
@@ -239,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         while not stop.wait(2.0):
-            dead = [p for p in [stack.server.process, *stack.workers] if not p.alive()]
+            receiver = [stack.receiver.process] if stack.receiver else []
+            dead = [p for p in [stack.server.process, *stack.workers, *receiver] if not p.alive()]
             if dead:
                 print(f"{dead[0].name} exited:\n{dead[0].tail()}", file=sys.stderr)
                 return 1

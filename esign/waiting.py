@@ -93,6 +93,7 @@ async def wait_for_outcome(
     max_delay: float,
     wake: asyncio.Event | None = None,
     grace: float = DEADLINE_GRACE_SECONDS,
+    read_first: bool = True,
 ) -> Transaction:
     """Read ``transaction`` until it is terminal or the deadline has passed.
 
@@ -104,12 +105,18 @@ async def wait_for_outcome(
         max_delay: the longest interval.
         wake: set by a provider callback to read at once (cleared after each read).
         grace: how long past the deadline the transaction is still read.
+        read_first: read at once (True), or first wait for ``wake`` or ``first_delay``
+            (a callback is expected: the signer cannot have answered yet, and the
+            callback, or the slow poll, says when to read).
 
     Returns:
         The terminal transaction; past the deadline, ``EXPIRED`` ("no answer before the
         deadline").
     """
     delay = first_delay
+    if not read_first:
+        await _pause(wake, max(0.05, min(delay, _remaining(deadline, 1.0))))
+        delay = min(delay * 1.6, max_delay)
     while True:
         if wake is not None:
             wake.clear()
@@ -125,9 +132,18 @@ async def wait_for_outcome(
                 message="no answer before the deadline",
             )
         pause = max(0.05, min(delay, max(remaining, 1.0)))
-        if wake is None:
-            await asyncio.sleep(pause)
-        else:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), pause)
+        await _pause(wake, pause)
         delay = min(delay * 1.6, max_delay)
+
+
+def _remaining(deadline: dt.datetime, floor: float) -> float:
+    return max((deadline - dt.datetime.now(dt.UTC)).total_seconds(), floor)
+
+
+async def _pause(wake: asyncio.Event | None, seconds: float) -> None:
+    """Sleep ``seconds``, or less when ``wake`` is set meanwhile."""
+    if wake is None:
+        await asyncio.sleep(seconds)
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(wake.wait(), seconds)

@@ -19,6 +19,7 @@ from esign.errors import TwoFactorRequired
 from esign.models import Certificate
 from flows._approvals import ApprovalCard
 from flows._artifacts import text
+from flows._callbacks import CallbackListener
 from flows._pauses import OneTimeCode, Question, ask
 from tasks.session import UnitSession
 from tasks.signing import login_esign
@@ -56,6 +57,8 @@ class UnitRun:
     notes: list[str] = field(default_factory=list)
     #: The approval cards published in this run, newest last: (artifact id, card).
     cards: list[tuple[UUID, ApprovalCard]] = field(default_factory=list)
+    #: The provider callbacks heard during the current signing round (None: not listening).
+    callbacks: CallbackListener | None = None
 
     @property
     def unit(self) -> BhxhUnit:

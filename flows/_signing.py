@@ -23,21 +23,23 @@ clients in the unit's ``tasks.session.UnitSession``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import html
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 from prefect.logging import get_run_logger
 
-from bhxh.pipeline import DossierView, PreparedItem
+from bhxh.pipeline import DossierView, Prepared, PreparedItem
 from bhxh.settings import Settings
 from esign.errors import SigningBlocked, TransportError
 from esign.models import Certificate, SignItem, Transaction, TxStatus
 from esign.waiting import WAKEUPS, wait_for_outcome
 from flows._approvals import ApprovalCard, VoidNotice, close_card, publish_card, publish_void_notice
 from flows._artifacts import text
+from flows._callbacks import listen_for_callbacks
 from flows._pauses import STOP, AskAgain, Question, ask
 from flows._run import UnitRun
 from flows.errors import SigningStopped, StoppedByOperator
@@ -126,16 +128,28 @@ async def wait_for_transaction(
     async def read() -> Transaction | None:
         return await _read_or_none(run, tx.id, certificate, items)
 
-    # Registered so that a provider callback received in this process (the providers
-    # issue's receiver) wakes this wait at once; without one, polling goes on.
+    settings = run.settings
+    # A provider that calls back (``receiver/`` turns its callback into a Prefect event,
+    # which the round's listener hears) wakes this wait at once; polling stays the
+    # fallback, slower when a callback is expected. The wake only makes the wait read:
+    # the provider's answer is the truth.
+    listener = run.callbacks
+    expected = listener is not None and tx.provider in settings.provider_callbacks
     with WAKEUPS.waiting(tx.provider, tx.id) as wake:
+        if listener is not None and listener.heard(tx.provider, tx.id):
+            wake.set()  # the callback came before this wait began
         outcome = await wait_for_outcome(
             read,
             tx,
             deadline=deadline,
-            first_delay=run.settings.poll_initial_seconds,
-            max_delay=run.settings.poll_max_seconds,
+            first_delay=(
+                settings.callback_poll_initial_seconds
+                if expected
+                else settings.poll_initial_seconds
+            ),
+            max_delay=settings.callback_poll_max_seconds if expected else settings.poll_max_seconds,
             wake=wake,
+            read_first=not expected,
         )
     await _close_card(run, outcome)
     return outcome
@@ -515,8 +529,39 @@ async def sign_round(run: UnitRun, views: list[DossierView], round_no: int) -> N
     pending = await asyncio.to_thread(session.pipeline.unsigned, views, round_no)
     if not pending:
         return
-    prepared = await prepare_round(session, pending, round_no, run.certificate)
-    crash_point(f"r{round_no}-prepared")
+    async with _listening(run):
+        prepared = await prepare_round(session, pending, round_no, run.certificate)
+        crash_point(f"r{round_no}-prepared")
+        if run.callbacks is not None:
+            await run.callbacks.ready()
+        await _sign_pending(run, pending, prepared, round_no)
+
+
+@contextlib.asynccontextmanager
+async def _listening(run: UnitRun) -> AsyncIterator[None]:
+    """The round's provider callbacks, heard from before its first request (when the
+    unit's provider calls back, ``BHXH_PROVIDER_CALLBACKS``); the subscription opens while
+    the round prepares."""
+    if run.unit.provider not in run.settings.provider_callbacks:
+        yield
+        return
+    async with listen_for_callbacks(run.unit.unit_code) as listener:
+        run.callbacks = listener
+        try:
+            yield
+        finally:
+            run.callbacks = None
+
+
+async def _sign_pending(
+    run: UnitRun,
+    pending: list[DossierView],
+    prepared: Mapping[str, Prepared],
+    round_no: int,
+) -> None:
+    """The round's requests and waits, after its templates are prepared."""
+    assert run.certificate is not None
+    session = run.session
     void: list[str] = []  # references of requests that may be on the phone, never used
     done = await _resume_existing(run, pending, round_no, void)
     pending = [v for v in pending if v.id not in done]

@@ -28,10 +28,16 @@ class _Model(BaseModel):
 
 
 class MisaClientConfig(_Model):
-    """An integrator's MISA clientId / clientKey pair."""
+    """An integrator's MISA clientId / clientKey pair, and its result webhook if registered."""
 
     client_id: str
     client_key: str
+    webhook_url: str | None = Field(
+        None,
+        description="The URL this integrator registered for MISA's result webhook (guide 1.2, "
+        "3.8): the sandbox POSTs there when one of its requests is approved, rejected, "
+        "failed or expires.",
+    )
 
 
 class VnptClientConfig(_Model):

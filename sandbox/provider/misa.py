@@ -1,8 +1,10 @@
 """The MISA eSign RemoteSigning V2 wire: login (with two-factor), refresh, certificates,
-sign by hash and status, as MISA's integration guide prints them."""
+sign by hash and status, and the result webhook (3.8) to an integrator that registered
+one, as MISA's integration guide prints them."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -11,12 +13,13 @@ import time
 import uuid
 from typing import Any
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sandbox.provider.common import Handler, b64, faulty, iso, json_body
-from sandbox.provider.state import Account, Cert, Document, ProviderState
+from sandbox.provider.state import Account, Cert, Document, ProviderState, SigningTx
 
 __all__ = ["MISA_AUTH_CODES", "MISA_AUTH_PREFIXES", "misa_routes"]
 
@@ -90,6 +93,7 @@ def _ttl_seconds(ttl: float) -> int:
 class _Misa:
     def __init__(self, state: ProviderState) -> None:
         self.s = state
+        self._webhooks: set[asyncio.Task[None]] = set()
 
     def _account(self, name: Any) -> Account | None:
         acc = self.s.accounts.get(name) if isinstance(name, str) else None
@@ -359,30 +363,84 @@ class _Misa:
             return _misa_error(404, "NotFound", "e3404", "Không tìm thấy giao dịch")
         self.s.settle(tx)
         self.s.audit.write("misa", "status", user=acc.name, transaction=tx.id, state=tx.state)
-        # 4.16 lists PENDING, SUCCESS, FAILED; CANCELLED has been seen from MISA. The guide
-        # is silent on the error codes; the sandbox's choice (esign.MISA_FAILED_CODES).
-        wire, code, desc = {
-            "pending": ("PENDING", None, None),
-            "approved": ("SUCCESS", None, None),
-            "rejected": ("FAILED", "USER_REJECTED", "Người dùng từ chối ký"),
-            "expired": ("FAILED", "TRANSACTION_EXPIRED", "Giao dịch đã hết hạn"),
-            "failed": ("FAILED", tx.fail_code, "Ký số thất bại"),
-            "cancelled": ("CANCELLED", None, "Giao dịch đã bị hủy"),
-        }[tx.state]
+        wire, code, desc = _misa_wire_status(tx)
         answer: dict[str, Any] = {
             "status": wire,
             "errorCode": code,
             "errorDescription": desc,
             "transactionId": tx.id,
-            "signatures": None,  # 3.6: signatures only when SUCCESS
+            "signatures": _misa_signatures(tx),  # 3.6: signatures only when SUCCESS
         }
-        if tx.state == "approved":
-            # in request order (3.6), each naming its document (4.17)
-            answer["signatures"] = [
-                {"documentId": d.id, "signature": base64.b64encode(s).decode()}
-                for d, s in zip(tx.documents, tx.signatures, strict=True)
-            ]
         return JSONResponse(answer)
+
+    # ------------------------------------------------------------- 3.8 the result webhook
+
+    def webhook_url(self, tx: SigningTx) -> str | None:
+        """The webhook the integrator that created ``tx`` registered (1.2), if any."""
+        return next(
+            (c.webhook_url for c in self.s.config.clients.misa if c.client_id == tx.owner),
+            None,
+        )
+
+    def on_resolved(self, tx: SigningTx) -> None:
+        """3.8: an ended request of an integrator with a webhook is POSTed to it."""
+        url = self.webhook_url(tx) if tx.service == "misa" else None
+        if not url:
+            return
+        wire, code, _desc = _misa_wire_status(tx)
+        body: dict[str, Any] = {
+            "messageId": str(uuid.uuid4()),
+            "clientId": tx.owner,
+            "extraData": {},
+            "status": wire,
+            "errorCode": code,
+            "transactionId": tx.id,
+            # 3.8: "Chỉ trả về dữ liệu chữ ký signatures khi tất cả tài liệu được ký thành
+            # công"; on any other outcome the guide is silent; the sandbox's choice: null.
+            "signatures": _misa_signatures(tx),
+        }
+        task = asyncio.get_running_loop().create_task(self._post_webhook(url, tx, body))
+        self._webhooks.add(task)
+        task.add_done_callback(self._webhooks.discard)
+
+    async def _post_webhook(self, url: str, tx: SigningTx, body: dict[str, Any]) -> None:
+        # The guide is silent on retries and on the answer's use; the sandbox's choice: one
+        # attempt, its HTTP status in the audit (never the body: it carries signatures).
+        try:
+            async with httpx.AsyncClient(timeout=10.0) as client:
+                answer = await client.post(url, json=body)
+            outcome: dict[str, Any] = {"http": answer.status_code}
+        except httpx.HTTPError as exc:
+            outcome = {"error": type(exc).__name__}
+        self.s.audit.write(
+            "misa", "webhook", user=tx.account, transaction=tx.id, status=body["status"], **outcome
+        )
+
+
+def _misa_wire_status(tx: SigningTx) -> tuple[str, str | None, str | None]:
+    """(status, errorCode, errorDescription) of 4.16 for ``tx``.
+
+    4.16 lists PENDING, SUCCESS, FAILED; CANCELLED has been seen from MISA. The guide is
+    silent on the error codes; the sandbox's choice (esign.MISA_FAILED_CODES).
+    """
+    return {
+        "pending": ("PENDING", None, None),
+        "approved": ("SUCCESS", None, None),
+        "rejected": ("FAILED", "USER_REJECTED", "Người dùng từ chối ký"),
+        "expired": ("FAILED", "TRANSACTION_EXPIRED", "Giao dịch đã hết hạn"),
+        "failed": ("FAILED", tx.fail_code, "Ký số thất bại"),
+        "cancelled": ("CANCELLED", None, "Giao dịch đã bị hủy"),
+    }[tx.state]
+
+
+def _misa_signatures(tx: SigningTx) -> list[dict[str, str]] | None:
+    """In request order (3.6), each naming its document (4.17); None unless approved."""
+    if tx.state != "approved":
+        return None
+    return [
+        {"documentId": d.id, "signature": base64.b64encode(s).decode()}
+        for d, s in zip(tx.documents, tx.signatures, strict=True)
+    ]
 
 
 def _misa_sign_problem(body: Any, acc: Account) -> tuple[str, str] | None:
@@ -423,6 +481,7 @@ def _misa_sign_problem(body: Any, acc: Account) -> tuple[str, str] | None:
 def misa_routes(state: ProviderState) -> list[BaseRoute]:
     """The MISA routes over ``state``: auth under both prefixes, then the signing service."""
     misa = _Misa(state)
+    state.on_resolved.append(misa.on_resolved)
 
     def f(handler: Handler) -> Handler:
         return faulty(state, handler)

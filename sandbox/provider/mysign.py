@@ -101,7 +101,7 @@ class _MySign:
     def __init__(self, state: ProviderState) -> None:
         self.s = state
         self.tasks: set[asyncio.Task[None]] = set()
-        state.on_resolve.append(self._resolved)
+        state.on_resolved.append(self._resolved)
 
     # ------------------------------------------------------------ credentials
     def _client(self, body: dict[str, Any]) -> MySignClientConfig | JSONResponse:

@@ -153,8 +153,9 @@ class ProviderState:
         self._burst_left = config.faults.burst_429
         self._lose_sign_left = config.faults.lose_sign_response
         self._wrong_key: rsa.RSAPrivateKey | None = None
-        #: Called with every transaction that reaches an outcome (MySign's callbacks).
-        self.on_resolve: list[Callable[[SigningTx], None]] = []
+        #: Called with each transaction that has just ended (a wire's callback, if any:
+        #: MISA's webhook, MySign's async=3 calls).
+        self.on_resolved: list[Callable[[SigningTx], None]] = []
 
     @staticmethod
     def _issue(pki: TestPKI, spec: CertificateSpec) -> Cert:
@@ -322,7 +323,7 @@ class ProviderState:
             documents=len(tx.documents),
             **extra,
         )
-        for hook in self.on_resolve:
+        for hook in self.on_resolved:
             hook(tx)
 
     def approve(self, tx_id: str, *, via: str) -> bool:

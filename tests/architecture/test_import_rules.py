@@ -27,6 +27,7 @@ PACKAGES = (
     "deployments",
     "demo",
     "benchmarks",
+    "receiver",
 )
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 #: bhxh's subpackages (each has a face, its __init__) and its base layer's modules.
