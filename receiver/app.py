@@ -310,8 +310,10 @@ def create_receiver_app(
         routes.append(Route("/misa/webhook/{token}", receiver.misa_webhook, methods=["POST"]))
     if config.mysign_client_secret:
         routes += [
-            Route("/mysign/auth", receiver.mysign_auth, methods=["POST"]),
-            Route("/mysign/result", receiver.mysign_result, methods=["POST"]),
+            # The MySign document prints both calls as GET with a JSON body; POST is taken too
+            # (receivers behind proxies that drop a GET's body): the choice is ours.
+            Route("/mysign/auth", receiver.mysign_auth, methods=["GET", "POST"]),
+            Route("/mysign/result", receiver.mysign_result, methods=["GET", "POST"]),
         ]
     app = Starlette(routes=routes)
     app.state.receiver = receiver

@@ -170,6 +170,28 @@ async def test_a_mysign_callback_authenticates_then_wakes(
     ]
 
 
+async def test_a_mysign_callback_sent_as_the_document_prints_it_get_with_a_body_wakes(
+    client: httpx.AsyncClient, emitted: Recorder
+) -> None:
+    # The sandbox's MySign calls back with GET and a JSON body, as the document prints.
+    auth = await client.request(
+        "GET",
+        "/mysign/auth",
+        json={
+            "grant_type": "client_credentials",
+            "client_id": MYSIGN_ID,
+            "client_secret": MYSIGN_SECRET,
+        },
+    )
+    assert auth.status_code == 200
+    token = auth.json()["data"]["access_token"]
+    answer = await client.request(
+        "GET", "/mysign/result", json=mysign_result(), headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 200 and answer.json()["status_code"] == "00"
+    assert len(emitted.events) == 1
+
+
 @pytest.mark.parametrize(
     ("credentials", "why"),
     [
