@@ -34,6 +34,7 @@ __all__ = [
     "SigningCredentials",
     "UnknownProvider",
     "credentials_type",
+    "provider_label",
     "provider_names",
     "register_provider",
     "unregister_provider",
@@ -54,6 +55,11 @@ class SigningCredentials(CredentialsBlock, ABC):
     """
 
     provider: ClassVar[str] = ""
+    #: The provider's name as people know it (``"MISA eSign"``); empty: the block type's.
+    label: ClassVar[str] = ""
+    #: The fields that belong to the signer (asked for each company); the others are the
+    #: firm's integrator account, the same for every company. Empty: every field is asked.
+    signer_fields: ClassVar[tuple[str, ...]] = ()
 
     @property
     @abstractmethod
@@ -90,6 +96,12 @@ def unregister_provider(name: str) -> None:
 def provider_names() -> list[str]:
     """The registered provider names, sorted."""
     return _REGISTRY.names()
+
+
+def provider_label(name: str) -> str:
+    """How people name provider ``name`` (``"MISA eSign"``), for forms and messages."""
+    kind = credentials_type(name)
+    return kind.label or kind.get_block_type_name()
 
 
 def credentials_type(name: str) -> type[SigningCredentials]:
