@@ -77,7 +77,7 @@ def test_a_formula_without_a_value_refuses_the_file(tmp_path: Path) -> None:
     assert sheet is not None
     sheet["C3"] = "=A1&B1"
     book.save(path)  # openpyxl writes no cached value
-    with pytest.raises(InputRefused, match="C3|cột C"):
+    with pytest.raises(InputRefused, match=r"cột C"):
         read_roster(path, providers=PROVIDERS, carriers=CARRIERS)
 
 
