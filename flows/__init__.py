@@ -1,5 +1,6 @@
 """Prefect flows: orchestration only (setup_remote_signing, sign_and_submit,
-monthly_submission, track_results), one module per flow.
+monthly_submission, track_results; add_company and import_companies, which add a firm's
+client companies), one module per flow (the two company flows share ``companies``).
 
 The face (``__all__``): the four flows, and what a caller needs beside them: what the
 flows return (``DossierSummary``, ``SetupResult``); what the run forms offer and how a
@@ -54,6 +55,7 @@ from flows._pauses import (  # noqa: E402
     certificate_choice,
 )
 from flows._signing import UNKNOWN_SENDS  # noqa: E402
+from flows.companies import add_company, import_companies  # noqa: E402
 from flows.monthly import monthly_submission  # noqa: E402
 from flows.setup import SetupResult, setup_remote_signing  # noqa: E402
 from flows.sign_and_submit import DossierSummary, sign_and_submit  # noqa: E402
@@ -72,12 +74,14 @@ __all__ = [
     "OneTimeCode",
     "RegistrationAnswer",
     "SetupResult",
+    "add_company",
     "attended_mode",
     "batching_mode",
     "build_period_overview",
     "certificate_choice",
     "check_period",
     "default_period",
+    "import_companies",
     "monthly_submission",
     "overview_key",
     "setup_remote_signing",
