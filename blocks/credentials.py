@@ -82,7 +82,8 @@ class MisaESignCredentials(SigningCredentials):
 
     base_url: str = Field(
         default="https://esignapp.misa.vn/",
-        description="Base URL of the MISA eSign service. Sign-in is found under api/auth/... "
+        title="Địa chỉ dịch vụ / Base URL",
+        description="Địa chỉ dịch vụ MISA eSign / base URL of the MISA eSign service. Sign-in is found under api/auth/... "
         "(the guide) or webdev/api/auth/... (MISA's test host) by itself; signing is at the "
         "root (external/esrm/...).",
     )
@@ -169,7 +170,8 @@ class VnptSmartCACredentials(SigningCredentials):
 
     base_url: str = Field(
         default="https://gwsca.vnpt.vn/sca/sp769",
-        description="Base URL of the sp769 API.",
+        title="Địa chỉ dịch vụ / Base URL",
+        description="Địa chỉ API sp769 của VNPT SmartCA / base URL of the sp769 API.",
     )
     sp_id: str = Field(
         title="Mã tích hợp / Integrator sp_id",

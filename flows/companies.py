@@ -64,7 +64,14 @@ def _title(title: str, **extra: Any) -> Any:
 
 
 if TYPE_CHECKING:
-    Text = str
+    CompanyName = str
+    TaxCode = str
+    UnitCode = str
+    AgencyCode = str
+    Signer = str
+    Phone = str
+    Address = str
+    Email = str
     ProviderChoice = str
     CarrierChoice = str
     IvanChoice = str
@@ -73,7 +80,14 @@ if TYPE_CHECKING:
     ImportFile = str
     ReadPasswords = bool
 else:
-    Text = str
+    CompanyName = Annotated[str, _title("Tên đơn vị / Company name")]
+    TaxCode = Annotated[str, _title("Mã số thuế / Tax code", example="0101234567")]
+    UnitCode = Annotated[str, _title("Mã đơn vị BHXH / Unit code", example="TA0001A")]
+    AgencyCode = Annotated[str, _title("Mã cơ quan BHXH / BHXH agency code", example="07906")]
+    Signer = Annotated[str, _title("Người ký / Signer")]
+    Phone = Annotated[str, _title("Điện thoại / Phone")]
+    Address = Annotated[str, _title("Địa chỉ / Address")]
+    Email = Annotated[str, _title("E-mail / E-mail")]
     ProviderChoice = Annotated[
         Literal.__getitem__(tuple(_PROVIDERS.values())),
         _title("Nhà cung cấp ký số / Signing provider"),
@@ -111,18 +125,18 @@ def _person_text(value: object, field: str) -> str:
 
 @flow(name="add_company", validate_parameters=False)
 async def add_company(
-    name: Text,
-    tax_code: Text,
-    unit_code: Text,
-    agency_code: Text,
+    name: CompanyName,
+    tax_code: TaxCode,
+    unit_code: UnitCode,
+    agency_code: AgencyCode,
     provider: ProviderChoice = _PROVIDERS["misa"],
     carrier: CarrierChoice = CARRIER_LABELS["gateway"],
     gateway: GatewayChoice = None,
     ivan: IvanChoice = DEFAULT_IVAN_LABEL,
-    signer: Text = "",
-    phone: Text = "",
-    address: Text = "",
-    email: Text = "",
+    signer: Signer = "",
+    phone: Phone = "",
+    address: Address = "",
+    email: Email = "",
     run_setup: RunSetup = True,
 ) -> Any:
     """Thêm một đơn vị khách hàng / add a client company: checks what is typed, asks for
@@ -131,7 +145,7 @@ async def add_company(
 
     Refuses, changing nothing: a tax code or unit code of the wrong form, a company
     already saved (by unit code or tax code), a provider refusing the account. The blocks
-    are named from the company (``an-phat`` and ``an-phat-misa``); the firm's integrator
+    are named from the company (an-phat and an-phat-misa); the firm's integrator
     account is taken from a saved credentials block of the same provider.
 
     Args:
@@ -150,9 +164,11 @@ async def add_company(
             saved gateway block, for the gateway route; empty = the only one saved.
         ivan: I-VAN mà đơn vị đăng ký với BHXH / the I-VAN the company is registered with.
         signer: Người ký, ví dụ Nguyễn Thị Thu Hà / the signer, e.g. Nguyễn Thị Thu Hà.
-        phone: Điện thoại liên hệ, ví dụ 0901234567 / contact phone.
-        address: Địa chỉ liên hệ, ví dụ Số 1 Phố Huế, Hà Nội / contact address.
-        email: E-mail liên hệ, ví dụ ketoan@example.vn / contact e-mail.
+        phone: Điện thoại liên hệ, ví dụ 0901234567 / contact phone, e.g. 0901234567.
+        address: Địa chỉ liên hệ, ví dụ Số 1 Phố Huế, Hà Nội / contact address, e.g. Số 1
+            Phố Huế, Hà Nội.
+        email: E-mail liên hệ, ví dụ ketoan@example.vn / contact e-mail, e.g.
+            ketoan@example.vn.
         run_setup: Bắt đầu thiết lập ký số (deployment setup) ngay sau khi lưu / start the
             setup deployment as soon as the company is saved.
 

@@ -144,3 +144,22 @@ async def test_a_company_is_added_linked_and_checked(make_world: MakeWorld) -> N
 async def _units() -> list:
     async with get_client() as client:
         return await client.read_block_documents_by_type("bhxh-unit")
+
+
+@pytest.mark.parametrize("provider", ["misa", "vnpt"])
+def test_the_account_forms_are_bilingual_and_mask_secrets(provider: str) -> None:
+    from pydantic import SecretStr
+
+    from blocks.providers import credentials_type
+    from flows._companies import _account_form
+
+    kind = credentials_type(provider)
+    every = [n for n, f in kind.model_fields.items() if f.is_required() or n == "base_url"]
+    for asked in (list(kind.signer_fields), every):
+        form = _account_form(kind, asked)
+        schema = form.model_json_schema()["properties"]
+        for name in asked:
+            assert " / " in form.model_fields[name].title, name  # type: ignore[operator]
+            assert " / " in (form.model_fields[name].description or ""), name
+            if kind.model_fields[name].annotation is SecretStr:
+                assert schema[name]["format"] == "password", name
