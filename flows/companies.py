@@ -49,6 +49,7 @@ from tasks.companies import (
     integrator_template,
     read_saved_units,
     save_companies,
+    taken_names,
 )
 
 __all__ = ["SETUP_DEPLOYMENT", "add_company", "import_companies"]
@@ -224,7 +225,7 @@ async def add_company(
             address=_person_text(address, "address"),
             email=str(email or "").strip(),
         )
-        slug = unit_slug(company, code, taken=[n for n, _ in units])
+        slug = unit_slug(company, code, taken=taken_names(units))
         (saved,) = await save_companies([(profile, credentials, slug)], settings)
         setup = await _start_setup(saved) if run_setup else ""
         return await _report_added(profile, saved, [note, setup])
@@ -319,7 +320,7 @@ async def import_companies(file: ImportFile = "", read_passwords: ReadPasswords 
 
 async def _import(read: Any, settings: Settings) -> Any:
     units = await read_saved_units()
-    taken = [n for n, _ in units]
+    taken = taken_names(units)
     templates: dict[str, Any] = {}
     report: list[dict[str, Any]] = []
     added = there = 0

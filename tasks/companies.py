@@ -34,6 +34,7 @@ __all__ = [
     "integrator_template",
     "read_saved_units",
     "save_companies",
+    "taken_names",
 ]
 
 
@@ -78,6 +79,18 @@ async def read_saved_units() -> list[tuple[str, BhxhUnit]]:
         for d in documents
         if d.name and not d.is_anonymous
     )
+
+
+def taken_names(units: list[tuple[str, BhxhUnit]]) -> list[str]:
+    """The names a new unit block may not take: the saved units', and those whose
+    credentials block (``<name>-<provider>``) a saved unit already uses (a credentials
+    block no unit uses, left by an interrupted run, may be written again)."""
+    taken = [name for name, _ in units]
+    for _, unit in units:
+        suffix = f"-{unit.provider}"
+        if unit.credentials_block.endswith(suffix):
+            taken.append(unit.credentials_block.removesuffix(suffix))
+    return taken
 
 
 def find_saved(
