@@ -84,8 +84,8 @@ class MisaESignCredentials(SigningCredentials):
         default="https://esignapp.misa.vn/",
         title="Địa chỉ dịch vụ / Base URL",
         description="Địa chỉ dịch vụ MISA eSign / base URL of the MISA eSign service. "
-        "Sign-in is found under api/auth/... (the guide) or webdev/api/auth/... (MISA's test host) by itself; signing is at the "
-        "root (external/esrm/...).",
+        "Sign-in is found under api/auth/... (the guide) or webdev/api/auth/... (MISA's "
+        "test host) by itself; signing is at the root (external/esrm/...).",
     )
     auth_prefix: str = Field(
         default="",
