@@ -412,12 +412,11 @@ def _waiting(saved: SavedCompany, kind: Any) -> str:
     where = f"khối / block {saved.unit_block}"
     if not saved.missing:
         return where
-    fields = ", ".join(saved.missing)
-    block_type = kind.get_block_type_name()
-    return (
-        f"{where}; chờ điền {fields}: Blocks > {block_type} > {saved.credentials_block} > Edit "
-        f"/ waiting for {fields}: Blocks > {block_type} > {saved.credentials_block} > Edit"
-    )
+    titles = [kind.model_fields[f].title or f for f in saved.missing]
+    vi = ", ".join(t.split(" / ")[0] for t in titles)
+    en = ", ".join(t.split(" / ")[-1] for t in titles)
+    path = f"Blocks > {kind.get_block_type_name()} > {saved.credentials_block} > Edit"
+    return f"{where}; chờ điền {vi} ({path}) / waiting for {en} ({path})"
 
 
 def _placeholder(profile: CompanyProfile) -> Any:
