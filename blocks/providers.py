@@ -24,6 +24,7 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from prefect.blocks.abstract import CredentialsBlock
+from pydantic import SecretStr
 
 from blocks._registry import Registry
 
@@ -34,6 +35,7 @@ __all__ = [
     "SigningCredentials",
     "UnknownProvider",
     "credentials_type",
+    "empty_fields",
     "provider_label",
     "provider_names",
     "register_provider",
@@ -96,6 +98,21 @@ def unregister_provider(name: str) -> None:
 def provider_names() -> list[str]:
     """The registered provider names, sorted."""
     return _REGISTRY.names()
+
+
+def empty_fields(block: CredentialsBlock, exclude: tuple[str, ...] = ()) -> list[str]:
+    """The required fields of a credentials block left empty (a company imported without
+    its password waits so until a person fills it in)."""
+    empty = []
+    for name, info in type(block).model_fields.items():
+        if name in exclude or not info.is_required():
+            continue
+        value = getattr(block, name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value == "":
+            empty.append(name)
+    return empty
 
 
 def provider_label(name: str) -> str:

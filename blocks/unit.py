@@ -16,8 +16,14 @@ from bhxh.signing import StampSpec
 from bhxh.vntext import normalize_person_text
 from blocks.carriers import carrier_names
 from blocks.credentials import _DOCS, _LOGO, BhxhGatewayCredentials
-from blocks.providers import SigningCredentials, credentials_type, provider_names
+from blocks.providers import (
+    SigningCredentials,
+    credentials_type,
+    empty_fields,
+    provider_names,
+)
 from blocks.saved import saved_block_names
+from esign.errors import AuthenticationFailed
 
 __all__ = ["BhxhUnit", "only_gateway_block"]
 
@@ -337,6 +343,18 @@ class BhxhUnit(Block):
             raise TypeError(
                 f"unit {self.unit_code}: block {self.credentials_block!r} is not "
                 f"{self.provider} credentials"
+            )
+        missing = empty_fields(credentials)
+        if missing:
+            # Refused before the provider sees a login it would count as failed.
+            titles = [kind.model_fields[f].title or f for f in missing]
+            vi = ", ".join(t.split(" / ")[0] for t in titles)
+            en = ", ".join(t.split(" / ")[-1] for t in titles)
+            path = f"Blocks > {kind.get_block_type_name()} > {self.credentials_block} > Edit"
+            raise AuthenticationFailed(
+                f"Đơn vị {self.unit_code}: khối đăng nhập {self.credentials_block} chưa có "
+                f"{vi}; điền tại {path} / unit {self.unit_code}: the credentials block "
+                f"{self.credentials_block} has no {en} yet; fill it in at {path}"
             )
         return credentials
 

@@ -20,7 +20,12 @@ from bhxh.intake import period_folder
 from bhxh.periods import default_period
 from bhxh.roster import CompanyInvalid
 from bhxh.settings import Settings
-from blocks.providers import SigningCredentials, credentials_type, provider_label
+from blocks.providers import (
+    SigningCredentials,
+    credentials_type,
+    empty_fields,
+    provider_label,
+)
 from blocks.saved import saved_block_names
 from blocks.unit import BhxhUnit
 from esign.errors import AuthenticationFailed, TwoFactorRequired
@@ -122,16 +127,7 @@ async def integrator_template(provider: str) -> tuple[str, SigningCredentials] |
 
 
 def _empty_fields(block: SigningCredentials, exclude: tuple[str, ...] = ()) -> list[str]:
-    empty = []
-    for name in type(block).model_fields:
-        if name in exclude:
-            continue
-        value = getattr(block, name)
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        if value == "" and type(block).model_fields[name].is_required():
-            empty.append(name)
-    return empty
+    return empty_fields(block, exclude)
 
 
 def build_credentials(

@@ -90,3 +90,31 @@ def test_credentials_saved_with_none_values_still_load() -> None:
         {"sp_id": "s", "sp_password": "p", "user_id": "u", "ca_bundle": None}
     )
     assert vnpt.ca_bundle == ""
+
+
+async def test_a_credentials_block_waiting_for_its_password_is_refused_before_a_login(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic import SecretStr
+
+    from esign.errors import AuthenticationFailed
+
+    waiting = MisaESignCredentials(
+        client_id="c", client_key=SecretStr("k"), username="u", password=SecretStr("")
+    )
+
+    async def aload(name: str) -> MisaESignCredentials:
+        return waiting
+
+    monkeypatch.setattr(MisaESignCredentials, "aload", aload)
+    unit = BhxhUnit(
+        unit_code="TK0001K",
+        tax_code="0100000001",
+        name="Công ty",
+        agency_code="07906",
+        credentials_block="thu-nghiem-misa",
+    )
+    with pytest.raises(AuthenticationFailed) as refused:
+        await unit.aload_credentials()
+    assert "chưa có Mật khẩu người ký" in str(refused.value)
+    assert "Blocks > MISA eSign Credentials > thu-nghiem-misa > Edit" in str(refused.value)
