@@ -1,4 +1,9 @@
-"""``python -m benchmarks [--quick] [--only PART,...]``: the five measurements of issue 8.
+"""``python -m benchmarks [--quick | --full] [--only PART,...]``: the measurements of issue 8.
+
+By default (``make bench``) every part runs once per side at sizes that keep the whole
+under ten minutes on two cores: end_to_end at 20 units x 4 dossiers, signing up to 1,000
+workers, one run of each side per case. ``--full`` (``make bench-full``) is the set the
+README's figures come from: the sizes below, three runs of each side per case.
 
 1. approvals   approvals per unit per run (audit ``approved`` events), per_unit / per_dossier
 2. end_to_end  50 units x 4 dossiers x 3 declarations, monthly_submission vs the bare
@@ -41,6 +46,10 @@ def _log(message: str) -> None:
 
 #: Where the temporary local API keeps its data: "sqlite" (the default) or "postgres".
 DATABASE = {"name": "sqlite"}
+
+
+#: ``--full``: the README's full set (larger end-to-end case, 10,000-worker signing).
+FULL = {"on": False}
 
 
 #: ``--sabotage RUN``: the harness test's way to make one run unable to do all its work.
@@ -194,7 +203,7 @@ def _interleaved_steps(groups: list[str], repeat: int, first_period: int = 0) ->
 def bench_end_to_end(
     dirs: BenchDirs, quick: bool, repeat: int, only_models: tuple[str, ...] = ("realistic", "zero")
 ) -> dict[str, Any]:
-    units, dossiers = (3, 2) if quick else (50, 4)
+    units, dossiers = (3, 2) if quick else ((50, 4) if FULL["on"] else (20, 4))
     periods = 2 * repeat + 1  # and one for the profiled run
     group = (UnitSpec(units, "e2e", dossiers=dossiers, declarations=3, periods=periods),)
     n_dossiers = units * dossiers
@@ -338,7 +347,7 @@ def bench_overlap(dirs: BenchDirs, quick: bool, repeat: int) -> dict[str, Any]:
 def bench_signing(dirs: BenchDirs, quick: bool) -> dict[str, Any]:
     from benchmarks.signing import run_signing
 
-    sizes = (1, 100) if quick else (1, 100, 1000, 10_000)
+    sizes = (1, 100) if quick else ((1, 100, 1000, 10_000) if FULL["on"] else (1, 100, 1000))
     return {"rows": run_signing(dirs.root / "signing", dirs.pki, sizes, 0.5 if quick else 2.0)}
 
 
@@ -616,6 +625,12 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke runs)")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="the full set (the README's figures): 50 units x 4 dossiers end to end, signing "
+        "up to 10,000 workers, 3 runs of each side per case (about 30 minutes)",
+    )
     parser.add_argument("--only", default=",".join(PARTS), help="comma-separated parts")
     parser.add_argument("--out", type=Path, default=Path("var/bench"), help="output folder")
     parser.add_argument(
@@ -626,7 +641,10 @@ def main(argv: list[str] | None = None) -> int:
         "the embedded local API) or a throwaway local PostgreSQL cluster",
     )
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs of each side per case (default 3)"
+        "--repeat",
+        type=int,
+        default=None,
+        help="runs of each side per case (default 1; 3 with --full)",
     )
     parser.add_argument(
         "--models",
@@ -646,6 +664,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown part(s) {sorted(unknown)}; choose from {', '.join(PARTS)}")
     DATABASE["name"] = args.database
+    FULL["on"] = bool(args.full)
+    if args.repeat is None:
+        args.repeat = 3 if args.full else 1
     SABOTAGE["run"] = args.sabotage
     dirs = BenchDirs(args.out.resolve())
     started = time.perf_counter()
@@ -679,7 +700,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "failed": failed,
         "goals": goals(figures),
-        "mode": "quick" if args.quick else "full",
+        "mode": "quick" if args.quick else ("full" if args.full else "default"),
         "database": args.database,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": _machine(),

@@ -11,6 +11,7 @@ caller can catch a kind without importing a package::
             AttachmentInvalid                               bhxh.errors
             DossierProblems                                 bhxh.intake.validation
             InputRefused                                    bhxh.errors
+                C12NoticeInvalid                            bhxh.contributions.notice
                 HeaderNotFound                              bhxh.hrdata.table
                 SheetNotFound                               bhxh.hrdata.table
         OutboxConflict (FileExistsError)                    bhxh.pipeline.outbox

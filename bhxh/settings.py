@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
@@ -32,6 +32,15 @@ class Settings(BaseSettings):
         None, alias="BHXH_INBOX_DIR", description="Where dossiers wait (default data_dir/inbox)."
     )
 
+    # The dossier store.
+    store_url: SecretStr = Field(
+        SecretStr(""),
+        description="Where the dossier store lives: empty = the folder journal under "
+        "data_dir/store (one machine, the embedded default); postgresql://user:password@"
+        "host:5432/database = the PostgreSQL store, shared by workers on several machines "
+        "(BHXH_STORE_URL; its password is never logged).",
+    )
+
     # Waiting for the phone.
     poll_initial_seconds: float = Field(2.0, gt=0, description="First poll interval.")
     poll_max_seconds: float = Field(15.0, gt=0, description="Longest poll interval.")
@@ -48,8 +57,33 @@ class Settings(BaseSettings):
         3, ge=1, description="Signing requests per round in a scheduled run before giving up."
     )
 
+    # A month over a work pool (flows/_spread.py).
+    monthly_spread_deployment: str = Field(
+        "",
+        description=(
+            "The deployment monthly_submission starts one child run per unit on, e.g. "
+            "sign_and_submit/manual, so that any worker of the pool takes any unit; empty: "
+            "every unit inside the monthly run (one process)."
+        ),
+    )
+    child_crash_retries: int = Field(
+        2, ge=0, description="Times a unit's child run that crashed is scheduled again."
+    )
+    spread_poll_seconds: float = Field(
+        5.0, gt=0, description="How often the monthly run reads its children's states."
+    )
+
     # HTTP.
     http_timeout_seconds: float = Field(30.0, gt=0)
+    provider_rate_limits: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "Calls per second allowed to each provider account, by provider name, e.g. "
+            '{"misa": 10, "vnpt": 10}: every worker of a pool keeps to it together (a Prefect '
+            "global concurrency limit per account, named bhxh-rate-<provider>-<account>). "
+            "Empty: no shared pace (the vendor documents state no limit; the choice is yours)."
+        ),
+    )
     ca_bundle: Path | None = Field(
         None, description="A CA bundle to trust instead of the system store (TLS stays on)."
     )

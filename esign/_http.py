@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 
 from esign.errors import InvalidResponse, TransportError
+from esign.pacing import PACING, pace_key
 
 __all__ = ["KEEPALIVE_EXPIRY", "HttpCore", "RetryPolicy", "parse_json"]
 
@@ -98,7 +99,8 @@ def tls_context(verify: bool | str | ssl.SSLContext) -> ssl.SSLContext:
 
 
 class HttpCore:
-    """An ``httpx.AsyncClient`` with the retry rules above.
+    """An ``httpx.AsyncClient`` with the retry rules above, each attempt paced
+    (:data:`esign.pacing.PACING`) under the integrator ``account``'s key.
 
     ``client`` is the pooled client (reads, polls, logins). Requests sent with
     ``repeatable=False`` use a second client that keeps no connection alive, so each one
@@ -115,11 +117,14 @@ class HttpCore:
         transport: httpx.AsyncBaseTransport | None,
         retry: RetryPolicy | None,
         keepalive_expiry: float = KEEPALIVE_EXPIRY,
+        account: str = "",
     ) -> None:
         if keepalive_expiry < 0:
             raise ValueError(f"{provider}: keepalive_expiry must be >= 0 seconds")
         self.provider = provider
         self.retry = retry or RetryPolicy()
+        #: The rate-limit key of every call (``esign.pacing``): the integrator's account.
+        self.pace = pace_key(provider, account, base_url)
         self._base = base_url if base_url.endswith("/") else base_url + "/"
         self._timeout = timeout
         self._verify = tls_context(verify)
@@ -186,6 +191,7 @@ class HttpCore:
         for attempt in range(policy.attempts):
             if attempt:
                 await asyncio.sleep(delay)
+            await PACING.before(self.pace)
             try:
                 response = await client.request(method, url, json=json_body, headers=headers)
             except _NOT_SENT as exc:

@@ -170,6 +170,7 @@ class MisaESignClient(SigningClientBase):
             transport=transport,
             retry=retry,
             keepalive_expiry=keepalive_expiry,
+            account=client_id,
         )
         if auth_prefix is not None and not auth_prefix.endswith("/"):
             auth_prefix += "/"

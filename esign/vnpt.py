@@ -132,6 +132,7 @@ class VnptSmartCAClient(SigningClientBase):
             transport=transport,
             retry=retry,
             keepalive_expiry=keepalive_expiry,
+            account=sp_id,
         )
         self._sp_id = sp_id
         self._sp_password = sp_password

@@ -39,7 +39,7 @@ from bhxh.overview import (
     write_reports,
 )
 from bhxh.periods import VN_TZ
-from bhxh.pipeline import DossierStore, Pipeline
+from bhxh.pipeline import Pipeline, open_store
 from bhxh.settings import Settings
 from blocks.unit import BhxhUnit
 from flows._artifacts import artifact_key
@@ -87,7 +87,7 @@ def _facts(block: str, unit: BhxhUnit, account: str = "") -> UnitFacts:
 def _read_states(
     period: str, units: list[tuple[str, BhxhUnit]], settings: Settings
 ) -> list[UnitState]:
-    pipeline = Pipeline(DossierStore(settings.store_dir), settings.outbox_dir)
+    pipeline = Pipeline(open_store(settings), settings.outbox_dir)
     return [
         read_unit_state(_facts(block, unit), pipeline, unit.inbox_path(settings), period)
         for block, unit in units

@@ -1,4 +1,5 @@
-"""monthly_submission: every configured unit at once, in one flow run."""
+"""monthly_submission: every configured unit at once, in one flow run, or spread over a
+work pool as one child run per unit (``BHXH_MONTHLY_SPREAD_DEPLOYMENT``, flows/_spread.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import asyncio
 
 from prefect import flow
 from prefect.logging import get_run_logger
+from prefect.runtime import flow_run
 
+from bhxh.settings import Settings
 from flows._artifacts import artifact_key, count, publish_table
 from flows._failures import RunScope, explain, run_explained
 from flows._forms import (
@@ -21,6 +24,7 @@ from flows._forms import (
     list_unit_blocks,
 )
 from flows._overview import publish_overview
+from flows._spread import spread_month
 from flows.errors import UnitsFailed
 from flows.sign_and_submit import DossierSummary, run_unit, summary_rows
 from tasks.session import RunResources
@@ -81,6 +85,9 @@ async def monthly_submission(
             chosen,
             count(len(names), "đơn vị", "unit"),
         )
+        spread_to = Settings().monthly_spread_deployment
+        if spread_to and flow_run.id is not None:
+            return await _over_the_pool(names, chosen, batching, bool(dry_run), spread_to)
         async with RunResources() as shared:
             outcomes = await asyncio.gather(
                 *(
@@ -124,3 +131,49 @@ async def monthly_submission(
         return rows
 
     return await run_explained(scope, body)
+
+
+async def _over_the_pool(
+    names: list[str], period: str, batching: object, dry_run: bool, deployment: str
+) -> list[DossierSummary]:
+    """The month as one child run per unit on ``deployment``, followed to the end."""
+    settings = Settings()
+    label = batching if isinstance(batching, str) else BATCHING_LABELS["per_unit"]
+    outcomes = await spread_month(names, period, label, dry_run, deployment, settings)
+    rows = [
+        DossierSummary(
+            o.unit,
+            "-",
+            "-",
+            0,
+            "",
+            "submitted" if o.completed else "failed",
+            (o.message or o.state)[:500],
+        )
+        for o in outcomes
+    ]
+    failures = [o for o in outcomes if not o.completed]
+    await publish_table(
+        [
+            {
+                "Đơn vị / unit": o.unit,
+                "Kết quả / state": o.state,
+                "Chạy lại sau sự cố / crash retries": o.crashes,
+                "Lời nhắn / message": o.message[:300],
+                "Lượt chạy / flow run": str(o.flow_run_id),
+            }
+            for o in outcomes
+        ],
+        artifact_key("hang-thang", "monthly", period),
+        f"Nộp hằng tháng / monthly submission {period}: "
+        f"{count(len(names), 'đơn vị', 'unit')} trên các máy / over the work pool, "
+        f"{len(failures)} chưa xong / not finished",
+    )
+    await publish_overview(period, source="monthly_submission")
+    if failures:
+        raise UnitsFailed(
+            f"{len(failures)}/{len(names)} đơn vị chưa xong / {len(failures)} of "
+            f"{len(names)} unit(s) did not finish:\n- "
+            + "\n- ".join(f"{o.unit}: {o.message or o.state}" for o in failures)
+        )
+    return rows

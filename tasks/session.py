@@ -25,7 +25,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
 from typing import Self
 
-from bhxh.pipeline import DossierStore, Pipeline
+from bhxh.pipeline import Pipeline, open_store
 from bhxh.settings import Settings
 from bhxh.submission import SubmissionPort
 from blocks.carriers import open_port
@@ -33,6 +33,7 @@ from blocks.unit import BhxhUnit
 from esign.base import RemoteSigningClient
 from tasks.crash import crash_point
 from tasks.events import DossierEvents
+from tasks.pacing import install_pacing
 
 __all__ = ["RunResources", "UnitSession", "open_unit_session"]
 
@@ -70,7 +71,7 @@ class UnitSession:
         self._owns_port = owns_port
         self._stack = AsyncExitStack()
         self.pipeline = Pipeline(
-            DossierStore(settings.store_dir),
+            open_store(settings),
             unit.outbox_path(settings),
             checkpoint=crash_point,
             # A Prefect event per state change of a dossier (tasks/events.py).
@@ -196,6 +197,8 @@ async def open_unit_session(
     owns_port = True
     if submission:
         port, owns_port = await open_port(unit, settings, pool=shared)
+    if credentials is not None:
+        install_pacing(settings.provider_rate_limits)
     client = credentials.get_client() if credentials else None
     account = credentials.account if credentials else ""
     async with UnitSession(

@@ -32,3 +32,14 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh BHXH_DATA_DIR for one test."""
     monkeypatch.setenv("BHXH_DATA_DIR", str(tmp_path / "var"))
     yield tmp_path / "var"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``make test``'s ``-n 3 --dist loadgroup`` (pytest-xdist), a module's tests stay
+    on one worker (its module fixtures are built once), and the end-to-end tests run one
+    after another on one worker (each starts servers, workers and a browser of its own:
+    two at once on two cores would only slow both). Without xdist the marks do nothing."""
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        group = "e2e" if item.get_closest_marker("e2e") else module
+        item.add_marker(pytest.mark.xdist_group(group))

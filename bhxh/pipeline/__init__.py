@@ -1,12 +1,18 @@
 """Every step of a dossier, and the journal that makes a re-run continue.
 
 ``steps`` (the ``Pipeline``: load, prepare, request, apply, envelopes, submit,
-record), ``store`` (the journal: ``DossierStore``), ``outbox``.
+record), ``store`` (the journal interface), ``folder`` (the folder journal:
+``DossierStore``, the embedded default), ``postgres`` (``PostgresJournal``, for workers
+on several machines), ``open_store`` (the one the settings name), ``outbox``.
 The only code that knows where a step's files live.
 """
 
 from __future__ import annotations
 
+from bhxh.pipeline.backend import (
+    open_store,
+    store_name,
+)
 from bhxh.pipeline.folder import (
     JOURNAL,
     DossierStore,
@@ -37,6 +43,7 @@ from bhxh.pipeline.steps import (
 )
 from bhxh.pipeline.store import (
     DossierJournal,
+    DossierOutbox,
     DossierRecord,
     Step,
     StepRecord,
@@ -57,6 +64,7 @@ __all__ = [
     "Acknowledged",
     "DossierJournal",
     "DossierKey",
+    "DossierOutbox",
     "DossierRecord",
     "DossierStore",
     "DossierView",
@@ -77,6 +85,8 @@ __all__ = [
     "VssStatus",
     "certificate_serial",
     "dossier_id",
+    "open_store",
     "outbox_path",
+    "store_name",
     "write_outbox",
 ]

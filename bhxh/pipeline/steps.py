@@ -68,6 +68,7 @@ from bhxh.pipeline.records import (
 )
 from bhxh.pipeline.store import (
     DossierJournal,
+    DossierOutbox,
     DossierRecord,
     Step,
     StepRecord,
@@ -535,6 +536,8 @@ class Pipeline:
                     outbox[f.filename] = self.store.read_file(
                         view.record, Layout.signed_attachment(f.filename)
                     )
+            if isinstance(self.store, DossierOutbox):  # the record, shared by every worker
+                self.store.write_outbox(view.unit_code, view.period, view.id, outbox)
             write_outbox(self.outbox_dir, view.unit_code, view.period, view.id, outbox)
         self._journal(
             view.record,

@@ -29,6 +29,7 @@ from bhxh.periods import folder_name, parse_period
 
 __all__ = [
     "DossierJournal",
+    "DossierOutbox",
     "DossierRecord",
     "Step",
     "StepRecord",
@@ -208,4 +209,22 @@ class DossierJournal(Protocol):
 
     def has_file(self, rec: DossierRecord, relpath: str) -> bool:
         """Whether the dossier has this file."""
+        ...
+
+
+@runtime_checkable
+class DossierOutbox(Protocol):
+    """A store that also keeps the outbox (the signed files handed out), as the PostgreSQL
+    store does: the pipeline writes a dossier's final files there as well as to the
+    outbox folder of the worker that signed it (that folder is then a copy, not the record).
+    """
+
+    def write_outbox(
+        self, unit_code: str, period: str, dossier_id: str, files: Mapping[str, bytes]
+    ) -> None:
+        """Keep the files, write-once (``OutboxConflict`` for other bytes under a name)."""
+        ...
+
+    def read_outbox(self, unit_code: str, period: str, dossier_id: str) -> dict[str, bytes]:
+        """The dossier's files in the outbox, by file name."""
         ...

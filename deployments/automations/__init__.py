@@ -2,6 +2,8 @@
 creates them.
 
 ``notify-refusal.yaml``: notify when a dossier is refused or a supplement is requested.
+``crashed-when-silent.yaml``: mark a flow run Crashed when its heartbeats stop (its
+machine died), so that a monthly run over a work pool schedules the unit again.
 A file is an automation as Prefect's ``prefect automation create --from-file`` reads it,
 except that its ``send-notification`` actions name the notification block by id, which no
 file can know in advance: :func:`create_automation` fills in the id of a block named
@@ -16,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -77,13 +80,30 @@ async def save_webhook_block(block: str, url: str) -> UUID:
     return await webhook.asave(name, overwrite=True)
 
 
-async def create_automation(name: str, block: str) -> tuple[UUID, bool]:
-    """Create the example ``name`` notifying through ``block`` (``TYPE/NAME``), or update
-    the automation of the same name; returns (its id, whether it was created)."""
-    kind, block_name = _split_block(block)
+async def create_automation(
+    name: str, block: str | None = None, *, within: float | None = None
+) -> tuple[UUID, bool]:
+    """Create the example ``name`` (notifying through ``block``, ``TYPE/NAME``, when it
+    sends notifications), or update the automation of the same name; returns (its id,
+    whether it was created).
+
+    Raises:
+        ValueError: the example sends notifications and no block was named.
+    """
+    automation = automation_definition(name)
+    if within is not None:
+        if not hasattr(automation.trigger, "within"):
+            raise ValueError(f"automation {name!r} has no time window to set")
+        automation.trigger.within = dt.timedelta(seconds=within)
+    if block is None and any(a.type == "send-notification" for a in automation.actions):
+        raise ValueError(f"automation {name!r} sends notifications: name a --block")
     async with get_client() as client:
-        document = await client.read_block_document_by_name(block_name, kind, include_secrets=False)
-        automation = automation_definition(name, document.id)
+        if block is not None:
+            kind, block_name = _split_block(block)
+            document = await client.read_block_document_by_name(
+                block_name, kind, include_secrets=False
+            )
+            automation.actions = automation_definition(name, document.id).actions
         existing = await client.read_automations_by_name(automation.name)
         if existing:
             await client.update_automation(existing[0].id, automation)

@@ -1,4 +1,4 @@
-"""``python -m deployments.automations NAME --block TYPE/NAME [--webhook-url URL]``.
+"""``python -m deployments.automations NAME [--block TYPE/NAME [--webhook-url URL]]``.
 
 Creates (or updates) the example automation ``deployments/automations/NAME.yaml`` on the
 Prefect API of the environment (``PREFECT_API_URL``), notifying through the named block.
@@ -21,22 +21,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name", help="the example, e.g. notify-refusal")
     parser.add_argument(
         "--block",
-        required=True,
-        help="the notification block TYPE/NAME, e.g. custom-webhook/bhxh-thong-bao",
+        help="the notification block TYPE/NAME, e.g. custom-webhook/bhxh-thong-bao (for an "
+        "automation that notifies)",
     )
     parser.add_argument(
         "--webhook-url",
         help="save the block first as a Custom Webhook posting {subject, body} to this URL",
     )
+    parser.add_argument(
+        "--within",
+        type=float,
+        help="the trigger's window in seconds (crashed-when-silent: three heartbeats' time)",
+    )
     args = parser.parse_args(argv)
 
     async def run() -> int:
         if args.webhook_url:
+            if not args.block:
+                raise ValueError("--webhook-url needs --block TYPE/NAME")
             await save_webhook_block(args.block, args.webhook_url)
             print(f"Đã lưu khối thông báo / saved notification block {args.block}")
-        automation_id, created = await create_automation(args.name, args.block)
+        automation_id, created = await create_automation(args.name, args.block, within=args.within)
         verb = "Đã tạo / created" if created else "Đã cập nhật / updated"
-        print(f"{verb} automation {args.name} ({automation_id}), notifying via {args.block}")
+        via = f", notifying via {args.block}" if args.block else ""
+        print(f"{verb} automation {args.name} ({automation_id}){via}")
         return 0
 
     try:

@@ -65,3 +65,28 @@ def test_its_message_names_the_unit_the_dossier_and_vss_words() -> None:
 def test_an_unknown_example_lists_the_known_ones() -> None:
     with pytest.raises(FileNotFoundError, match="notify-refusal"):
         automation_definition("notify-everything")
+
+
+def test_a_silent_run_is_marked_crashed_but_a_paused_or_finished_one_is_not() -> None:
+    automation = automation_definition("crashed-when-silent")
+    trigger = automation.trigger
+    assert isinstance(trigger, EventTrigger)
+    assert trigger.posture == "Proactive" and trigger.after == {"prefect.flow-run.heartbeat"}
+    # Three heartbeats at Prefect's default frequency (180 s) before a run is called dead.
+    assert trigger.within.total_seconds() == 3 * 180
+    assert {
+        "prefect.flow-run.Completed",
+        "prefect.flow-run.Paused",
+        "prefect.flow-run.Suspended",
+    } <= trigger.expect
+    server = ServerEventTrigger.model_validate(trigger.model_dump())
+    assert server.for_each == {"prefect.resource.id"}  # each run on its own
+    (action,) = automation.actions
+    assert action.type == "change-flow-run-state" and action.state == "CRASHED"
+
+
+async def test_an_automation_that_notifies_needs_its_block() -> None:
+    from deployments.automations import create_automation
+
+    with pytest.raises(ValueError, match="--block"):
+        await create_automation("notify-refusal")

@@ -22,7 +22,8 @@ from prefect.client.schemas.objects import StateType
 from prefect.exceptions import ObjectNotFound
 from prefect.testing.utilities import prefect_test_harness
 
-from bhxh.pipeline import DossierRecord, DossierStore
+from bhxh.pipeline import DossierRecord, open_store
+from bhxh.settings import Settings
 from demo.scenario import DemoUnit, Scenario
 from flows import setup_remote_signing
 from sandbox.audit import read_audit
@@ -66,7 +67,9 @@ class World:
         )
 
     def records(self, unit: DemoUnit, period: str = PERIOD) -> list[DossierRecord]:
-        return DossierStore(self.scenario.data_dir / "store").list(unit.unit.code, period)
+        # The store the settings name (BHXH_STORE_URL: the PostgreSQL store), else the folder.
+        store = open_store(Settings(data_dir=self.scenario.data_dir))
+        return store.list(unit.unit.code, period)
 
     def set_policy(self, unit: DemoUnit, action: str, after: float = 0.2) -> None:
         response = httpx.put(

@@ -23,6 +23,7 @@ from prefect.testing.utilities import prefect_test_harness
 from blocks import BhxhUnit, MisaESignCredentials
 from demo.scenario import DemoUnit
 from tests.flows.conftest import PERIOD, MakeWorld, World, make_world, wait_for_paused
+from tests.pg_support import new_database, pg_cluster  # noqa: F401
 
 __all__ = [
     "PERIOD",
@@ -36,6 +37,7 @@ __all__ = [
     "set_client_timeout",
     "set_provider_faults",
     "start_flow_process",
+    "store",
     "wait_for_paused",
 ]
 
@@ -44,6 +46,18 @@ __all__ = [
 def prefect_api() -> Iterator[None]:
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+@pytest.fixture(params=["folder", "postgres"])
+def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test on each dossier store: the folder journal, then the PostgreSQL store
+    (a fresh database of the session's throwaway cluster, named by BHXH_STORE_URL for the
+    test process and the flow processes it starts)."""
+    if request.param == "postgres":
+        monkeypatch.setenv("BHXH_STORE_URL", new_database(request.getfixturevalue("pg_cluster")))
+    else:
+        monkeypatch.delenv("BHXH_STORE_URL", raising=False)
+    return str(request.param)
 
 
 async def prime_units(world: World, units: Sequence[DemoUnit]) -> None:

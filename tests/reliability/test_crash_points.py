@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bhxh.pipeline import Step, outbox_path
+from bhxh.pipeline import DossierOutbox, Layout, Step, open_store, outbox_path
 from demo.scenario import DemoUnit, many_units
 from flows import monthly_submission
 from sandbox.pki import TestPKI
@@ -61,7 +61,8 @@ def _assert_boundary(world: World, unit: DemoUnit, step: str) -> None:
         assert world.count("sign_request", user=unit.username) == 1
     if step == "r1-pdfs-signed":
         assert not any(r.has(Step.DECLARATIONS_SIGNED) for r in records)
-        assert sum((r.path / "signed" / PDF).is_file() for r in records) == 1
+        signed_pdf = Layout.signed_attachment(PDF)
+        assert sum(open_store().has_file(r, signed_pdf) for r in records) == 1
     if step.endswith("applying"):
         signed = Step.DECLARATIONS_SIGNED if step.startswith("r1") else Step.SIGNED
         assert sum(r.has(signed) for r in records) == 1, f"{step}: not in the middle"
@@ -71,7 +72,7 @@ def _assert_boundary(world: World, unit: DemoUnit, step: str) -> None:
 
 @pytest.mark.slow
 async def test_a_flow_killed_at_any_step_boundary_completes_on_rerun_without_repeats(
-    make_world: MakeWorld, tmp_path: Path, pki: TestPKI
+    make_world: MakeWorld, tmp_path: Path, pki: TestPKI, store: str
 ) -> None:
     (tmp_path / "pdfsig").mkdir()
     pdfsig = Pdfsig.create(pki, tmp_path / "pdfsig")
@@ -115,4 +116,12 @@ async def test_a_flow_killed_at_any_step_boundary_completes_on_rerun_without_rep
             declarations = {f.filename for f in rec.files if f.kind == "declaration"}
             assert {p.name for p in folder.iterdir()} == {"BHXHDienTu.xml", PDF, *declarations}
             assert pdfsig.all_valid((folder / PDF).read_bytes())
-    print(f"\nCRASH points={len(results)} duplicates_at_gateway={world.count('duplicate')}")
+            journal = open_store()
+            if isinstance(journal, DossierOutbox):  # the store's outbox: the same files
+                kept = journal.read_outbox(rec.unit_code, rec.period, rec.id)
+                assert kept == {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert isinstance(open_store(), DossierOutbox) == (store == "postgres")
+    print(
+        f"\nCRASH store={store} points={len(results)} "
+        f"duplicates_at_gateway={world.count('duplicate')}"
+    )

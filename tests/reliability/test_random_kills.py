@@ -186,7 +186,7 @@ def _window_ms(world: World, unit: DemoUnit, trapped: set[str]) -> list[float]:
 
 @pytest.mark.slow
 async def test_random_kills_never_submit_twice_nor_repeat_an_approval_silently(
-    make_world: MakeWorld, tmp_path: Path
+    make_world: MakeWorld, tmp_path: Path, store: str
 ) -> None:
     rng = random.Random(SEED)
     units = [
@@ -251,7 +251,8 @@ async def test_random_kills_never_submit_twice_nor_repeat_an_approval_silently(
     }
     killed = sum(a.code == -signal.SIGKILL for s in stories for a in s)
     print(
-        f"\nRANDOM KILLS seed={SEED} kills={killed} (in the send window: {sum(fired.values())})"
+        f"\nRANDOM KILLS store={store} seed={SEED} kills={killed}"
+        f" (in the send window: {sum(fired.values())})"
         f" repeated approvals: misa={repeated['misa']} vnpt={repeated['vnpt']}; send window"
         f" (provider's log of a request -> journal entry of its answer): median"
         f" {statistics.median(widths):.1f} ms, max {max(widths):.1f} ms over {len(widths)}"

@@ -18,6 +18,7 @@ import pytest
 from bhxh.documents import read_envelope
 from bhxh.models import Dossier, UnitInfo
 from bhxh.pipeline import (
+    DossierOutbox,
     DossierStore,
     DossierView,
     Layout,
@@ -27,10 +28,13 @@ from bhxh.pipeline import (
     Step,
     VssStatus,
 )
+from bhxh.pipeline.postgres import PostgresJournal
 from bhxh.signing import verify_signature
 from bhxh.submission import Capabilities, Handover, NaturalKey, Submission, UnknownOutcome
+from deployments.postgres import PostgresCluster
 from sandbox.pki import IssuedCertificate, TestPKI, sign_digest
 from tests.bhxh.signing.pdf.pdf_support import Pdfsig
+from tests.pg_support import libpq_url, new_schema, pg_cluster  # noqa: F401
 
 PROJECT = Path(__file__).resolve().parents[3]
 
@@ -77,8 +81,13 @@ class RecordingPort:
         return None
 
 
-@pytest.fixture
-def pipeline(tmp_path: Path) -> Pipeline:
+@pytest.fixture(params=["folder", "postgres"])
+def pipeline(tmp_path: Path, request: pytest.FixtureRequest) -> Pipeline:
+    """The pipeline on each store: the folder journal, the PostgreSQL store."""
+    if request.param == "postgres":
+        cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+        store = PostgresJournal(libpq_url(cluster), schema=new_schema())
+        return Pipeline(store, tmp_path / "outbox")
     return Pipeline(DossierStore(tmp_path / "store"), tmp_path / "outbox")
 
 
@@ -139,6 +148,9 @@ async def test_a_business_dossier_goes_through_both_rounds_and_is_submitted_once
     assert [i.kind for i in prepared.items] == ["xml", "pdf"]
     signed_pdf = (folder / "Hợp đồng lao động.pdf").read_bytes()
     assert pdfsig.all_valid(signed_pdf)
+    if isinstance(pipeline.store, DossierOutbox):  # the store keeps the same files
+        kept = pipeline.store.read_outbox(unit.code, "01/2026", view.id)
+        assert kept == {p.name: p.read_bytes() for p in folder.iterdir()}
     embedded = read_envelope(sent.content)
     (attachment,) = [f for f in embedded.files if f.form == "CT-DK"]
     assert attachment.content == signed_pdf

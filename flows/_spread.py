@@ -1,0 +1,172 @@
+"""A month over a work pool: one child run per unit that any worker takes, a parent that
+follows them and schedules again a child whose worker died.
+
+With ``BHXH_MONTHLY_SPREAD_DEPLOYMENT`` set (``sign_and_submit/manual``), the monthly run
+starts each unit as a run of that deployment (``run_deployment``, linked to the monthly
+run as its child, idempotent per monthly run and unit: a monthly run that is itself run
+again finds the children it already started). The work pool is the queue: each worker
+takes the next scheduled child; nothing here assigns units to machines.
+
+A child whose machine died stays Running until Prefect marks it Crashed (flow-run
+heartbeats and the automation in ``deployments/automations/crashed-when-silent.yaml``).
+The parent then puts that same run back to Scheduled, up to ``BHXH_CHILD_CRASH_RETRIES``
+times, and another worker takes it: the run continues from the dossier journal, so no
+approval already given is asked again and no dossier is submitted twice (the journal must
+be shared by the workers: the PostgreSQL store).
+
+Children never pause for a person (a monthly run has nobody to answer); a unit that needs
+one is reported with what to do, as in a monthly run on one machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from prefect import get_client
+from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.deployments import run_deployment
+from prefect.logging import get_run_logger
+from prefect.runtime import flow_run
+from prefect.states import Scheduled
+
+from bhxh.settings import Settings
+from flows._artifacts import artifact_key
+from flows._forms import ATTENDED_LABELS
+from flows._naming import run_name, run_tags
+
+__all__ = ["ChildOutcome", "spread_month"]
+
+_FINAL = {StateType.COMPLETED, StateType.FAILED, StateType.CANCELLED, StateType.CRASHED}
+
+
+@dataclass(frozen=True)
+class ChildOutcome:
+    """How one unit's child run ended (its state and message, as Prefect shows them)."""
+
+    unit: str
+    flow_run_id: UUID
+    state: str
+    message: str
+    crashes: int
+
+    @property
+    def completed(self) -> bool:
+        return self.state == StateType.COMPLETED.value
+
+
+def _unit_ref(name: str) -> dict[str, dict[str, str]]:
+    return {"$ref": {"block_document_slug": name}}
+
+
+async def _start_children(
+    names: Sequence[str], period: str, batching: str, dry_run: bool, deployment: str
+) -> dict[str, UUID]:
+    parent = flow_run.id or "local"
+    children: dict[str, UUID] = {}
+    for name in names:
+        child = await run_deployment(  # type: ignore[misc]  # sync_compatible
+            deployment,
+            parameters={
+                "unit_block": _unit_ref(name),
+                "period": period,
+                "batching": batching,
+                "dry_run": dry_run,
+                "interactive": ATTENDED_LABELS[False],
+                "receipt_wait_seconds": 0,
+            },
+            timeout=0,
+            as_subflow=True,
+            idempotency_key=f"monthly-{parent}-{name}",
+            flow_run_name=run_name([name], period),
+            tags=["bhxh", "monthly-child", *run_tags([name], period)],
+        )
+        children[name] = child.id
+    return children
+
+
+async def _read(ids: Sequence[UUID]) -> list[FlowRun]:
+    async with get_client() as client:
+        return await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(ids))), limit=len(ids)
+        )
+
+
+async def _schedule_again(run: FlowRun, crashes: int, retries: int) -> None:
+    async with get_client() as client:
+        await client.set_flow_run_state(
+            run.id,
+            Scheduled(
+                message=(
+                    f"Chạy lại trên máy khác lần {crashes}/{retries}, tiếp tục từ nhật ký hồ "
+                    f"sơ / scheduled again on any worker ({crashes} of {retries}), continuing "
+                    "from the dossier journal"
+                )
+            ),
+            force=True,
+        )
+
+
+async def spread_month(
+    names: Sequence[str],
+    period: str,
+    batching: str,
+    dry_run: bool,
+    deployment: str,
+    settings: Settings,
+) -> list[ChildOutcome]:
+    """Start one child run per unit on ``deployment`` and follow them to the end.
+
+    Returns every unit's outcome, in ``names`` order. A child that crashed is scheduled
+    again (the same run) up to ``settings.child_crash_retries`` times.
+    """
+    logger = get_run_logger()
+    children = await _start_children(names, period, batching, dry_run, deployment)
+    unit_of = {run_id: name for name, run_id in children.items()}
+    logger.info(
+        "Đã giao %d đơn vị cho các máy của nhóm / %d unit run(s) handed to the work pool (%s)",
+        len(children),
+        len(children),
+        deployment,
+    )
+    progress = await acreate_progress_artifact(
+        0.0,
+        key=artifact_key("tien-do", "progress", period),
+        description=f"Đơn vị đã xong / units finished, {period}: 0/{len(children)}",
+    )
+    crashes: dict[str, int] = dict.fromkeys(names, 0)
+    done: dict[str, ChildOutcome] = {}
+    while len(done) < len(children):
+        pending = [run_id for name, run_id in children.items() if name not in done]
+        for run in await _read(pending):
+            name = unit_of[run.id]
+            state = run.state
+            if state is None or state.type not in _FINAL:
+                continue
+            if state.type is StateType.CRASHED and crashes[name] < settings.child_crash_retries:
+                crashes[name] += 1
+                logger.warning(
+                    "%s: lượt chạy bị dừng đột ngột (máy hỏng?), cho chạy lại lần %d / the "
+                    "unit's run crashed (its machine died?); scheduled again (%d)",
+                    name,
+                    crashes[name],
+                    crashes[name],
+                )
+                await _schedule_again(run, crashes[name], settings.child_crash_retries)
+                continue
+            done[name] = ChildOutcome(
+                name, run.id, state.type.value, state.message or "", crashes[name]
+            )
+            await aupdate_progress_artifact(
+                progress,
+                100.0 * len(done) / len(children),
+                description=f"Đơn vị đã xong / units finished, {period}: "
+                f"{len(done)}/{len(children)}",
+            )
+        if len(done) < len(children):
+            await asyncio.sleep(settings.spread_poll_seconds)
+    return [done[name] for name in names]
