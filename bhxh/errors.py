@@ -6,6 +6,7 @@ right). The leaves live beside the code that raises them; the branches live here
 caller can catch a kind without importing a package::
 
     BhxhError (Exception)                                   bhxh.errors
+        CompanyInvalid (ValueError)                         bhxh.roster.companies
         DossierInvalid (ValueError)                         bhxh.errors
             AttachmentInvalid                               bhxh.errors
             DossierProblems                                 bhxh.intake.validation

@@ -12,7 +12,7 @@ import ssl
 from typing import TYPE_CHECKING, ClassVar
 
 from prefect.blocks.core import Block
-from pydantic import Field, HttpUrl, SecretStr
+from pydantic import Field, HttpUrl, SecretStr, field_validator
 
 from blocks.providers import SigningCredentials, register_provider
 
@@ -51,6 +51,11 @@ def _verify(ca_bundle: str | None) -> bool | ssl.SSLContext:
     return _bundle_context(str(bundle))
 
 
+def _none_is_empty(value: object) -> object:
+    # Blocks saved before these fields had typed defaults hold None for "unset".
+    return "" if value is None else value
+
+
 @functools.lru_cache(maxsize=16)
 def _bundle_context(bundle: str) -> ssl.SSLContext:
     # Built once per bundle and process: parsing a CA bundle costs tens of milliseconds.
@@ -72,6 +77,8 @@ class MisaESignCredentials(SigningCredentials):
     """
 
     provider: ClassVar[str] = "misa"
+    label: ClassVar[str] = "MISA eSign"
+    signer_fields: ClassVar[tuple[str, ...]] = ("username", "password")
     _block_type_name: ClassVar[str] = "MISA eSign Credentials"
     _block_type_slug: ClassVar[str] = "misa-esign-credentials"
     _logo_url = _LOGO
@@ -83,25 +90,46 @@ class MisaESignCredentials(SigningCredentials):
 
     base_url: str = Field(
         default="https://esignapp.misa.vn/",
-        description="Base URL of the MISA eSign service. Sign-in is found under api/auth/... "
-        "(the guide) or webdev/api/auth/... (MISA's test host) by itself; signing is at the "
-        "root (external/esrm/...).",
+        title="Địa chỉ dịch vụ / Base URL",
+        description="Địa chỉ dịch vụ MISA eSign / base URL of the MISA eSign service. "
+        "Sign-in is found under api/auth/... (the guide) or webdev/api/auth/... (MISA's "
+        "test host) by itself; signing is at the root (external/esrm/...).",
     )
-    auth_prefix: str | None = Field(
-        default=None,
-        description="Only if sign-in must not be searched for: its path, "
-        "api/auth/api/v1/auth/ (the guide) or webdev/api/auth/api/v1/auth/ (MISA's test "
-        "host). Empty: found by itself.",
+    auth_prefix: str = Field(
+        default="",
+        description="Chỉ khi không được tự dò: đường dẫn đăng nhập / only if sign-in must not "
+        "be searched for: its path, api/auth/api/v1/auth/ (the guide) or "
+        "webdev/api/auth/api/v1/auth/ (MISA's test host). Để trống / empty: found by itself.",
     )
-    client_id: str = Field(description="The integrator's x-clientid.")
-    client_key: SecretStr = Field(description="The integrator's x-clientkey.")
-    username: str = Field(description="The signer's MISA eSign account name.")
-    password: SecretStr = Field(description="The signer's MISA eSign password.")
-    ca_bundle: str | None = Field(
-        default=None,
-        description="Path of a CA bundle to trust instead of the system store (TLS stays on).",
+    client_id: str = Field(
+        title="Mã ứng dụng tích hợp / Integrator client id",
+        description="Mã ứng dụng của đơn vị tích hợp (x-clientid), do MISA cấp cho công ty "
+        "dịch vụ / the integrator's x-clientid, issued by MISA to the firm.",
+    )
+    client_key: SecretStr = Field(
+        title="Khóa ứng dụng tích hợp / Integrator client key",
+        description="Khóa bí mật của ứng dụng tích hợp (x-clientkey) / the integrator's "
+        "x-clientkey.",
+    )
+    username: str = Field(
+        title="Tài khoản người ký / Signer's account",
+        description="Tài khoản MISA eSign của người ký, ví dụ ketoan@anphat.vn / the signer's "
+        "MISA eSign account name.",
+    )
+    password: SecretStr = Field(
+        title="Mật khẩu người ký / Signer's password",
+        description="Mật khẩu MISA eSign của người ký; để trống khi chưa có (điền sau) / the "
+        "signer's MISA eSign password; empty until it is filled in.",
+    )
+    ca_bundle: str = Field(
+        default="",
+        description="Tệp CA tin cậy thay cho kho hệ thống, để trống = kho hệ thống / path of "
+        "a CA bundle to trust instead of the system store; empty = the system store (TLS "
+        "stays on).",
     )
     timeout_seconds: float = Field(default=30.0, description="HTTP timeout per call, seconds.")
+
+    _unset = field_validator("auth_prefix", "ca_bundle", mode="before")(_none_is_empty)
 
     @property
     def account(self) -> str:
@@ -119,7 +147,7 @@ class MisaESignCredentials(SigningCredentials):
             self.password.get_secret_value(),
             timeout=self.timeout_seconds,
             verify=_verify(self.ca_bundle),
-            auth_prefix=self.auth_prefix,
+            auth_prefix=self.auth_prefix or None,
         )
 
 
@@ -137,6 +165,8 @@ class VnptSmartCACredentials(SigningCredentials):
     """
 
     provider: ClassVar[str] = "vnpt"
+    label: ClassVar[str] = "VNPT SmartCA"
+    signer_fields: ClassVar[tuple[str, ...]] = ("user_id",)
     _block_type_name: ClassVar[str] = "VNPT SmartCA Credentials"
     _block_type_slug: ClassVar[str] = "vnpt-smartca-credentials"
     _logo_url = _LOGO
@@ -148,16 +178,32 @@ class VnptSmartCACredentials(SigningCredentials):
 
     base_url: str = Field(
         default="https://gwsca.vnpt.vn/sca/sp769",
-        description="Base URL of the sp769 API.",
+        title="Địa chỉ dịch vụ / Base URL",
+        description="Địa chỉ API sp769 của VNPT SmartCA / base URL of the sp769 API.",
     )
-    sp_id: str = Field(description="The integrator's sp_id.")
-    sp_password: SecretStr = Field(description="The integrator's sp_password.")
-    user_id: str = Field(description="The signer's user id (ID number or tax code).")
-    ca_bundle: str | None = Field(
-        default=None,
-        description="Path of a CA bundle to trust instead of the system store (TLS stays on).",
+    sp_id: str = Field(
+        title="Mã tích hợp / Integrator sp_id",
+        description="Mã của đơn vị tích hợp (sp_id), do VNPT cấp cho công ty dịch vụ / the "
+        "integrator's sp_id, issued by VNPT to the firm.",
+    )
+    sp_password: SecretStr = Field(
+        title="Mật khẩu tích hợp / Integrator sp_password",
+        description="Mật khẩu của đơn vị tích hợp (sp_password) / the integrator's sp_password.",
+    )
+    user_id: str = Field(
+        title="Tài khoản người ký / Signer's user id",
+        description="Mã người dùng SmartCA của người ký (số CCCD hoặc mã số thuế) / the "
+        "signer's user id (ID number or tax code).",
+    )
+    ca_bundle: str = Field(
+        default="",
+        description="Tệp CA tin cậy thay cho kho hệ thống, để trống = kho hệ thống / path of "
+        "a CA bundle to trust instead of the system store; empty = the system store (TLS "
+        "stays on).",
     )
     timeout_seconds: float = Field(default=30.0, description="HTTP timeout per call, seconds.")
+
+    _unset = field_validator("ca_bundle", mode="before")(_none_is_empty)
 
     @property
     def account(self) -> str:
@@ -199,11 +245,15 @@ class BhxhGatewayCredentials(Block):
 
     base_url: str = Field(description="Base URL of the submission gateway.")
     api_key: SecretStr = Field(description="The API key sent as a bearer token.")
-    ca_bundle: str | None = Field(
-        default=None,
-        description="Path of a CA bundle to trust instead of the system store (TLS stays on).",
+    ca_bundle: str = Field(
+        default="",
+        description="Tệp CA tin cậy thay cho kho hệ thống, để trống = kho hệ thống / path of "
+        "a CA bundle to trust instead of the system store; empty = the system store (TLS "
+        "stays on).",
     )
     timeout_seconds: float = Field(default=30.0, description="HTTP timeout per call, seconds.")
+
+    _unset = field_validator("ca_bundle", mode="before")(_none_is_empty)
 
     def get_client(self) -> GatewayClient:
         """A fresh, configured gateway client."""

@@ -24,6 +24,7 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from prefect.blocks.abstract import CredentialsBlock
+from pydantic import SecretStr
 
 from blocks._registry import Registry
 
@@ -34,6 +35,8 @@ __all__ = [
     "SigningCredentials",
     "UnknownProvider",
     "credentials_type",
+    "empty_fields",
+    "provider_label",
     "provider_names",
     "register_provider",
     "unregister_provider",
@@ -54,6 +57,11 @@ class SigningCredentials(CredentialsBlock, ABC):
     """
 
     provider: ClassVar[str] = ""
+    #: The provider's name as people know it (``"MISA eSign"``); empty: the block type's.
+    label: ClassVar[str] = ""
+    #: The fields that belong to the signer (asked for each company); the others are the
+    #: firm's integrator account, the same for every company. Empty: every field is asked.
+    signer_fields: ClassVar[tuple[str, ...]] = ()
 
     @property
     @abstractmethod
@@ -90,6 +98,27 @@ def unregister_provider(name: str) -> None:
 def provider_names() -> list[str]:
     """The registered provider names, sorted."""
     return _REGISTRY.names()
+
+
+def empty_fields(block: CredentialsBlock, exclude: tuple[str, ...] = ()) -> list[str]:
+    """The required fields of a credentials block left empty (a company imported without
+    its password waits so until a person fills it in)."""
+    empty = []
+    for name, info in type(block).model_fields.items():
+        if name in exclude or not info.is_required():
+            continue
+        value = getattr(block, name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value == "":
+            empty.append(name)
+    return empty
+
+
+def provider_label(name: str) -> str:
+    """How people name provider ``name`` (``"MISA eSign"``), for forms and messages."""
+    kind = credentials_type(name)
+    return kind.label or kind.get_block_type_name()
 
 
 def credentials_type(name: str) -> type[SigningCredentials]:

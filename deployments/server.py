@@ -200,6 +200,8 @@ def _print_guide(stack: Stack) -> None:
     print("  sign_and_submit/manual      one unit, one period, by hand")
     print("  setup_remote_signing/setup  choose and register a unit's certificate")
     print("  track_results/track         receipts and results of every open dossier")
+    print("  add_company/add-company     add a client company (no block names to type)")
+    print(f"  import_companies/import-companies  companies from {stack.data_dir}/import/*.xlsx")
     print(f"Inbox:           {stack.data_dir}/inbox (period {stack.period})")
     print(f"Dossier store:   {stack.data_dir}/store")
     print(f"Sandbox gateway: {stack.sandbox.gateway_url}")

@@ -1,5 +1,7 @@
 """Prefect flows: orchestration only (setup_remote_signing, sign_and_submit,
-monthly_submission, track_results, reconcile_contributions), one module per flow.
+monthly_submission, track_results, reconcile_contributions; add_company and
+import_companies, which add a firm's client companies), one module per flow (the two
+company flows share ``companies``).
 
 The face (``__all__``): the four flows, and what a caller needs beside them: what the
 flows return (``DossierSummary``, ``SetupResult``); what the run forms offer and how a
@@ -54,6 +56,7 @@ from flows._pauses import (  # noqa: E402
     certificate_choice,
 )
 from flows._signing import UNKNOWN_SENDS  # noqa: E402
+from flows.companies import add_company, import_companies  # noqa: E402
 from flows.monthly import monthly_submission  # noqa: E402
 from flows.reconcile import ReconcileOutcome, reconcile_contributions  # noqa: E402
 from flows.setup import SetupResult, setup_remote_signing  # noqa: E402
@@ -74,12 +77,14 @@ __all__ = [
     "ReconcileOutcome",
     "RegistrationAnswer",
     "SetupResult",
+    "add_company",
     "attended_mode",
     "batching_mode",
     "build_period_overview",
     "certificate_choice",
     "check_period",
     "default_period",
+    "import_companies",
     "monthly_submission",
     "overview_key",
     "reconcile_contributions",

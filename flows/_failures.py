@@ -32,6 +32,7 @@ from bhxh.errors import (
     SubmissionError,
     UnsafeXml,
 )
+from bhxh.roster import CompanyInvalid
 from bhxh.submission import GatewayAuthFailed, GatewayUnavailable, SubmissionRefused
 from blocks.carriers import UnknownCarrier
 from blocks.providers import UnknownProvider
@@ -85,6 +86,13 @@ class Explanation:
 
 # (exception type, vi, en, what to do vi, what to do en), most specific first.
 _KINDS: tuple[tuple[type[BaseException], str, str, str, str], ...] = (
+    (
+        CompanyInvalid,
+        "Chưa thêm được đơn vị",
+        "the company was not added",
+        "Sửa giá trị đã nhập rồi chạy lại",
+        "fix the value given, then run again",
+    ),
     (
         PeriodInvalid,
         "Kỳ kê khai không hợp lệ",

@@ -80,7 +80,7 @@ def _facts(block: str, unit: BhxhUnit, account: str = "") -> UnitFacts:
         account=account,
         route=unit.route,
         ivan_code=unit.ivan_code,
-        certificate_serial=unit.certificate_serial,
+        certificate_serial=unit.certificate_serial or None,
         certificate_not_after=unit.certificate_not_after,
     )
 

@@ -2,7 +2,9 @@
 
 ``session``: a unit's signing session (provider and gateway clients, its pipeline), owned
 by one ``async with``; ``signing``: log in, certificates, signing requests; ``dossiers``:
-the pipeline's steps as task runs (one per unit and step); ``crash``: the test hook of the
+the pipeline's steps as task runs (one per unit and step); ``companies``: a firm's
+companies read, checked (a login) and saved as linked blocks; ``crash``: the test hook of the
 crash-point suite. May import Prefect, ``blocks``, ``esign`` and ``bhxh``. No secret in a
-parameter or result, except the one-time code handed to ``login_esign`` as a SecretStr.
+parameter or result, except the one-time code handed to ``login_esign`` as a SecretStr and
+the credentials block handed in memory to ``check_signing_account`` / ``save_companies``.
 """

@@ -26,6 +26,8 @@ def test_every_flow_is_deployed_once_on_the_process_pool() -> None:
         "flows/setup.py:setup_remote_signing",
         "flows/track.py:track_results",
         "flows/reconcile.py:reconcile_contributions",
+        "flows/companies.py:add_company",
+        "flows/companies.py:import_companies",
     }
     for deployment in data["deployments"]:
         assert deployment["work_pool"]["name"] == WORK_POOL
