@@ -283,6 +283,7 @@ class ViettelMySignCredentials(SigningCredentials):
     """
 
     provider: ClassVar[str] = "mysign"
+    signer_fields: ClassVar[tuple[str, ...]] = ("user_id",)
     _block_type_name: ClassVar[str] = "Viettel MySign Credentials"
     _block_type_slug: ClassVar[str] = "viettel-mysign-credentials"
     _logo_url = _LOGO
@@ -326,12 +327,16 @@ class ViettelMySignCredentials(SigningCredentials):
         "tắt: chỉ hỏi trạng thái (async=1). / On when Viettel calls our receiver back "
         "(async=3); off: polling only (async=1).",
     )
-    ca_bundle: str | None = Field(
-        default=None,
+    ca_bundle: str = Field(
+        default="",
         title="Tệp CA / CA bundle",
-        description="Path of a CA bundle to trust instead of the system store (TLS stays on).",
+        description="Tệp CA tin cậy thay cho kho hệ thống, để trống = kho hệ thống / path of "
+        "a CA bundle to trust instead of the system store; empty = the system store (TLS "
+        "stays on).",
     )
     timeout_seconds: float = Field(default=30.0, description="HTTP timeout per call, seconds.")
+
+    _unset = field_validator("ca_bundle", mode="before")(_none_is_empty)
 
     @property
     def account(self) -> str:
@@ -369,6 +374,7 @@ class CA2RemoteSigningCredentials(SigningCredentials):
     """
 
     provider: ClassVar[str] = "ca2"
+    signer_fields: ClassVar[tuple[str, ...]] = ("user_id",)
     _block_type_name: ClassVar[str] = "CA2 RemoteSigning Credentials"
     _block_type_slug: ClassVar[str] = "ca2-remotesigning-credentials"
     _logo_url = _LOGO
@@ -392,11 +398,16 @@ class CA2RemoteSigningCredentials(SigningCredentials):
         description="Mã người ký tại CA2 (số định danh hoặc mã số thuế). / The signer's user "
         "id at CA2 (ID number or tax code)."
     )
-    ca_bundle: str | None = Field(
-        default=None,
-        description="Path of a CA bundle to trust instead of the system store (TLS stays on).",
+    ca_bundle: str = Field(
+        default="",
+        title="Tệp CA / CA bundle",
+        description="Tệp CA tin cậy thay cho kho hệ thống, để trống = kho hệ thống / path of "
+        "a CA bundle to trust instead of the system store; empty = the system store (TLS "
+        "stays on).",
     )
     timeout_seconds: float = Field(default=30.0, description="HTTP timeout per call, seconds.")
+
+    _unset = field_validator("ca_bundle", mode="before")(_none_is_empty)
 
     @property
     def account(self) -> str:

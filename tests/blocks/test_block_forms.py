@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from blocks import BhxhGatewayCredentials, BhxhUnit, MisaESignCredentials, VnptSmartCACredentials
+from blocks import (
+    BhxhGatewayCredentials,
+    BhxhUnit,
+    CA2RemoteSigningCredentials,
+    MisaESignCredentials,
+    ViettelMySignCredentials,
+    VnptSmartCACredentials,
+)
 
 SETUP_FIELDS = (
     "certificate_alias",
@@ -18,7 +25,15 @@ SETUP_FIELDS = (
 
 
 @pytest.mark.parametrize(
-    "block", [BhxhUnit, MisaESignCredentials, VnptSmartCACredentials, BhxhGatewayCredentials]
+    "block",
+    [
+        BhxhUnit,
+        MisaESignCredentials,
+        VnptSmartCACredentials,
+        ViettelMySignCredentials,
+        CA2RemoteSigningCredentials,
+        BhxhGatewayCredentials,
+    ],
 )
 def test_block_form_has_no_nullable_toggle(block: Any) -> None:
     properties = block.model_json_schema()["properties"]
@@ -118,3 +133,9 @@ async def test_a_credentials_block_waiting_for_its_password_is_refused_before_a_
         await unit.aload_credentials()
     assert "chưa có Mật khẩu người ký" in str(refused.value)
     assert "Blocks > MISA eSign Credentials > thu-nghiem-misa > Edit" in str(refused.value)
+
+
+@pytest.mark.parametrize("block", [ViettelMySignCredentials, CA2RemoteSigningCredentials])
+def test_the_new_providers_ask_add_company_for_the_signer_only(block: Any) -> None:
+    # add_company copies the firm's integrator account and asks a person for these.
+    assert block.signer_fields == ("user_id",)
