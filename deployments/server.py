@@ -32,6 +32,7 @@ from demo.scenario import DemoUnit, Scenario, demo_units, tour_unit
 from deployments.postgres import PostgresCluster
 from deployments.processes import ManagedProcess
 from deployments.stack import (
+    INTERACTIVE_QUERY_SECONDS,
     PROJECT_DIR,
     PrefectServer,
     api_settings,
@@ -78,7 +79,7 @@ def running_stack(
     port: int | None = None,
     dossiers: int = 1,
     worker_env: Mapping[str, str] | None = None,
-    query_seconds: float = 10.0,
+    query_seconds: float = INTERACTIVE_QUERY_SECONDS,
     gateway: Mapping[str, Any] | None = None,
 ) -> Iterator[Stack]:
     """Server (+ PostgreSQL), deployments, sandbox, blocks, inbox, workers; all stopped
@@ -94,7 +95,8 @@ def running_stack(
         port: the server's port (default a free one).
         dossiers: dossiers per unit in the inbox.
         worker_env: extra environment for the workers and their flow runs.
-        query_seconds: how often the workers poll the pool.
+        query_seconds: how often the workers poll the pool (a few seconds: a person
+            waits for it after Submit).
         gateway: overrides of the sandbox gateway's configuration (scripted outcomes...).
     """
     root = root.resolve()
