@@ -167,8 +167,8 @@ class UnitProgress:
         done, total = len(self.done), self.total
         last = f" (mới xong / last: {self.done[-1]})" if self.done else ""
         return (
-            f"{self.what_vi}: {done}/{total} đơn vị xong / {self.what_en}: {done} of "
-            f"{total} unit(s) finished{last}"
+            f"Tiến độ {self.what_vi}: {done}/{total} đơn vị xong / progress of "
+            f"{self.what_en}: {done} of {total} unit(s) finished{last}"
         )
 
     @property

@@ -88,7 +88,7 @@ async def monthly_submission(
         progress = await UnitProgress.start(
             len(names),
             artifact_key("hang-thang-tien-do", "monthly-progress", chosen),
-            f"Nộp hằng tháng kỳ {chosen}",
+            f"nộp hằng tháng kỳ {chosen}",
             f"monthly submission {chosen}",
         )
         async with RunResources() as shared:

@@ -122,7 +122,7 @@ async def _track(
         progress = await UnitProgress.start(
             len(names),
             artifact_key("ket-qua-tien-do", "results-progress", period or "open"),
-            f"Theo dõi kết quả {period or 'mọi kỳ'}",
+            f"theo dõi kết quả {period or 'mọi kỳ'}",
             f"following results of {period or 'every period'}",
         )
         deadline = asyncio.get_running_loop().time() + max_wait_seconds

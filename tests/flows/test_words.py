@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,7 +49,8 @@ class Seen:
 
     texts: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     events: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    states: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    states: dict[str, list[tuple[str, str]]] = dataclasses.field(default_factory=dict)
+    artifacts: list[Any] = dataclasses.field(default_factory=list)
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -88,7 +90,9 @@ async def _collect(since: dt.datetime, events: list[dict[str, Any]]) -> Seen:
         for run in runs:
             flow = await client.read_flow(run.flow_id)
             states = await client.read_flow_run_states(run.id)
-            seen.states.setdefault(flow.name, []).extend(s.message or "" for s in states)
+            seen.states.setdefault(flow.name, []).extend(
+                (s.type.value, s.message or "") for s in states
+            )
             seen.texts += [(f"state {flow.name} {s.type.value}", s.message or "") for s in states]
             inputs = await client.filter_flow_run_input(
                 flow_run_id=run.id, key_prefix="paused-", limit=100, exclude_keys=set()
@@ -99,6 +103,7 @@ async def _collect(since: dt.datetime, events: list[dict[str, Any]]) -> Seen:
         artifacts = await client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=ids))
         )
+        seen.artifacts = artifacts
         for artifact in artifacts:
             data = artifact.data
             if isinstance(data, str) and artifact.type == "table":
@@ -117,8 +122,14 @@ async def _answer_when_paused(flow_name: str, run_input: dict[str, Any]) -> UUID
     return flow_run_id
 
 
+#: The runs are made once for the module's tests (they only read what was emitted).
+_SEEN: list[Seen] = []
+
+
 @pytest.fixture
 async def seen(make_world: MakeWorld, monkeypatch: pytest.MonkeyPatch) -> Seen:
+    if _SEEN:
+        return _SEEN[0]
     events: list[dict[str, Any]] = []
     monkeypatch.setattr(tasks.events, "emit_event", lambda **event: events.append(event))
     since = dt.datetime.now(dt.UTC)
@@ -147,7 +158,8 @@ async def seen(make_world: MakeWorld, monkeypatch: pytest.MonkeyPatch) -> Seen:
     await sign_and_submit(cuu_long.block, period=PERIOD, return_state=True)
     await monthly_submission(period=PERIOD, return_state=True)
     await track_results(max_wait_seconds=0, return_state=True)
-    return await _collect(since, events)
+    _SEEN.append(await _collect(since, events))
+    return _SEEN[0]
 
 
 async def test_no_english_word_inside_a_vietnamese_sentence_in_what_runs_emit(
@@ -159,3 +171,39 @@ async def test_no_english_word_inside_a_vietnamese_sentence_in_what_runs_emit(
     if found:  # the whole list, for the one who fixes them
         (Path(tempfile.gettempdir()) / "words-offences.txt").write_text("\n".join(found))
     assert found == []
+
+
+def _completed(seen: Seen, flow: str) -> list[str]:
+    return [m for kind, m in seen.states.get(flow, []) if kind == "COMPLETED"]
+
+
+async def test_a_completed_run_says_its_outcome_in_its_state_message(seen: Seen) -> None:
+    signed = _completed(seen, "sign_and_submit")
+    assert signed and all(re.search(r"số hồ sơ \d{5}/\d{4}/\d{5}", m) for m in signed)
+    (setup, *_) = _completed(seen, "setup_remote_signing")
+    assert "ký bằng chứng thư" in setup and " / " in setup
+    assert all(_completed(seen, flow) for flow in ("track_results", "setup_remote_signing"))
+
+
+async def test_the_refusal_is_named_in_the_phones_words(seen: Seen) -> None:
+    (question,) = [t for w, t in seen.texts if w == "pause paused-ask-again-r1-0-description"]
+    assert re.search(r"Mã yêu cầu [0-9A-F]{8}, lần duyệt 1/2, bị từ chối", question)
+    assert "USER_REJECTED" not in question and "lượt" not in question.split(" / ")[0]
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", question)  # no transaction UUID
+    forms = [
+        e["resource"]["prefect.resource.name"]
+        for e in seen.events
+        if e["event"].startswith("bhxh.approval") and e["payload"]["procedures"] == ["05"]
+    ]
+    assert forms and all("lần duyệt 1/1 / approval 1 of 1" in name for name in forms)
+
+
+async def test_runs_over_several_units_keep_a_progress_artifact(seen: Seen) -> None:
+    progress = {a.key: a for a in seen.artifacts if a.type == "progress"}
+    monthly = progress["hang-thang-tien-do-monthly-progress-01-2026"]
+    assert float(monthly.data) == 100.0
+    assert re.search(
+        r"(\d+)/\1 đơn vị xong / progress of monthly submission 01/2026: \1 of \1 unit",
+        monthly.description or "",
+    )
+    assert float(progress["ket-qua-tien-do-results-progress-open"].data) == 100.0
