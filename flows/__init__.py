@@ -1,7 +1,7 @@
 """Prefect flows: orchestration only (setup_remote_signing, sign_and_submit,
-monthly_submission, track_results), one module per flow.
+monthly_submission, track_results, build_dossiers), one module per flow.
 
-The face (``__all__``): the four flows, and what a caller needs beside them: what the
+The face (``__all__``): the five flows, and what a caller needs beside them: what the
 flows return (``DossierSummary``, ``SetupResult``); what the run forms offer and how a
 value given is read (the labels, the period's pattern and default, ``check_period``,
 ``batching_mode``, ``attended_mode``); the answers a paused run waits for (the pause forms,
@@ -54,6 +54,7 @@ from flows._pauses import (  # noqa: E402
     certificate_choice,
 )
 from flows._signing import UNKNOWN_SENDS  # noqa: E402
+from flows.build import build_dossiers  # noqa: E402
 from flows.monthly import monthly_submission  # noqa: E402
 from flows.setup import SetupResult, setup_remote_signing  # noqa: E402
 from flows.sign_and_submit import DossierSummary, sign_and_submit  # noqa: E402
@@ -74,6 +75,7 @@ __all__ = [
     "SetupResult",
     "attended_mode",
     "batching_mode",
+    "build_dossiers",
     "build_period_overview",
     "certificate_choice",
     "check_period",

@@ -47,6 +47,7 @@ from flows._artifacts import artifact_key, text
 from flows.errors import (
     CertificateNotChosen,
     CertificateUnusable,
+    HrFilesRefused,
     PeriodInvalid,
     SigningStopped,
     StoppedByOperator,
@@ -117,6 +118,13 @@ _KINDS: tuple[tuple[type[BaseException], str, str, str, str], ...] = (
         "an attachment was refused before signing; nothing was signed",
         "Sửa hoặc thay tệp trong thư mục hồ sơ (inbox) rồi chạy lại",
         "fix or replace the file in the dossier folder (inbox), then run again",
+    ),
+    (
+        HrFilesRefused,
+        "Có tệp nhân sự bị từ chối, chưa lập hồ sơ từ tệp đó",
+        "an HR file was refused; no dossier was built from it",
+        "Sửa ô được nêu trong tệp rồi chạy lại build_dossiers",
+        "fix the named cell in the file, then run build_dossiers again",
     ),
     (
         DossierInvalid,
