@@ -58,13 +58,15 @@ __all__ = [
 
 R = TypeVar("R", bound=RunInput)
 
-#: Where the answer is given, in the words of the UI ``make server`` opens (Prefect's new
-#: UI: no Resume button in the header, Resume is an item of the run's ⋮ menu, and the
-#: dialog's button is Resume too).
+#: Where the answer is given, in the words of the UI ``make server``'s address opens
+#: (Prefect's new UI: no Resume button in the header, Resume is an item of the run's ⋮
+#: menu, and the dialog's button is Resume too), then of the classic UI its deep links open.
 HOW_TO_ANSWER = (
     "trên trang của lượt chạy này mở menu ⋮ ở góc trên bên phải, chọn Resume, điền biểu "
-    "mẫu rồi bấm nút Resume của hộp thoại / on this run's page open the ⋮ menu at the top "
-    "right, choose Resume, fill in the form, then press the dialog's Resume button"
+    "mẫu rồi bấm nút Resume của hộp thoại (giao diện cũ: nút Resume ở góc trên bên phải, "
+    "rồi Submit) / on this run's page open the ⋮ menu at the top right, choose Resume, "
+    "fill in the form, then press the dialog's Resume button (classic UI: the Resume "
+    "button at the top right, then Submit)"
 )
 
 
