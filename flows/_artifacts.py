@@ -3,6 +3,7 @@ status labels, and tables published once and updated in place as news arrives.""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
 import json
@@ -147,6 +148,9 @@ class UnitProgress:
 
     def __init__(self, artifact_id: UUID | None, total: int, what_vi: str, what_en: str):
         self.artifact_id = artifact_id
+        # Units finish concurrently: one update at a time, so the last one sent is the
+        # newest count (two updates in flight could land in the other order).
+        self._lock = asyncio.Lock()
         self.total = total
         self.done: list[str] = []
         self.what_vi = what_vi
@@ -177,14 +181,15 @@ class UnitProgress:
 
     async def finished(self, unit: str) -> None:
         """One more unit finished (done or failed: it is no longer being worked on)."""
-        if unit in self.done:
-            return
-        self.done.append(unit)
-        if self.artifact_id is None:
-            return
-        try:
-            await aupdate_progress_artifact(
-                self.artifact_id, self.percent, description=self.description()
-            )
-        except Exception:  # the run's own log and tables say the same
-            logging.getLogger("flows").debug("progress not updated", exc_info=True)
+        async with self._lock:
+            if unit in self.done:
+                return
+            self.done.append(unit)
+            if self.artifact_id is None:
+                return
+            try:
+                await aupdate_progress_artifact(
+                    self.artifact_id, self.percent, description=self.description()
+                )
+            except Exception:  # the run's own log and tables say the same
+                logging.getLogger("flows").debug("progress not updated", exc_info=True)

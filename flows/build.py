@@ -101,8 +101,8 @@ async def build_dossiers(
     """Lập hồ sơ từ tệp nhân sự / build the period's dossiers from a unit's HR files.
 
     Reads every workbook (.xlsx) and CSV file the firm dropped in the unit's HR folder
-    for the period, ``<data>/hr/<unit code>/<MM-YYYY>/``, one dossier per file, with the
-    builders of the command ``python -m bhxh.hrdata build``, and writes each dossier into
+    for the period, `<data>/hr/<unit code>/<MM-YYYY>/`, one dossier per file, with the
+    builders of the command `python -m bhxh.hrdata build`, and writes each dossier into
     the unit's inbox for the period, where sign_and_submit finds it. A file that cannot
     be read is refused naming its sheet, row and column, and nothing of it is written;
     the other files are built. The report is an artifact, Vietnamese first.

@@ -26,6 +26,7 @@ def test_every_flow_is_deployed_once_on_the_process_pool() -> None:
         "flows/sign_and_submit.py:sign_and_submit",
         "flows/setup.py:setup_remote_signing",
         "flows/track.py:track_results",
+        "flows/build.py:build_dossiers",
     }
     for deployment in data["deployments"]:
         assert deployment["work_pool"]["name"] == WORK_POOL
