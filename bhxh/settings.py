@@ -157,6 +157,11 @@ class Settings(BaseSettings):
         return self.inbox_dir_override or self.data_dir / "inbox"
 
     @cached_property
+    def hr_dir(self) -> Path:
+        """Where a firm drops a unit's HR files: ``hr/<unit code>/<MM-YYYY>/``."""
+        return self.data_dir / "hr"
+
+    @cached_property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
 

@@ -35,6 +35,7 @@ from deployments.callbacks import ReceiverProcess, start_receiver
 from deployments.postgres import PostgresCluster
 from deployments.processes import ManagedProcess
 from deployments.stack import (
+    INTERACTIVE_QUERY_SECONDS,
     PROJECT_DIR,
     PrefectServer,
     api_settings,
@@ -82,7 +83,7 @@ def running_stack(
     port: int | None = None,
     dossiers: int = 1,
     worker_env: Mapping[str, str] | None = None,
-    query_seconds: float = 10.0,
+    query_seconds: float = INTERACTIVE_QUERY_SECONDS,
     gateway: Mapping[str, Any] | None = None,
     callbacks: bool = False,
 ) -> Iterator[Stack]:
@@ -99,7 +100,8 @@ def running_stack(
         port: the server's port (default a free one).
         dossiers: dossiers per unit in the inbox.
         worker_env: extra environment for the workers and their flow runs.
-        query_seconds: how often the workers poll the pool.
+        query_seconds: how often the workers poll the pool (a few seconds: a person
+            waits for it after Submit).
         gateway: overrides of the sandbox gateway's configuration (scripted outcomes...).
         callbacks: start the provider-callback receiver (``python -m receiver``), register
             its webhook with the sandbox's MISA, and tell the workers MISA calls back.

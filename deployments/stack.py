@@ -25,6 +25,7 @@ import httpx
 from deployments.processes import ManagedProcess, free_port, spawn
 
 __all__ = [
+    "INTERACTIVE_QUERY_SECONDS",
     "PREFECT_FILE",
     "PROJECT_DIR",
     "WORK_POOL",
@@ -144,13 +145,20 @@ def start_prefect_server(
         time.sleep(0.5)
 
 
+#: How often ``make server``'s worker asks the pool for runs: a person who presses Submit
+#: waits for the phone, not for the worker (Prefect's default, 10 s, made Submit-to-phone
+#: 8 to 17 s). Each query is one light API call per worker; production sets
+#: ``PREFECT_WORKER_QUERY_SECONDS`` itself (docs/deployment.md).
+INTERACTIVE_QUERY_SECONDS = 2.0
+
+
 def start_worker(
     server: PrefectServer,
     name: str,
     *,
     data_dir: Path,
     extra_env: Mapping[str, str] | None = None,
-    query_seconds: float = 10.0,
+    query_seconds: float = INTERACTIVE_QUERY_SECONDS,
     log_dir: Path | None = None,
 ) -> ManagedProcess:
     """``prefect worker start`` for the process pool, running flows from this checkout.

@@ -55,6 +55,19 @@ class Certificate:
         value = names[0].value
         return value if isinstance(value, str) else value.decode()
 
+    @property
+    def issuer_name(self) -> str:
+        """The issuer's common name (the CA), or "" when the certificate cannot be read."""
+        try:
+            cert = x509.load_der_x509_certificate(self.der)
+        except ValueError:
+            return ""
+        names = cert.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if not names:
+            return cert.issuer.rfc4514_string()
+        value = names[0].value
+        return value if isinstance(value, str) else value.decode()
+
     def describe(self) -> str:
         """One line for people: alias, serial, subject CN, validity, status."""
         return (

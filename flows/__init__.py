@@ -1,9 +1,9 @@
 """Prefect flows: orchestration only (setup_remote_signing, sign_and_submit,
-monthly_submission, track_results, reconcile_contributions; add_company and
-import_companies, which add a firm's client companies), one module per flow (the two
+monthly_submission, track_results, reconcile_contributions, build_dossiers; add_company
+and import_companies, which add a firm's client companies), one module per flow (the two
 company flows share ``companies``).
 
-The face (``__all__``): the four flows, and what a caller needs beside them: what the
+The face (``__all__``): the five flows, and what a caller needs beside them: what the
 flows return (``DossierSummary``, ``SetupResult``); what the run forms offer and how a
 value given is read (the labels, the period's pattern and default, ``check_period``,
 ``batching_mode``, ``attended_mode``); the answers a paused run waits for (the pause forms,
@@ -56,6 +56,7 @@ from flows._pauses import (  # noqa: E402
     certificate_choice,
 )
 from flows._signing import UNKNOWN_SENDS  # noqa: E402
+from flows.build import build_dossiers  # noqa: E402
 from flows.companies import add_company, import_companies  # noqa: E402
 from flows.monthly import monthly_submission  # noqa: E402
 from flows.reconcile import ReconcileOutcome, reconcile_contributions  # noqa: E402
@@ -80,6 +81,7 @@ __all__ = [
     "add_company",
     "attended_mode",
     "batching_mode",
+    "build_dossiers",
     "build_period_overview",
     "certificate_choice",
     "check_period",

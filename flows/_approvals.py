@@ -71,9 +71,8 @@ class ApprovalCard:
             f"## Duyệt trên điện thoại / Approve on the phone: {text(self.unit_name)} "
             f"({self.unit_code})\n\n"
             f"- Trạng thái / status: {now}\n"
-            f"- Lần duyệt / approval: **{self.position[0]} / {self.position[1]}** cho hồ sơ "
-            f"này / for these dossiers (yêu cầu số / request no. {self.number} trong lượt "
-            "chạy / in this run)\n"
+            f"- Lần duyệt / approval: **{self.position[0]} / {self.position[1]}**, yêu cầu "
+            f"số {self.number} của lượt chạy này / request no. {self.number} in this run\n"
             f"- Nhà cung cấp / provider: **{self.provider}**, tài khoản / account "
             f"**{text(self.account)}**\n"
             f"- Giao dịch / transaction: `{self.transaction_id}`, trên điện thoại hiện / shown "
@@ -125,7 +124,7 @@ class VoidNotice:
     def markdown(self) -> str:
         return (
             f"## Yêu cầu đã hủy / Void request: {text(self.unit_name)} ({self.unit_code})\n\n"
-            f"- Yêu cầu ký lượt {self.round_no} hiện trên điện thoại với **Mã yêu cầu "
+            f"- Yêu cầu ký lần {self.round_no} hiện trên điện thoại với **Mã yêu cầu "
             f"{text(self.reference)}** (nhà cung cấp / provider **{self.provider}**, tài "
             f"khoản / account **{text(self.account)}**): **đã hủy / void**, không bao giờ "
             "được dùng / never used.\n"
@@ -140,7 +139,7 @@ class VoidNotice:
 async def publish_void_notice(notice: VoidNotice) -> UUID:
     """Log and publish, before the run asks again, that ``notice``'s request is void."""
     get_run_logger().warning(
-        "unit %s: yêu cầu ký lượt %d, Mã yêu cầu %s, đã hủy: %s; nếu còn trên điện thoại, "
+        "Đơn vị %s: yêu cầu ký lần %d, Mã yêu cầu %s, đã hủy: %s; nếu còn trên điện thoại, "
         "bấm Từ chối, chỉ duyệt yêu cầu mới / round %d request %s is void: %s; if it is still "
         "on the phone, reject it and approve only the new request (if it was approved, it "
         "is never used)",
@@ -172,19 +171,21 @@ async def publish_card(card: ApprovalCard) -> UUID:
     return await publish_markdown(card.markdown(), card.key, card.title())
 
 
-_OUTCOME_WORDS: Mapping[TxStatus, str] = {
-    TxStatus.SUCCEEDED: "đã duyệt / approved",
-    TxStatus.REJECTED: "bị từ chối / rejected",
-    TxStatus.EXPIRED: "hết hạn / expired",
-    TxStatus.FAILED: "lỗi / failed",
-    TxStatus.PENDING: "hết thời gian chờ / no answer in time",
+_OUTCOME_WORDS: Mapping[TxStatus, tuple[str, str]] = {
+    TxStatus.SUCCEEDED: ("đã duyệt", "approved"),
+    TxStatus.REJECTED: ("bị từ chối", "rejected"),
+    TxStatus.EXPIRED: ("hết hạn", "expired"),
+    TxStatus.FAILED: ("lỗi", "failed"),
+    TxStatus.PENDING: ("hết thời gian chờ", "no answer in time"),
 }
 
 
 async def close_card(artifact_id: UUID, card: ApprovalCard, status: TxStatus) -> None:
     """The card says how its request ended (``status``), and when."""
-    words = _OUTCOME_WORDS.get(status, status.value)
-    outcome = f"{words}, lúc / at {vn_time(dt.datetime.now(dt.UTC))}"
+    vi, en = _OUTCOME_WORDS.get(status, (status.value, status.value))
+    words = f"{vi} / {en}"
+    at = vn_time(dt.datetime.now(dt.UTC))
+    outcome = f"{vi} lúc {at} / {en} at {at}"
     try:
         await update_markdown(artifact_id, card.markdown(outcome), card.title(words))
     except Exception:  # a card that cannot be updated never stops the signing

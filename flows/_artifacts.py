@@ -3,23 +3,33 @@ status labels, and tables published once and updated in place as news arrives.""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
 from prefect import get_client
-from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+from prefect.artifacts import (
+    acreate_markdown_artifact,
+    acreate_progress_artifact,
+    acreate_table_artifact,
+    aupdate_progress_artifact,
+)
 from prefect.client.schemas.actions import ArtifactUpdate
 
 from bhxh.periods import VN_TZ
 
 __all__ = [
     "STATUS_LABELS",
+    "UnitProgress",
     "artifact_key",
     "count",
+    "count_en",
+    "counts",
     "publish_markdown",
     "publish_table",
     "status_label",
@@ -84,6 +94,19 @@ def count(n: int, vi: str, en: str, en_plural: str | None = None) -> str:
     return f"{n} {vi} / {n} {english}"
 
 
+def count_en(n: int, en: str) -> str:
+    """``1 dossier``, ``3 dossiers``: the English half of a count."""
+    return f"{n} {en if n == 1 else en + 's'}"
+
+
+def counts(*items: tuple[int, str, str]) -> str:
+    """Several counts as one pair, never interleaved: ``counts((1, "hồ sơ", "dossier"),
+    (2, "lần duyệt", "approval"))`` is ``1 hồ sơ, 2 lần duyệt / 1 dossier, 2 approvals``."""
+    vi = ", ".join(f"{n} {v}" for n, v, _ in items)
+    en = ", ".join(f"{n} {e if n == 1 else e + 's'}" for n, _, e in items)
+    return f"{vi} / {en}"
+
+
 async def publish_markdown(markdown: str, key: str, description: str) -> UUID:
     return await acreate_markdown_artifact(markdown=markdown, key=key, description=description)
 
@@ -111,3 +134,62 @@ async def update_table(
             artifact_id,
             ArtifactUpdate(data=json.dumps([dict(r) for r in rows]), description=description),
         )
+
+
+class UnitProgress:
+    """A Prefect progress artifact for a run over several units: units finished / total,
+    updated as each one finishes (the run's Artifacts tab and the artifact's page show
+    the bar).
+
+    Example:
+        progress = await UnitProgress.start(4, "hang-thang-tien-do-12-2026", "monthly 12/2026")
+        await progress.finished("an-phat")
+    """
+
+    def __init__(self, artifact_id: UUID | None, total: int, what_vi: str, what_en: str):
+        self.artifact_id = artifact_id
+        # Units finish concurrently: one update at a time, so the last one sent is the
+        # newest count (two updates in flight could land in the other order).
+        self._lock = asyncio.Lock()
+        self.total = total
+        self.done: list[str] = []
+        self.what_vi = what_vi
+        self.what_en = what_en
+
+    @classmethod
+    async def start(cls, total: int, key: str, what_vi: str, what_en: str) -> UnitProgress:
+        progress = cls(None, total, what_vi, what_en)
+        try:
+            progress.artifact_id = await acreate_progress_artifact(
+                0.0 if total else 100.0, key=key, description=progress.description()
+            )
+        except Exception:  # a progress bar is a courtesy: it never stops a run
+            progress.artifact_id = None
+        return progress
+
+    def description(self) -> str:
+        done, total = len(self.done), self.total
+        last = f" (mới xong / last: {self.done[-1]})" if self.done else ""
+        return (
+            f"Tiến độ {self.what_vi}: {done}/{total} đơn vị xong / progress of "
+            f"{self.what_en}: {done} of {total} unit(s) finished{last}"
+        )
+
+    @property
+    def percent(self) -> float:
+        return 100.0 if not self.total else round(100.0 * len(self.done) / self.total, 1)
+
+    async def finished(self, unit: str) -> None:
+        """One more unit finished (done or failed: it is no longer being worked on)."""
+        async with self._lock:
+            if unit in self.done:
+                return
+            self.done.append(unit)
+            if self.artifact_id is None:
+                return
+            try:
+                await aupdate_progress_artifact(
+                    self.artifact_id, self.percent, description=self.description()
+                )
+            except Exception:  # the run's own log and tables say the same
+                logging.getLogger("flows").debug("progress not updated", exc_info=True)

@@ -22,7 +22,7 @@ from typing import Any, TypeVar, cast
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.exceptions import FlowPauseTimeout, MissingContextError
 from prefect.logging import get_logger, get_run_logger
-from prefect.states import Cancelled, Failed
+from prefect.states import Cancelled, Completed, Failed
 
 from bhxh.errors import (
     AttachmentInvalid,
@@ -49,6 +49,7 @@ from flows._artifacts import artifact_key, text
 from flows.errors import (
     CertificateNotChosen,
     CertificateUnusable,
+    HrFilesRefused,
     NoticesRefused,
     PeriodInvalid,
     SigningStopped,
@@ -135,6 +136,13 @@ _KINDS: tuple[tuple[type[BaseException], str, str, str, str], ...] = (
         "Sửa hoặc thay tệp C12-TS trong thư mục c12 của kỳ, rồi chạy lại reconcile_contributions",
         "fix or replace the C12-TS file in the period's c12 folder, then run "
         "reconcile_contributions again",
+    ),
+    (
+        HrFilesRefused,
+        "Có tệp nhân sự bị từ chối, chưa lập hồ sơ từ tệp đó",
+        "an HR file was refused; no dossier was built from it",
+        "Sửa ô được nêu trong tệp rồi chạy lại build_dossiers",
+        "fix the named cell in the file, then run build_dossiers again",
     ),
     (
         DossierInvalid,
@@ -351,13 +359,27 @@ async def failed_state(exc: BaseException, scope: RunScope) -> Any:
     return Failed(message=message, data=exc)
 
 
-async def run_explained(scope: RunScope, body: Callable[[], Awaitable[T]]) -> T:
-    """``await body()``; on a failure, the run's ``Failed`` state in its place.
+async def run_explained(
+    scope: RunScope,
+    body: Callable[[], Awaitable[T]],
+    outcome: Callable[[T], str] | None = None,
+) -> T:
+    """``await body()``; on a failure, the run's ``Failed`` state in its place; on success,
+    with ``outcome``, a ``Completed`` state whose message is ``outcome(result)`` (the run's
+    header shows it) and whose data is the result.
 
-    Prefect ends the flow run with a returned state as it is, and raises its data (the
-    exception) to a Python caller; the type checker is told the body's type.
+    Prefect ends the flow run with a returned state as it is, returns its data to a Python
+    caller (or raises it, for a failure); the type checker is told the body's type.
     """
     try:
-        return await body()
+        result = await body()
     except Exception as exc:
         return cast(T, await failed_state(exc, scope))
+    if outcome is None:
+        return result
+    try:
+        message = outcome(result)
+    except Exception:  # the words are a courtesy: the result stands without them
+        _logger().debug("no outcome sentence for %s", scope.flow, exc_info=True)
+        return result
+    return cast(T, Completed(message=message, data=result))

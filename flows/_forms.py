@@ -28,7 +28,9 @@ from flows.errors import PeriodInvalid, UnitNotFound
 __all__ = [
     "ATTENDED_LABELS",
     "BATCHING_LABELS",
+    "FORM_PERIOD_PATTERN",
     "PERIOD_PATTERN",
+    "PERIOD_RULE",
     "AttendedChoice",
     "BatchingChoice",
     "CertificateSerial",
@@ -53,6 +55,19 @@ __all__ = [
 #: MM/yyyy, months 01 to 12.
 PERIOD_PATTERN = r"^(0[1-9]|1[0-2])/[0-9]{4}$"
 _PERIOD = re.compile(PERIOD_PATTERN)
+#: The rule a person reads when a period is refused.
+PERIOD_RULE = "Kỳ phải có dạng MM/YYYY, ví dụ 12/2026 / Period must be MM/YYYY, e.g. 12/2026"
+#: The pattern the run form carries. Prefect's server checks a form with ``jsonschema``,
+#: whose only words for a pattern that fails are "'2026-11' does not match '<pattern>'",
+#: and both UIs show those words as they are (the schema's own error messages, such as
+#: ``errorMessage``, are not read). So the pattern begins with the rule itself, as a
+#: regular-expression comment ``(?#...)`` that matches nothing: the refusal reads
+#: "'2026-11' does not match '(?#Kỳ phải có dạng MM/YYYY, ví dụ 12/2026 / Period must be
+#: MM/YYYY, e.g. 12/2026)^(0[1-9]...'". The server's ``re`` reads the comment; pydantic
+#: never compiles it (it is given as schema, not as a constraint), and the flows check the
+#: value again themselves (:func:`check_period`).
+FORM_PERIOD_PATTERN = f"(?#{PERIOD_RULE}){PERIOD_PATTERN}"
+FORM_OPTIONAL_PERIOD_PATTERN = f"(?#{PERIOD_RULE})^((0[1-9]|1[0-2])/[0-9]{{4}})?$"
 
 
 def default_period() -> str:
@@ -69,9 +84,10 @@ def check_period(value: object, *, empty_means: str | None = None) -> str:
         return default_period() if empty_means is None else empty_means
     text = str(value).strip()
     if not _PERIOD.match(text):
+        example = default_period()
         raise PeriodInvalid(
-            f"Kỳ kê khai '{text}' không đúng dạng MM/yyyy (ví dụ {default_period()}) / "
-            f"the period '{text}' is not MM/yyyy (for example {default_period()})"
+            f"Kỳ kê khai '{text}' không đúng dạng MM/yyyy, ví dụ {example} / the period "
+            f"'{text}' is not MM/yyyy, e.g. {example}"
         )
     return text
 
@@ -205,15 +221,18 @@ else:
     Period = Annotated[
         str,
         Field(
-            pattern=PERIOD_PATTERN,
-            json_schema_extra={"title": "Kỳ kê khai / Period (MM/yyyy)", "example": "10/2026"},
+            json_schema_extra={
+                "title": "Kỳ kê khai / Period (MM/yyyy)",
+                "example": "10/2026",
+                "pattern": FORM_PERIOD_PATTERN,
+            },
         ),
     ]
     OptionalPeriod = Annotated[
         str,
         Field(
-            pattern=r"^((0[1-9]|1[0-2])/[0-9]{4})?$",
             json_schema_extra={
+                "pattern": FORM_OPTIONAL_PERIOD_PATTERN,
                 "title": "Kỳ kê khai / Period (MM/yyyy; để trống = mọi kỳ / empty = every one)",
                 "example": "10/2026",
             },

@@ -166,13 +166,15 @@ async def publish_overview(
         )
         return None
     logger.info(
-        "Tổng quan kỳ %s / overview of %s: artifact %s, %d hồ sơ / dossier(s), %d cảnh báo "
-        "/ warning(s); báo cáo / reports %s, %s",
+        "Tổng quan kỳ %s: %d hồ sơ, %d cảnh báo / overview of %s: %d dossier(s), %d "
+        "warning(s). Artifact %s; báo cáo / reports %s, %s",
         period,
-        period,
-        overview_key(period),
         len(overview.rows),
         len(overview.warnings),
+        period,
+        len(overview.rows),
+        len(overview.warnings),
+        overview_key(period),
         files.csv,
         files.xlsx,
     )

@@ -19,7 +19,7 @@ fields carry their own titles, descriptions and defaults: the resume form shows 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeVar, cast
 
@@ -34,6 +34,7 @@ from prefect.states import Paused
 from prefect.utilities.engine import propose_state
 from pydantic import Field, SecretStr, create_model
 
+from bhxh.periods import now_vn
 from bhxh.settings import Settings
 from esign.models import Certificate
 from flows._artifacts import artifact_key, publish_markdown, text, update_markdown, vn_time
@@ -50,15 +51,22 @@ __all__ = [
     "RegistrationAnswer",
     "ask",
     "certificate_choice",
+    "certificate_label",
+    "certificate_labels",
+    "recommended_certificate",
 ]
 
 R = TypeVar("R", bound=RunInput)
 
-#: Where the answer is given, in the words of Prefect's own (English) UI.
+#: Where the answer is given, in the words of the UI ``make server``'s address opens
+#: (Prefect's new UI: no Resume button in the header, Resume is an item of the run's ⋮
+#: menu, and the dialog's button is Resume too), then of the classic UI its deep links open.
 HOW_TO_ANSWER = (
-    "trên trang của lượt chạy này bấm Resume ở góc trên bên phải (hoặc menu ⋮ → Resume), "
-    "điền biểu mẫu rồi bấm Submit / on this run's page press Resume at the top right (or "
-    "the ⋮ menu → Resume), fill in the form, press Submit"
+    "trên trang của lượt chạy này mở menu ⋮ ở góc trên bên phải, chọn Resume, điền biểu "
+    "mẫu rồi bấm nút Resume của hộp thoại (giao diện cũ: nút Resume ở góc trên bên phải, "
+    "rồi Submit) / on this run's page open the ⋮ menu at the top right, choose Resume, "
+    "fill in the form, then press the dialog's Resume button (classic UI: the Resume "
+    "button at the top right, then Submit)"
 )
 
 
@@ -204,21 +212,52 @@ class AskAgain(RunInput):
     )
 
 
+def recommended_certificate(fitting: Sequence[Certificate]) -> Certificate:
+    """The certificate the drop-down recommends: the one valid the longest (the documents
+    are silent; our choice: a renewal bought before the old one ends is the one to keep)."""
+    return max(fitting, key=lambda c: (c.not_after, c.not_before))
+
+
+def certificate_label(cert: Certificate, *, recommended: bool = False) -> str:
+    """One line of the certificate drop-down: who it is for, who issued it, how long it
+    is valid, whether it is the recommended one; the serial last (what the run reads)."""
+    mark = "★ Nên chọn / recommended · " if recommended else ""
+    issuer = cert.issuer_name or "-"
+    try:
+        subject = cert.common_name or cert.subject
+    except ValueError:  # a certificate the provider listed without readable DER
+        subject = cert.subject
+    return (
+        f"{mark}{cert.alias}: {subject} · cấp bởi / issuer {issuer} · hiệu lực / "
+        f"valid {now_vn(cert.not_before):%d/%m/%Y} - {now_vn(cert.not_after):%d/%m/%Y} · "
+        f"serial {cert.serial}"
+    )
+
+
+def certificate_labels(fitting: Sequence[Certificate]) -> dict[str, str]:
+    """label -> serial for the drop-down, the recommended certificate first."""
+    best = recommended_certificate(fitting)
+    ordered = [best, *(c for c in fitting if c is not best)]
+    return {certificate_label(c, recommended=c is best): c.serial for c in ordered}
+
+
 def certificate_choice(fitting: tuple[Certificate, ...]) -> type[RunInput]:
-    """A run input whose one field is a drop-down of the fitting certificates' serials
-    (the first one chosen to start with)."""
-    serials = tuple(c.serial for c in fitting)
+    """A run input whose one field is a drop-down of the fitting certificates, each shown
+    by subject, issuer, validity and serial, the recommended one first and chosen to start
+    with (:func:`certificate_labels` maps the answer back to a serial)."""
+    labels = tuple(certificate_labels(fitting))
     model: type[RunInput] = create_model(
         "CertificateChoice",
         __base__=RunInput,
         serial=(
-            Literal.__getitem__(serials),  # type: ignore[arg-type]
+            Literal.__getitem__(labels),  # type: ignore[arg-type]
             Field(
-                default=serials[0],
-                title="Chứng thư số / certificate",
-                description="Số serial của chứng thư dùng để ký hồ sơ của đơn vị (danh sách "
-                "ở trên) / serial of the certificate to sign this unit's dossiers with (listed "
-                "above).",
+                default=labels[0],
+                title="Chứng thư số dùng để ký / certificate to sign with",
+                description="Chọn chứng thư ký hồ sơ của đơn vị: tên chủ thể, nơi cấp, thời "
+                "hạn; chứng thư có dấu ★ là chứng thư nên chọn (còn hạn lâu nhất) / choose the "
+                "certificate that signs this unit's dossiers: subject, issuer, validity; the "
+                "one marked ★ is recommended (valid the longest).",
             ),
         ),
     )

@@ -81,7 +81,7 @@ async def login(run: UnitRun) -> str:
     except TwoFactorRequired as exc:
         if not run.interactive:
             raise TwoFactorRequired(
-                f"unit {unit.unit_code}: nhà cung cấp gửi mã OTP tới chủ tài khoản "
+                f"Đơn vị {unit.unit_code}: nhà cung cấp gửi mã OTP tới chủ tài khoản "
                 f"{session.account}; lượt chạy tự động không nhập được / the provider asks for "
                 "a one-time code; an unattended run cannot type it. Start setup_remote_signing "
                 "by hand from the Prefect UI (or mark this device as remembered with the "
@@ -110,5 +110,6 @@ async def login(run: UnitRun) -> str:
                 "Mã OTP bị từ chối, hỏi lại / the one-time code was refused; asking again"
             )
     raise TwoFactorRequired(
-        f"unit {unit.unit_code}: ba mã OTP liên tiếp bị từ chối / three one-time codes were refused"
+        f"Đơn vị {unit.unit_code}: ba mã OTP liên tiếp bị từ chối / three one-time codes "
+        "were refused"
     )

@@ -165,7 +165,7 @@ async def _read_or_none(
         # A transport error says nothing about the transaction: read the same one later,
         # never ask for a new approval because of it.
         get_run_logger().warning(
-            "unit %s: chưa đọc được giao dịch %s, sẽ hỏi lại / could not read transaction %s "
+            "Đơn vị %s: chưa đọc được giao dịch %s, sẽ hỏi lại / could not read transaction %s "
             "(%s); polling the same transaction again",
             run.unit.unit_code,
             tx_id,
@@ -182,17 +182,42 @@ _NOT_APPROVED: Mapping[TxStatus, tuple[str, str]] = {
 }
 
 
-async def _decide_after_failure(run: UnitRun, round_no: int, tx: Transaction, attempt: int) -> None:
-    """Ask again, or raise SigningStopped (all state is kept)."""
+def refusal_words(
+    unit_code: str, tx: Transaction, reference: str, position: tuple[int, int]
+) -> str:
+    """The sentence about a request the phone did not approve, in the phone's words: its
+    "Mã yêu cầu" (not the provider's transaction id), "lần duyệt" (the phone says "lần
+    ký 1/2"), the provider's own message in Vietnamese; its code (``USER_REJECTED``) is for
+    the log only."""
     vi, en = _NOT_APPROVED.get(tx.status, (tx.status.value, tx.status.value))
-    what = (
-        f"unit {run.unit.unit_code}: yêu cầu ký lượt {round_no} (giao dịch {tx.id}) {vi} / "
-        f"round {round_no} transaction {tx.id} {en}"
+    shown = reference or tx.id
+    said = f" (nhà cung cấp báo: {tx.message})" if tx.message else ""
+    return (
+        f"Đơn vị {unit_code}: yêu cầu ký Mã yêu cầu {shown}, lần duyệt "
+        f"{position[0]}/{position[1]}, {vi}{said} / {unit_code}: the signing request "
+        f"{shown} (approval {position[0]} of {position[1]}) was {en}"
     )
-    if tx.message or tx.error_code:
-        what += f" ({tx.error_code or ''} {tx.message or ''})".replace("( ", "(")
+
+
+async def _decide_after_failure(
+    run: UnitRun,
+    round_no: int,
+    tx: Transaction,
+    attempt: int,
+    reference: str = "",
+    position: tuple[int, int] = (1, 2),
+) -> None:
+    """Ask again, or raise SigningStopped (all state is kept)."""
+    what = refusal_words(run.unit.unit_code, tx, reference, position)
     logger = get_run_logger()
-    logger.warning("%s", what)
+    # The provider's code and transaction id stay in the log, for whoever reads it.
+    logger.warning(
+        "%s. Giao dịch %s / transaction %s, provider code %s",
+        what,
+        tx.id,
+        tx.id,
+        tx.error_code or "-",
+    )
     if not tx.ask_again:
         # Asking again meets the same refusal until a person acts (MySign 4005: out of
         # signing quota; 13004: certificate expired or revoked): the unit ends here.
@@ -212,15 +237,16 @@ async def _decide_after_failure(run: UnitRun, round_no: int, tx: Transaction, at
         )
         if answer.action == STOP:
             raise StoppedByOperator(
-                f"{what}; người dùng chọn dừng, mọi việc đã làm được giữ lại, chạy lại để tiếp "
+                f"{what}. Người dùng chọn dừng, mọi việc đã làm được giữ lại, chạy lại để tiếp "
                 "tục / stopped by the operator, everything done is kept: run again to continue"
             )
         return
     if attempt + 1 >= run.settings.scheduled_signing_attempts:
         raise SigningStopped(
-            f"{what}; {attempt + 1} request(s) in this unattended run were not approved "
-            f"({attempt + 1} yêu cầu chưa được duyệt). Everything done so far is kept: run "
-            "again (or start it by hand) to continue."
+            f"{what}. {attempt + 1} yêu cầu của lượt chạy tự động này chưa được duyệt, mọi "
+            f"việc đã làm được giữ lại, chạy lại (hoặc chạy bằng tay) để tiếp tục / "
+            f"{attempt + 1} request(s) in this unattended run were not approved; everything "
+            "done so far is kept: run again (or start it by hand) to continue."
         )
     logger.info("Gửi lại yêu cầu tới điện thoại (lần %d) / asking the phone again", attempt + 2)
 
@@ -341,7 +367,7 @@ async def _look_up(
             tx = await find_signing_request(run.session, client_tx, run.certificate, items)
         except TransportError as exc:
             logger.warning(
-                "unit %s: chưa hỏi được nhà cung cấp về yêu cầu %s / could not ask the "
+                "Đơn vị %s: chưa hỏi được nhà cung cấp về yêu cầu %s / could not ask the "
                 "provider about request %s (%s)",
                 run.unit.unit_code,
                 reference,
@@ -352,7 +378,7 @@ async def _look_up(
             continue
         if tx is None:
             logger.info(
-                "unit %s: yêu cầu %s chưa tới nhà cung cấp, không có gì trên điện thoại / "
+                "Đơn vị %s: yêu cầu %s chưa tới nhà cung cấp, không có gì trên điện thoại / "
                 "request %s never reached the provider: nothing is on the phone",
                 run.unit.unit_code,
                 reference,
@@ -363,7 +389,7 @@ async def _look_up(
             run.session, views, round_no, client_tx, tx.id, tx.expires_at, covers=covers
         )
         logger.info(
-            "unit %s: tìm lại được yêu cầu %s (giao dịch %s, %s), tiếp tục nó, không hỏi lại / "
+            "Đơn vị %s: tìm lại được yêu cầu %s (giao dịch %s, %s), tiếp tục nó, không hỏi lại / "
             "found request %s again (transaction %s, %s): continuing it, nothing asked twice",
             run.unit.unit_code,
             reference,
@@ -375,7 +401,7 @@ async def _look_up(
         )
         return tx
     raise SigningStopped(
-        f"unit {run.unit.unit_code}: round {round_no} request {reference}: không hỏi được nhà "
+        f"Đơn vị {run.unit.unit_code}: round {round_no} request {reference}: không hỏi được nhà "
         f"cung cấp yêu cầu này đã tới chưa / the provider could not be asked whether it "
         f"received it ({LOOKUPS} tries). It may be on the phone, so nothing new was asked. "
         "Everything done so far is kept: run again later."
@@ -479,7 +505,7 @@ async def _after_lost_request(
     in the approval artifact, so the signer can tell the current one.
     """
     logger = get_run_logger()
-    what = f"unit {run.unit.unit_code}: round {round_no} request {_reference(client_tx)}"
+    what = f"Đơn vị {run.unit.unit_code}: round {round_no} request {_reference(client_tx)}"
     if lost >= UNKNOWN_SENDS:
         raise SigningStopped(
             f"{what}: {lost} yêu cầu ký liên tiếp không gửi được / {lost} sign requests in a "
@@ -608,5 +634,5 @@ async def _sign_pending(
             crash_point(f"r{round_no}-approved")
             await _apply(run, pending, round_no, tx)
             return
-        await _decide_after_failure(run, round_no, tx, attempt)
+        await _decide_after_failure(run, round_no, tx, attempt, reference, position)
         attempt += 1

@@ -10,12 +10,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from bhxh.errors import SubmissionError
+from bhxh.errors import DossierInvalid, SubmissionError
 from esign.errors import CertificateNotFound
 
 __all__ = [
     "CertificateNotChosen",
     "CertificateUnusable",
+    "HrFilesRefused",
     "NoticesRefused",
     "PeriodInvalid",
     "SigningStopped",
@@ -64,6 +65,11 @@ class CertificateUnusable(CertificateNotFound):
 
 class VssRefused(SubmissionError):
     """VSS (the unit's I-VAN, the gateway) refused one or more dossiers, or would."""
+
+
+class HrFilesRefused(DossierInvalid):
+    """Some HR files could not be made into dossiers (each one names its cell); the others
+    were built."""
 
 
 class UnitsFailed(RuntimeError):

@@ -10,7 +10,7 @@ from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 
 from bhxh.settings import Settings
-from flows._artifacts import artifact_key, count, publish_table
+from flows._artifacts import UnitProgress, artifact_key, count_en, publish_table
 from flows._failures import RunScope, explain, run_explained
 from flows._forms import (
     BATCHING_LABELS,
@@ -23,6 +23,7 @@ from flows._forms import (
     check_unit_names,
     list_unit_blocks,
 )
+from flows._outcomes import monthly_outcome
 from flows._overview import publish_overview
 from flows._spread import spread_month
 from flows.errors import UnitsFailed
@@ -80,18 +81,28 @@ async def monthly_submission(
         chosen = check_period(period)
         mode = batching_mode(batching)
         names = await check_unit_names(list(units or ()))
+        covered.extend(names)
         logger.info(
-            "Nộp hằng tháng kỳ %s cho %s / monthly submission",
+            "Nộp hằng tháng kỳ %s cho %d đơn vị / monthly submission %s for %s",
             chosen,
-            count(len(names), "đơn vị", "unit"),
+            len(names),
+            chosen,
+            count_en(len(names), "unit"),
         )
         spread_to = Settings().monthly_spread_deployment
         if spread_to and flow_run.id is not None:
             return await _over_the_pool(names, chosen, batching, bool(dry_run), spread_to)
+        progress = await UnitProgress.start(
+            len(names),
+            artifact_key("hang-thang-tien-do", "monthly-progress", chosen),
+            f"nộp hằng tháng kỳ {chosen}",
+            f"monthly submission {chosen}",
+        )
         async with RunResources() as shared:
-            outcomes = await asyncio.gather(
-                *(
-                    run_unit(
+
+            async def one(name: str) -> list[DossierSummary]:
+                try:
+                    return await run_unit(
                         name,
                         chosen,
                         mode,
@@ -100,10 +111,10 @@ async def monthly_submission(
                         shared=shared,
                         summary_artifact=False,
                     )
-                    for name in names
-                ),
-                return_exceptions=True,
-            )
+                finally:
+                    await progress.finished(name)
+
+            outcomes = await asyncio.gather(*(one(name) for name in names), return_exceptions=True)
         rows: list[DossierSummary] = []
         failures: list[str] = []
         for name, outcome in zip(names, outcomes, strict=True):
@@ -119,18 +130,24 @@ async def monthly_submission(
         await publish_table(
             summary_rows(rows),
             artifact_key("hang-thang", "monthly", chosen),
-            f"Nộp hằng tháng / monthly submission {chosen}: "
-            f"{count(len(names), 'đơn vị', 'unit')}, {len(failures)} chưa xong / not finished",
+            f"Nộp hằng tháng kỳ {chosen}: {len(names)} đơn vị, {len(failures)} chưa xong / "
+            f"monthly submission {chosen}: {count_en(len(names), 'unit')}, "
+            f"{len(failures)} not finished",
         )
         await publish_overview(chosen, source="monthly_submission")
         if failures:
             raise UnitsFailed(
                 f"{len(failures)}/{len(names)} đơn vị chưa xong / {len(failures)} of "
-                f"{len(names)} unit(s) did not finish:\n- " + "\n- ".join(failures)
+                f"{count_en(len(names), 'unit')} did not finish:\n- " + "\n- ".join(failures)
             )
         return rows
 
-    return await run_explained(scope, body)
+    covered: list[str] = []  # the units the run covered, for its outcome
+
+    def outcome(rows: list[DossierSummary]) -> str:
+        return monthly_outcome(check_period(period), len(covered), rows)
+
+    return await run_explained(scope, body, outcome)
 
 
 async def _over_the_pool(
@@ -165,15 +182,15 @@ async def _over_the_pool(
             for o in outcomes
         ],
         artifact_key("hang-thang", "monthly", period),
-        f"Nộp hằng tháng / monthly submission {period}: "
-        f"{count(len(names), 'đơn vị', 'unit')} trên các máy / over the work pool, "
-        f"{len(failures)} chưa xong / not finished",
+        f"Nộp hằng tháng kỳ {period} trên các máy: {len(names)} đơn vị, {len(failures)} chưa "
+        f"xong / monthly submission {period} over the work pool: "
+        f"{count_en(len(names), 'unit')}, {len(failures)} not finished",
     )
     await publish_overview(period, source="monthly_submission")
     if failures:
         raise UnitsFailed(
             f"{len(failures)}/{len(names)} đơn vị chưa xong / {len(failures)} of "
-            f"{len(names)} unit(s) did not finish:\n- "
+            f"{count_en(len(names), 'unit')} did not finish:\n- "
             + "\n- ".join(f"{o.unit}: {o.message or o.state}" for o in failures)
         )
     return rows

@@ -30,12 +30,14 @@ from flows._forms import (
     resolve_unit,
 )
 from flows._naming import name_this_run
+from flows._outcomes import setup_outcome
 from flows._pauses import (
     REGISTRATION_CHOICES,
     Question,
     RegistrationAnswer,
     ask,
     certificate_choice,
+    certificate_labels,
 )
 from flows._run import UnitRun, is_interactive, login
 from flows._signing import sign_round
@@ -73,14 +75,14 @@ async def _choose(
             if cert.serial.upper() == requested.upper():
                 return cert
         raise CertificateNotFound(
-            f"unit {unit.unit_code}: chứng thư {requested} không nằm trong các chứng thư dùng "
+            f"Đơn vị {unit.unit_code}: chứng thư {requested} không nằm trong các chứng thư dùng "
             f"được / certificate {requested} is not among the usable ones:\n" + listing
         )
     if len(fitting) == 1:
         return fitting[0]
     if not run.interactive:
         raise CertificateNotFound(
-            f"unit {unit.unit_code}: {len(fitting)} chứng thư số hợp với mã số thuế "
+            f"Đơn vị {unit.unit_code}: {len(fitting)} chứng thư số hợp với mã số thuế "
             f"{unit.tax_code}, cần người chọn / {len(fitting)} certificates fit tax code "
             f"{unit.tax_code}; choose one (run by hand from the Prefect UI, or pass "
             "certificate_serial):\n" + listing
@@ -88,8 +90,8 @@ async def _choose(
     question = Question(
         "chọn chứng thư số để ký",
         "choose the certificate to sign with",
-        f"**{text(unit.name)}** ({unit.unit_code}): several certificates carry MST "
-        f"{unit.tax_code} / có {len(fitting)} chứng thư số mang mã số thuế {unit.tax_code}. "
+        f"**{text(unit.name)}** ({unit.unit_code}): có {len(fitting)} chứng thư số mang mã "
+        f"số thuế {unit.tax_code} / {len(fitting)} certificates carry MST {unit.tax_code}. "
         f"Chọn một / choose one:\n\n{listing}",
         unit.unit_code,
     )
@@ -99,7 +101,7 @@ async def _choose(
         key="certificate",
         settings=run.settings,
     )
-    chosen: str = answer.serial
+    chosen: str = certificate_labels(fitting).get(answer.serial, answer.serial)
     return next(c for c in fitting if c.serial == chosen)
 
 
@@ -180,7 +182,8 @@ async def _publish_setup(run: UnitRun, result: SetupResult) -> None:
     unit, cert = run.unit, run.certificate
     state = _REGISTRATION_WORDS.get(result.registration_state, result.registration_state)
     form = (
-        f"- Tờ khai / form: hồ sơ / dossier `{result.registration_dossier}` đã nộp / submitted\n"
+        f"- Tờ khai / form: hồ sơ `{result.registration_dossier}` đã nộp / dossier "
+        f"`{result.registration_dossier}` submitted\n"
         if result.registration_dossier
         else "- Tờ khai / form: không cần nộp / none needed\n"
     )
@@ -258,7 +261,7 @@ async def setup_remote_signing(
             await _publish_setup(run, result)
             return result
 
-    return await run_explained(scope, body)
+    return await run_explained(scope, body, setup_outcome)
 
 
 async def _setup(
@@ -334,7 +337,7 @@ async def _setup(
     await sign_round(run, [view], 2)
     problems = await submit_dossiers(session, [view])
     if problems:
-        raise VssRefused(f"unit {unit.unit_code}: " + "; ".join(problems))
+        raise VssRefused(f"Đơn vị {unit.unit_code}: " + "; ".join(problems))
     view = session.pipeline.view(view)
     assert view.handed_over
     unit.registration_state = "change_pending"

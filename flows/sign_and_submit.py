@@ -18,7 +18,8 @@ from bhxh.settings import Settings
 from blocks.unit import BhxhUnit
 from flows._artifacts import (
     artifact_key,
-    count,
+    count_en,
+    counts,
     publish_table,
     status_label,
     update_table,
@@ -40,6 +41,7 @@ from flows._forms import (
     resolve_unit,
 )
 from flows._naming import name_this_run
+from flows._outcomes import submit_outcome
 from flows._overview import publish_overview
 from flows._receipts import ask_for_receipts
 from flows._run import UnitRun, is_interactive, login
@@ -111,22 +113,24 @@ async def find_certificate(run: UnitRun) -> None:
     unit = run.unit
     if not unit.certificate_serial:
         raise CertificateNotChosen(
-            f"unit {unit.unit_code}: chưa chọn chứng thư số / no certificate chosen yet; run "
-            "setup_remote_signing first"
+            f"Khối đơn vị của {unit.unit_code} chưa ghi số serial chứng thư, việc "
+            "setup_remote_signing làm khi chọn / the unit block of "
+            f"{unit.unit_code} holds no certificate serial yet; setup_remote_signing writes it"
         )
     certificates = await list_certificates(run.session)
     for cert in certificates:
         if cert.serial.upper() == unit.certificate_serial.upper():
             if not cert.is_usable():
                 raise CertificateUnusable(
-                    f"unit {unit.unit_code}: chứng thư đã chọn {cert.describe()} không dùng "
-                    "được lúc này / the chosen certificate is not usable now; run "
-                    "setup_remote_signing to choose another"
+                    f"Đơn vị {unit.unit_code}: chứng thư đã chọn {cert.describe()} không dùng "
+                    "được lúc này, chạy setup_remote_signing để chọn chứng thư khác / the "
+                    "chosen certificate is not usable now; run setup_remote_signing to choose "
+                    "another"
                 )
             run.certificate = cert
             return
     raise CertificateUnusable(
-        f"unit {unit.unit_code}: tài khoản {unit.credentials_block} không còn chứng thư "
+        f"Đơn vị {unit.unit_code}: tài khoản {unit.credentials_block} không còn chứng thư "
         f"{unit.certificate_serial} / the chosen certificate {unit.certificate_serial} is no "
         f"longer listed by account {unit.credentials_block}; run setup_remote_signing again"
     )
@@ -140,7 +144,7 @@ async def check_registration(run: UnitRun, views: list[DossierView]) -> None:
     registration = await read_registration(run.session)
     if registration.state == "stopped":
         raise VssRefused(
-            f"unit {unit.unit_code}: đơn vị đã dừng giao dịch điện tử (06) tại BHXH / stopped "
+            f"Đơn vị {unit.unit_code}: đơn vị đã dừng giao dịch điện tử (06) tại BHXH / stopped "
             "(06) at VSS; nothing can be submitted"
         )
     if registration.state == "unknown" and registration.source == "local":
@@ -160,7 +164,7 @@ async def check_registration(run: UnitRun, views: list[DossierView]) -> None:
     if registered != chosen and not any(v.procedure in {"04", "05"} for v in views):
         state = registration.state
         raise VssRefused(
-            f"unit {unit.unit_code}: BHXH đang giữ chứng thư {registered or '(không có)'} "
+            f"Đơn vị {unit.unit_code}: BHXH đang giữ chứng thư {registered or '(không có)'} "
             f"({state}), không phải chứng thư đã chọn {chosen} / VSS has certificate "
             f"{registered or '(none)'} on file ({state}), not the chosen {chosen}; dossiers "
             "would be refused (chứng thư số chưa đăng ký). Run setup_remote_signing (it "
@@ -244,9 +248,10 @@ async def wait_for_receipts(run: UnitRun, views: Sequence[DossierView], seconds:
 def _summary_title(unit: BhxhUnit, period: str, run: UnitRun, rows: list[DossierSummary]) -> str:
     numbered = sum(1 for r in rows if r.so_ho_so)
     return (
-        f"Tổng hợp / summary {unit.unit_code} {period}: "
-        f"{count(len(rows), 'hồ sơ', 'dossier')}, {count(run.approvals, 'lần duyệt', 'approval')}, "
-        f"{numbered} có số hồ sơ / with a soHoSo"
+        f"Tổng hợp {unit.unit_code} {period}: {len(rows)} hồ sơ, {run.approvals} lần duyệt, "
+        f"{numbered} có số hồ sơ / summary {unit.unit_code} {period}: "
+        f"{count_en(len(rows), 'dossier')}, {count_en(run.approvals, 'approval')}, "
+        f"{numbered} with a soHoSo"
     )
 
 
@@ -298,10 +303,11 @@ async def run_unit(
                 "would be signed",
             )
             logger.info(
-                "%s %s: %s, chưa ký gì / nothing signed",
+                "%s %s: %d hồ sơ, chưa ký gì / %s, nothing signed",
                 unit.unit_code,
                 period,
-                count(len(views), "hồ sơ", "dossier"),
+                len(views),
+                count_en(len(views), "dossier"),
             )
             return [
                 DossierSummary(unit.unit_code, v.id, v.procedure, 0, "", str(v.state))
@@ -344,11 +350,12 @@ async def run_unit(
     elif card is not None:
         await update_table(card, rows_shown, _summary_title(unit, period, run, summary))
     logger.info(
-        "%s %s: %s, %s / done",
+        "%s %s: xong, %s / done, %s",
         unit.unit_code,
         period,
-        count(len(views), "hồ sơ", "dossier"),
-        count(run.approvals, "lần duyệt", "approval"),
+        *counts((len(views), "hồ sơ", "dossier"), (run.approvals, "lần duyệt", "approval")).split(
+            " / "
+        ),
     )
     for row in summary:
         if row.so_ho_so:
@@ -362,7 +369,7 @@ async def run_unit(
                 row.dot,
             )
     if problems:
-        raise VssRefused(f"unit {unit.unit_code}: " + "; ".join(problems))
+        raise VssRefused(f"Đơn vị {unit.unit_code}: " + "; ".join(problems))
     return summary
 
 
@@ -432,8 +439,13 @@ async def sign_and_submit(
             scope=scope,
         )
 
+    def outcome(rows: list[DossierSummary]) -> str:
+        return submit_outcome(
+            scope.unit_code or "", check_period(period), rows, dry_run=bool(dry_run)
+        )
+
     try:
-        return await run_explained(scope, body)
+        return await run_explained(scope, body, outcome)
     finally:
         try:
             shown = check_period(period)

@@ -14,7 +14,7 @@ from bhxh.pipeline import DossierView, VssStatus
 from bhxh.settings import Settings
 from bhxh.submission import FINAL_STATUSES
 from blocks.unit import BhxhUnit
-from flows._artifacts import artifact_key, count, publish_table, status_label
+from flows._artifacts import UnitProgress, artifact_key, count_en, publish_table, status_label
 from flows._failures import RunScope, run_explained
 from flows._forms import (
     MaxWait,
@@ -25,6 +25,7 @@ from flows._forms import (
     check_unit_names,
 )
 from flows._naming import name_this_run
+from flows._outcomes import track_outcome
 from flows._overview import publish_overviews
 from tasks.dossiers import read_dossier_status
 from tasks.session import RunResources, UnitSession, open_unit_session
@@ -97,7 +98,9 @@ async def track_results(
             float(poll_seconds),
         )
 
-    return await run_explained(scope, body)
+    return await run_explained(
+        scope, body, lambda table: track_outcome(check_period(period, empty_means=""), table)
+    )
 
 
 async def _track(
@@ -116,6 +119,12 @@ async def _track(
             )
             found = await asyncio.to_thread(_to_follow, session, period or None)
             followed += [(session, v) for v in found]
+        progress = await UnitProgress.start(
+            len(names),
+            artifact_key("ket-qua-tien-do", "results-progress", period or "open"),
+            f"theo dõi kết quả {period or 'mọi kỳ'}",
+            f"following results of {period or 'every period'}",
+        )
         deadline = asyncio.get_running_loop().time() + max_wait_seconds
         while True:
             for session, view in followed:
@@ -129,10 +138,17 @@ async def _track(
                 if known is None or known[1] != status:
                     changes += 1
                 latest[view.id] = (view, status)
-            open_ = [v for _, v in followed if latest[v.id][1].status not in FINAL_STATUSES]
-            if not open_ or asyncio.get_running_loop().time() >= deadline:
+            still = {
+                s.unit_block for s, v in followed if latest[v.id][1].status not in FINAL_STATUSES
+            }
+            for name in names:  # a unit is finished once none of its dossiers is open
+                if name not in still:
+                    await progress.finished(name)
+            if not still or asyncio.get_running_loop().time() >= deadline:
                 break
             await asyncio.sleep(poll_seconds)
+        for name in names:  # the wait is over: what is open is left to the next run
+            await progress.finished(name)
     table = [
         {
             "unit": view.unit_code,
@@ -159,17 +175,19 @@ async def _track(
         }
         for row in table
     ]
-    which = period or "mọi kỳ / every period"
+    which_vi, which_en = (period, period) if period else ("mọi kỳ", "every period")
     await publish_table(
         shown,
         artifact_key("ket-qua", "results", period or "open"),
-        f"Kết quả / results {which}: {count(len(table), 'hồ sơ', 'dossier')}, "
-        f"{changes} thay đổi / change(s)",
+        f"Kết quả {which_vi}: {len(table)} hồ sơ, {changes} thay đổi / results {which_en}: "
+        f"{count_en(len(table), 'dossier')}, {count_en(changes, 'change')}",
     )
     get_run_logger().info(
-        "Đã theo dõi %s, %d thay đổi / dossiers followed, changes",
-        count(len(latest), "hồ sơ", "dossier"),
+        "Đã theo dõi %d hồ sơ, %d thay đổi / followed %s, %s",
+        len(latest),
         changes,
+        count_en(len(latest), "dossier"),
+        count_en(changes, "change"),
     )
     periods = [period] if period else [view.period for view, _ in latest.values()]
     await publish_overviews(periods, source="track_results")

@@ -219,12 +219,16 @@ def emit_approval(
     dossiers = [v.id for v in views]
     procedures = sorted({v.procedure for v in views})
     period = views[0].period
+    # The phone's words: "lần ký 1/1" for a form's only approval, "1/2" and "2/2" otherwise.
+    total = max(v.approvals_needed for v in views)
+    position = round_no if total == 2 else 1
     _send(
         emit,
         event=name,
         resource={
             "prefect.resource.id": f"bhxh.approval.{tx.id}",
-            "prefect.resource.name": f"{unit_code} {period} lượt ký / round {round_no}",
+            "prefect.resource.name": f"{unit_code} {period}, lần duyệt {position}/{total} / "
+            f"approval {position} of {total}",
             **_labels(
                 unit=unit_code,
                 dossier=",".join(dossiers),
@@ -244,6 +248,8 @@ def emit_approval(
             "unit": unit_code,
             "period": period,
             "round": round_no,
+            "approval": position,
+            "approvals": total,
             "provider": provider,
             "account": account,
             "transaction_id": tx.id,

@@ -114,8 +114,9 @@ def resolve_certificate(
     choice = choose_certificates(certificates, tax_code)
     if not choice.fitting:
         raise CertificateNotFound(
-            f"unit {unit_code}: no active, currently valid certificate with UID MST:{tax_code}; "
-            f"found: {choice.describe_others()}. Buy or renew a certificate for this tax code."
+            f"Đơn vị {unit_code}: không có chứng thư số nào đang hoạt động, còn hạn, mang "
+            f"UID MST:{tax_code} / no active, currently valid certificate with UID "
+            f"MST:{tax_code}; found: {choice.describe_others()}."
         )
     return choice
 

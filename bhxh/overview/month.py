@@ -52,6 +52,7 @@ from bhxh.overview.rows import (
     ACTION_LABELS,
     STATUS_LABELS,
     UNIT_ACTION_LABELS,
+    UNIT_GLANCE,
     UNIT_NEEDS_YOU,
     UNIT_STATUS_LABELS,
     DossierRow,
@@ -106,6 +107,12 @@ class UnitRow:
     @property
     def status_en(self) -> str:
         return UNIT_STATUS_LABELS[self.status][1]
+
+    @property
+    def glance(self) -> str:
+        """The status at a glance: a symbol and its words ("✅ Xong", "📱 Chờ duyệt trên
+        điện thoại"), Vietnamese only: the column's title carries the English."""
+        return f"{UNIT_GLANCE[self.status]} {self.status_vi}"
 
     @property
     def needs_you(self) -> bool:
@@ -241,9 +248,8 @@ class Overview:
                 until = _date_vn(dt.date.fromisoformat(u.certificate_until))
             else:
                 until = "-" if u.certificate_chosen else "chưa chọn / none chosen"
-            mark = "❗ " if u.needs_you else ""
             lines.append(
-                f"| {mark}**{_md(u.status_vi)}** / {_md(u.status_en)} | **{_md(u.unit)}** | "
+                f"| **{_md(u.glance)}** | **{_md(u.unit)}** | "
                 f"{_md(u.name)} | **{_md(u.action_vi)}** / {_md(u.action_en)} | {u.inbox} | "
                 f"{u.dossiers} | {u.open_actions} | {u.approvals} | {_md(u.route)} | {until} |"
             )

@@ -20,6 +20,7 @@ __all__ = [
     "ACTION_LABELS",
     "STATUS_LABELS",
     "UNIT_ACTION_LABELS",
+    "UNIT_GLANCE",
     "UNIT_STATUS_LABELS",
     "WARNING_KINDS",
     "DossierRow",
@@ -88,6 +89,23 @@ UNIT_STATUS_LABELS: Mapping[str, tuple[str, str]] = {
     "waiting": ("Chờ BHXH", "waiting for VSS"),
     "nothing": ("Chưa có hồ sơ", "nothing yet"),
     "done": ("Xong", "done"),
+}
+
+#: Each unit status's symbol, for the month view's first column (scanned down the page,
+#: not read): ⛔ the accountant must act, ✍ a signature or a number to type, 📱 the
+#: signer's phone, ⏳ VSS, ✅ done, ➖ nothing yet.
+UNIT_GLANCE: Mapping[str, str] = {
+    "no_certificate": "⛔",
+    "certificate_expired": "⛔",
+    "refused": "⛔",
+    "supplement": "⛔",
+    "to_approve": "📱",
+    "to_receipt": "✍",
+    "to_sign": "✍",
+    "to_hand_over": "✍",
+    "waiting": "⏳",
+    "nothing": "➖",
+    "done": "✅",
 }
 
 #: The unit statuses that need the accountant (or the signer) to act.

@@ -150,6 +150,17 @@ _DONE = {
 }
 
 
+#: A request's outcome as the phone's history says it (the phone speaks Vietnamese only).
+STATE_WORDS: dict[str, str] = {
+    "pending": "đang chờ",
+    "approved": "đã duyệt",
+    "rejected": "đã từ chối",
+    "expired": "hết hạn",
+    "failed": "lỗi",
+    "cancelled": "đã hủy",
+}
+
+
 def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
@@ -210,7 +221,8 @@ def render_phone_page(
         "<p class=empty>Không có yêu cầu ký nào đang chờ.</p>"
     )
     history = "".join(
-        f"<li><code>{_e(tx.id)}</code>: {_e(tx.state)} ({len(tx.documents)} tài liệu)</li>"
+        f"<li><code>{_e(tx.id)}</code>: {_e(STATE_WORDS.get(tx.state, tx.state))} "
+        f"({len(tx.documents)} tài liệu)</li>"
         for tx in state.recent(user)
     )
     notice = ""

@@ -9,7 +9,8 @@ from prefect.utilities.schema_tools import validate
 
 from deployments.serve import TIMEZONE, build_deployments, load_flow, load_specs
 from deployments.stack import PREFECT_FILE, WORK_POOL
-from flows import BATCHING_LABELS, PERIOD_PATTERN, default_period
+from flows import BATCHING_LABELS, default_period
+from flows._forms import FORM_PERIOD_PATTERN, PERIOD_RULE
 
 
 def _yaml() -> dict[str, Any]:
@@ -28,6 +29,7 @@ def test_every_flow_is_deployed_once_on_the_process_pool() -> None:
         "flows/reconcile.py:reconcile_contributions",
         "flows/companies.py:add_company",
         "flows/companies.py:import_companies",
+        "flows/build.py:build_dossiers",
     }
     for deployment in data["deployments"]:
         assert deployment["work_pool"]["name"] == WORK_POOL
@@ -77,7 +79,7 @@ def test_manual_runs_offer_unit_period_batching_and_dry_run_typed() -> None:
     unit = schema["definitions"][props["unit_block"]["$ref"].rsplit("/", 1)[-1]]
     assert unit["block_type_slug"] == "bhxh-unit"
     assert props["period"]["default"] == default_period()  # shown, not None
-    assert props["period"]["pattern"] == PERIOD_PATTERN
+    assert props["period"]["pattern"] == FORM_PERIOD_PATTERN
     assert props["batching"]["enum"] == list(BATCHING_LABELS.values())
     assert props["dry_run"]["type"] == "boolean"
 
@@ -102,3 +104,17 @@ def test_serve_builds_the_same_deployments_with_time_zone_aware_schedules() -> N
     assert monthly.slug == "monthly-10th-0800" and monthly.active is True
     assert deployments["manual"].schedules == []
     assert deployments["monthly"].parameters == {"period": "", "dry_run": False}
+
+
+def test_a_wrong_period_is_refused_by_the_server_with_the_rule_and_an_example() -> None:
+    """The words both UIs show: jsonschema's refusal, which quotes the pattern, and the
+    pattern starts with the rule (Vietnamese first), not with a regular expression."""
+    for spec in load_specs():
+        schema = load_flow(spec).parameters.model_dump()
+        if "period" not in schema["properties"]:
+            continue
+        errors = validate({"period": "2026-11"}, schema, ignore_required=True)
+        (error,) = [e.message for e in errors]
+        assert error.startswith(f"'2026-11' does not match '(?#{PERIOD_RULE})"), spec.name
+        assert PERIOD_RULE.startswith("Kỳ phải có dạng MM/YYYY, ví dụ 12/2026 / Period must")
+        assert validate({"period": "11/2026"}, schema, ignore_required=True) == []

@@ -20,6 +20,7 @@ present or gone), never for a time, and re-finds elements after each change.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import shutil
@@ -183,6 +184,19 @@ def _submit(page: Page, stack: Stack, shots: Shots, what: str) -> str:
     return str(run["id"])
 
 
+def _choice_label(stack: Stack, run_id: str, key: str, field: str, serial: str) -> str:
+    """The drop-down line of a paused run's form that names ``serial``."""
+    response = httpx.get(
+        f"{stack.server.api_url}/flow_runs/{run_id}/input/paused-{key}-schema", timeout=10
+    )
+    response.raise_for_status()
+    schema = response.json()
+    if isinstance(schema, str):
+        schema = json.loads(schema)
+    (label,) = [c for c in schema["properties"][field]["enum"] if serial in c]
+    return str(label)
+
+
 def _state(stack: Stack, run_id: str) -> dict[str, Any]:
     state: dict[str, Any] = read_flow_run(stack.server, run_id)["state"]
     return state
@@ -278,9 +292,12 @@ def test_the_readme_tour_in_the_prefect_ui(
         page.goto(f"{stack.server.ui_url}/runs/flow-run/{setup_id}")
         page.get_by_role("button", name="Resume").first.click()
         dialog = page.get_by_role("dialog")
-        expect(dialog).to_contain_text("several certificates carry MST")
+        expect(dialog).to_contain_text("chứng thư số mang mã số thuế")
         expect(dialog).to_contain_text(second)
-        _pick(page, lambda: dialog.get_by_role("group").locator("button").first, second)
+        # Each line names holder, issuer, validity and serial; the recommended one first.
+        label = _choice_label(stack, setup_id, "certificate", "serial", second)
+        assert "hiệu lực / valid" in label and "cấp bởi / issuer" in label
+        _pick(page, lambda: dialog.get_by_role("group").locator("button").first, label)
         shots.take(page, "setup-certificate-chosen")
         dialog.get_by_role("button", name="Submit").click()
         expect(dialog).to_be_hidden()
@@ -302,6 +319,9 @@ def test_the_readme_tour_in_the_prefect_ui(
         page.get_by_role("textbox").first.fill(wrong_name)
         page.get_by_role("button", name="Submit").click()
         expect(page.get_by_text(re.compile(r"field 'period'.*'2026-11'")).first).to_be_visible()
+        expect(
+            page.get_by_text(re.compile(r"Kỳ phải có dạng MM/YYYY, ví dụ 12/2026")).first
+        ).to_be_visible()
         shots.take(page, "sign-period-refused")
         assert _runs_named(stack, wrong_name) == []
         period.fill(PERIOD)

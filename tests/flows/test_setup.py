@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 
 import pytest
 from prefect import get_client
@@ -84,7 +85,8 @@ async def test_the_certificate_choice_is_answered_through_run_input(make_world: 
     async with get_client() as client:
         schema = await client.read_flow_run_input(flow_run_id, "paused-certificate-schema")
     assert second in schema  # the form offers the serials as a dropdown (enum)
-    await aresume_flow_run(flow_run_id, run_input={"serial": second})
+    (label,) = [c for c in json.loads(schema)["properties"]["serial"]["enum"] if second in c]
+    await aresume_flow_run(flow_run_id, run_input={"serial": label})
     result = await asyncio.wait_for(run, 120)
     assert result.certificate_serial == second
     assert (await BhxhUnit.aload_unit(units[0].block)).certificate_alias == "SECOND"

@@ -451,3 +451,21 @@ def test_read_unit_state_tells_the_inbox_folders_no_run_has_read(tmp_path: Path)
     state = read_unit_state(UNIT, pipeline, inbox, PERIOD, now=NOW)
     assert state.inbox_names == ("01-bao-tang", "02-dieu-chinh")
     assert state.inbox_waiting == 1
+
+
+def test_the_unit_table_shows_each_status_as_a_symbol_and_words_to_scan() -> None:
+    states = [
+        UnitState(UnitFacts("TB0002B", "Công ty CP Bình Minh"), inbox_folders=1),
+        UnitState(
+            dataclasses.replace(UNIT, certificate_serial="5A3F"),
+            views=(journal("TA0001A", PERIOD, "600", *business_steps(result=_accepted())),),
+        ),
+    ]
+    markdown = build_overview(PERIOD, states, now=NOW).to_markdown()
+    first = {
+        code: ln.split("|")[1].strip()
+        for ln in markdown.splitlines()
+        for code in ("TB0002B", "TA0001A")
+        if f"**{code}**" in ln
+    }
+    assert first == {"TB0002B": "**⛔ Chưa chọn chứng thư**", "TA0001A": "**✅ Xong**"}

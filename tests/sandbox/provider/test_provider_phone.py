@@ -196,6 +196,20 @@ async def test_rejecting_on_the_page_rejects_the_transaction(provider: ProviderF
     assert tx.status is TxStatus.REJECTED
 
 
+async def test_the_phones_history_says_each_outcome_in_vietnamese(
+    provider: ProviderFactory,
+) -> None:
+    sb = provider()
+    batch = items(1)
+    async with misa(sb) as client, httpx.AsyncClient(base_url=sb.url) as browser:
+        _cert, tx_id = await _request(client, batch, "Ký")
+        refuse = read(await browser.get("/phone/acme")).form_with("Từ chối")
+        await browser.post(refuse.action, data=refuse.fields)
+        page = await browser.get("/phone/acme")
+    (line,) = [ln for ln in page.text.split("<li>") if tx_id in ln and "tài liệu" in ln]
+    assert "đã từ chối (1 tài liệu)" in line and "rejected" not in line
+
+
 @pytest.mark.parametrize("csrf", ["", "forged-token"])
 async def test_phone_forms_need_the_page_csrf_token(provider: ProviderFactory, csrf: str) -> None:
     sb = provider()
