@@ -60,14 +60,14 @@ PERIOD_RULE = "Kỳ phải có dạng MM/YYYY, ví dụ 12/2026 / Period must be
 #: The pattern the run form carries. Prefect's server checks a form with ``jsonschema``,
 #: whose only words for a pattern that fails are "'2026-11' does not match '<pattern>'",
 #: and both UIs show those words as they are (the schema's own error messages, such as
-#: ``errorMessage``, are not read). So the pattern begins with the rule itself, as a
-#: regular-expression comment ``(?#...)`` that matches nothing: the refusal reads
-#: "'2026-11' does not match '(?#Kỳ phải có dạng MM/YYYY, ví dụ 12/2026 / Period must be
-#: MM/YYYY, e.g. 12/2026)^(0[1-9]...'". The server's ``re`` reads the comment; pydantic
-#: never compiles it (it is given as schema, not as a constraint), and the flows check the
-#: value again themselves (:func:`check_period`).
-FORM_PERIOD_PATTERN = f"(?#{PERIOD_RULE}){PERIOD_PATTERN}"
-FORM_OPTIONAL_PERIOD_PATTERN = f"(?#{PERIOD_RULE})^((0[1-9]|1[0-2])/[0-9]{{4}})?$"
+#: ``errorMessage``, are not read). So the pattern carries the rule itself, near its start,
+#: as a branch that can never match (``(?!)`` fails at once): the refusal reads
+#: "'2026-11' does not match '^(?:(?!)Kỳ phải có dạng MM/YYYY, ví dụ 12/2026 / Period must
+#: be MM/YYYY, e.g. 12/2026|(0[1-9]...'". It is valid in Python's ``re`` (the server) and in
+#: JavaScript (a browser that checks the form itself); a ``(?#...)`` comment is not valid
+#: in JavaScript. The flows check the value again themselves (:func:`check_period`).
+FORM_PERIOD_PATTERN = f"^(?:(?!){PERIOD_RULE}|(0[1-9]|1[0-2])/[0-9]{{4}})$"
+FORM_OPTIONAL_PERIOD_PATTERN = f"^(?:(?!){PERIOD_RULE}|((0[1-9]|1[0-2])/[0-9]{{4}})?)$"
 
 
 def default_period() -> str:

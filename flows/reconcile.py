@@ -26,7 +26,7 @@ from bhxh.submission import NOTICE_FOLDER, NOTICE_JSON, NOTICE_XLSX
 from blocks.unit import BhxhUnit
 from flows._artifacts import artifact_key, count, publish_markdown, publish_table, text
 from flows._failures import RunScope, explain, run_explained
-from flows._forms import UnitNames, check_period, check_unit_names
+from flows._forms import FORM_OPTIONAL_PERIOD_PATTERN, UnitNames, check_period, check_unit_names
 from flows._naming import name_this_run
 from flows._overview import publish_overview
 from flows.errors import NoticesRefused
@@ -45,8 +45,8 @@ else:
     ReconcilePeriod = Annotated[
         str,
         Field(
-            pattern=r"^((0[1-9]|1[0-2])/[0-9]{4})?$",
             json_schema_extra={
+                "pattern": FORM_OPTIONAL_PERIOD_PATTERN,
                 "title": "Kỳ đối chiếu / Period (MM/yyyy; để trống = tháng trước / empty = "
                 "the month before)",
                 "example": "10/2026",
