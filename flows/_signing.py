@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import hashlib
 import html
 import uuid
 from collections.abc import Mapping, Sequence
@@ -38,7 +39,7 @@ from esign.models import Certificate, SignItem, Transaction, TxStatus
 from esign.waiting import WAKEUPS, wait_for_outcome
 from flows._approvals import ApprovalCard, VoidNotice, close_card, publish_card, publish_void_notice
 from flows._artifacts import text
-from flows._pauses import STOP, AskAgain, Question, ask
+from flows._pauses import STOP, AskAgain, Question, ask, was_answered
 from flows._run import UnitRun
 from flows.errors import SigningStopped, StoppedByOperator
 from tasks.crash import crash_point
@@ -168,6 +169,12 @@ _NOT_APPROVED: Mapping[TxStatus, tuple[str, str]] = {
 }
 
 
+def _ask_again_key(round_no: int, tx: Transaction) -> str:
+    """The pause key of the question after ``tx`` failed: named by the transaction, so that
+    a run started again after a suspension finds its answer when it reads ``tx`` again."""
+    return f"ask-again-r{round_no}-{hashlib.sha256(tx.id.encode()).hexdigest()[:12]}"
+
+
 async def _decide_after_failure(run: UnitRun, round_no: int, tx: Transaction, attempt: int) -> None:
     """Ask again, or raise SigningStopped (all state is kept)."""
     vi, en = _NOT_APPROVED.get(tx.status, (tx.status.value, tx.status.value))
@@ -189,8 +196,9 @@ async def _decide_after_failure(run: UnitRun, round_no: int, tx: Transaction, at
         answer = await ask(
             question,
             AskAgain,
-            key=f"ask-again-r{round_no}-{attempt}",
+            key=_ask_again_key(round_no, tx),
             settings=run.settings,
+            release_worker=run.release_worker,
         )
         if answer.action == STOP:
             raise StoppedByOperator(
@@ -430,6 +438,10 @@ async def _resume_existing(
             run.approvals += 1
             await _apply(run, list(request.pending), round_no, tx)
             done.update(v.id for v in request.pending)
+        elif run.interactive and await was_answered(_ask_again_key(round_no, tx)):
+            # This run asked a person about this very failure, then was suspended: the
+            # stored answer decides (stop, or a new request below), nobody is asked twice.
+            await _decide_after_failure(run, round_no, tx, 0)
     return done
 
 
