@@ -58,7 +58,8 @@ async def _execute(flow: Flow[Any, Any], run_id: UUID) -> State[Any]:
         flow_run = await client.read_flow_run(run_id)
     outcome = run_flow(flow, flow_run=flow_run, parameters=flow_run.parameters, return_type="state")
     assert asyncio.iscoroutine(outcome)
-    state: State[Any] = await outcome
+    state = await outcome
+    assert isinstance(state, State)
     return state
 
 
