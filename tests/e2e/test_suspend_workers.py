@@ -121,7 +121,6 @@ def test_a_suspended_run_holds_no_worker_and_resumes_on_another(
             time.sleep(1)
         log = stack.workers[stack.worker_names.index(other)].log_path.read_text(errors="replace")
         assert f"submitting flow run '{run_id}'" in log
-        assert read_flow_run(server, run_id)["run_count"] >= 2
         assert "GP-2027" in flow_run_logs(server, run_id, limit=200)
 
         # The chosen certificate is not the one VSS has: one 05 change, one approval, once.
