@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -44,6 +45,17 @@ def _descendants(pid: int) -> list[int]:
         found += children
         frontier += children
     return found
+
+
+def _retrying(call: Callable[[], httpx.Response]) -> httpx.Response:
+    """``call()`` again while the server answers 503 (SQLite busy, as Prefect's client does)."""
+    for _ in range(10):
+        response = call()
+        if response.status_code != 503:
+            break
+        time.sleep(2)
+    response.raise_for_status()
+    return response
 
 
 def test_a_suspended_run_holds_no_worker_and_resumes_on_another(
@@ -97,19 +109,22 @@ def test_a_suspended_run_holds_no_worker_and_resumes_on_another(
         stack.workers[stack.worker_names.index(first)].stop()
         other = next(n for n in stack.worker_names if n != first)
 
-        schema = httpx.get(
-            f"{server.api_url}/flow_runs/{run_id}/input/paused-certificate-schema", timeout=10
+        schema = _retrying(
+            lambda: httpx.get(
+                f"{server.api_url}/flow_runs/{run_id}/input/paused-certificate-schema",
+                timeout=10,
+            )
         )
-        schema.raise_for_status()
         second = stack.sandbox.pki.get("tour-giaphuc-2027").serial_hex.upper()
         assert second in schema.text
         assert approvals(stack)[unit.username] == 0
-        resumed = httpx.post(
-            f"{server.api_url}/flow_runs/{run_id}/resume",
-            json={"run_input": {"serial": second}},
-            timeout=10,
+        resumed = _retrying(
+            lambda: httpx.post(
+                f"{server.api_url}/flow_runs/{run_id}/resume",
+                json={"run_input": {"serial": second}},
+                timeout=10,
+            )
         )
-        resumed.raise_for_status()
         assert resumed.json()["status"] == "ACCEPT", resumed.json()
 
         deadline = time.monotonic() + 300
