@@ -11,6 +11,23 @@ shows wherever Prefect shows the state. Once answered, the card says so.
 the same protocol (propose Paused with the pause key and the run-input keyset, save the
 form's schema, poll until the run is resumed, read the answer) with the message set.
 
+Which waits hold a process. A question that may wait for hours (the certificate choice,
+the 04 or 05 form, ask again after a rejection, an exported dossier's receipt) is asked
+with ``release_worker=True``: in a run a worker took from a work pool it *suspends*
+(``prefect.flow_runs.asuspend_flow_run``'s protocol with the message set: a Suspended
+state, the form saved, the process exits and the worker holds nothing). The answer
+reschedules the run; any worker of the pool takes it and runs the flow again from the
+top; the dossier journal makes that re-run continue without repeating an approval or a
+submission, and when it reaches the same question (same key) it finds the answer stored
+in the run (:func:`was_answered`) instead of asking again. Elsewhere (no deployment:
+tests, ``make demo``; a served deployment, which has no pool; a child run, which Prefect
+does not suspend) it pauses in-process. The one-time code always pauses in-process: it
+expires within minutes, and a re-run would have to log in again with a new one (the
+provider's session token is a secret and is never stored), so suspending it would cost
+the person a second code; it gets a key never used before in the run (:func:`fresh_key`)
+so that a re-run asks for a new code. The waits for the phone are not pauses at all: the
+flow polls the provider in-process (seconds to a few minutes).
+
 The forms (``RunInput`` classes) follow :func:`ask`: the one-time code, ask again or stop,
 the certificate to sign with, the 04 or 05 form, an exported dossier's receipt. Their
 fields carry their own titles, descriptions and defaults: the resume form shows them so.
@@ -25,12 +42,13 @@ from typing import Any, Final, Literal, TypeVar, cast
 
 import anyio
 from prefect import get_client
-from prefect.client.schemas.objects import State
+from prefect._flow_run_suspension import mark_flow_run_suspension_requested
+from prefect.client.schemas.objects import FlowRun, State
 from prefect.context import FlowRunContext
-from prefect.exceptions import FlowPauseTimeout
-from prefect.input import RunInput, keyset_from_paused_state
+from prefect.exceptions import FlowPauseTimeout, Pause
+from prefect.input import RunInput, keyset_from_base_key
 from prefect.logging import get_run_logger
-from prefect.states import Paused
+from prefect.states import Paused, Suspended
 from prefect.utilities.engine import propose_state
 from pydantic import Field, SecretStr, create_model
 
@@ -53,7 +71,10 @@ __all__ = [
     "certificate_choice",
     "certificate_label",
     "certificate_labels",
+    "fresh_key",
     "recommended_certificate",
+    "suspends_here",
+    "was_answered",
 ]
 
 R = TypeVar("R", bound=RunInput)
@@ -94,6 +115,7 @@ async def ask(
     *,
     key: str,
     settings: Settings,
+    release_worker: bool = False,
 ) -> R:
     """Pause the current flow run until a person answers ``form`` (or the pause times out).
 
@@ -104,14 +126,26 @@ async def ask(
             bare one, dropping its title and description from the form).
         key: the pause key, unique in the run (``certificate``, ``otp-0``...).
         settings: the pause timeout and poll interval.
+        release_worker: a person may be slow here: suspend the run where it can be
+            (:func:`suspends_here`) instead of pausing in-process (module docstring).
+
+    Returns the answer stored in the run when this key was asked before (a suspended run
+    started again reaches its question a second time).
 
     Raises:
         FlowPauseTimeout: nobody answered within ``settings.pause_timeout_seconds``.
+        prefect.exceptions.Pause: the run is suspended (the flow engine ends the process;
+            nothing of the flow may catch it, and nothing does: it is a BaseException).
     """
     context = FlowRunContext.get()
     if context is None or context.flow_run is None:
         raise RuntimeError("only a flow run can pause to ask a person")
     flow_run_id = context.flow_run.id
+    async with get_client() as client:
+        current = await client.read_flow_run(flow_run_id)
+    if key in (current.empirical_policy.pause_keys or set()):
+        return await _answered_before(question, form, key)
+    suspend = release_worker and suspends_here(current)
     timeout = settings.pause_timeout_seconds
     until = vn_time(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=timeout))
     sentence = (
@@ -136,10 +170,16 @@ async def ask(
     logger.info("%s", sentence)
 
     form = form.with_initial_data(description=f"{details}**Hạn / until:** {until}")
-    proposed: State[Any] = Paused(
-        timeout_seconds=timeout, reschedule=False, pause_key=key, message=sentence[:2000]
+    proposed: State[Any] = (
+        Suspended(timeout_seconds=timeout, pause_key=key, message=sentence[:2000])
+        if suspend
+        else Paused(
+            timeout_seconds=timeout, reschedule=False, pause_key=key, message=sentence[:2000]
+        )
     )
-    keyset = keyset_from_paused_state(proposed)
+    # "paused-<key>" whether suspended or not (Prefect would name a suspension's inputs
+    # "suspended-<key>"): one name, wherever the re-run finds the answer.
+    keyset = keyset_from_base_key(f"paused-{key}")
     proposed.state_details.run_input_keyset = cast(dict[str, str], keyset)
     answered = False
     async with get_client() as client:
@@ -148,6 +188,13 @@ async def ask(
             answered = True
         elif not state.is_paused():
             raise RuntimeError(f"the run could not pause: the server answered {state}")
+        elif suspend:
+            await form.asave(keyset)
+            logger.info("%s", SUSPENDED)
+            # What prefect.flow_runs.asuspend_flow_run does next: the engine ends the run
+            # here (the state is already Suspended) and the process exits.
+            mark_flow_run_suspension_requested(flow_run_id, state)
+            raise Pause(state=state)
         else:
             await form.asave(keyset)
             with anyio.move_on_after(timeout):
@@ -178,6 +225,73 @@ async def ask(
         f"Đã trả lời / answered: {description}",
     )
     return answer
+
+
+#: Logged when a run suspends for a person.
+SUSPENDED = (
+    "Lượt chạy tạm ngưng và không chiếm máy nào trong lúc chờ; khi bạn trả lời, nó chạy lại "
+    "từ đầu trên một máy bất kỳ của nhóm máy và tiếp tục từ sổ hồ sơ, không xin duyệt lại, "
+    "không nộp lại / the run is suspended and holds no worker while it waits; once answered, "
+    "any worker of the pool runs it again from the top and it continues from the dossier "
+    "journal, asking no approval and submitting nothing twice"
+)
+
+
+def suspends_here(run: FlowRun) -> bool:
+    """Whether a question of ``run`` may suspend it rather than pause in-process.
+
+    Only a run a worker took from a work pool: Prefect reschedules a suspended run of a
+    deployment onto its pool when it is answered (a served deployment has no pool: our
+    choice is to keep its runs in-process), and refuses to suspend a child run.
+    """
+    return (
+        run.deployment_id is not None
+        and run.work_pool_name is not None
+        and run.parent_task_run_id is None
+    )
+
+
+async def _answered_before(question: Question, form: type[R], key: str) -> R:
+    """The answer a person gave to ``key`` earlier in this run (before it was suspended)."""
+    answer = await form.aload(keyset_from_base_key(f"paused-{key}"))
+    markdown = (
+        f"## Đã trả lời / Answered: {text(question.vi)} / {text(question.en)}\n\n"
+        f"**Đã trả lời, lượt chạy tiếp tục / answered, the run goes on "
+        f"({vn_time(dt.datetime.now(dt.UTC))}).**\n"
+    )
+    await publish_markdown(
+        markdown,
+        artifact_key("cau-hoi", "question", question.unit_code, key),
+        f"Đã trả lời / answered ({question.unit_code}): {question.vi} / {question.en}",
+    )
+    get_run_logger().info("Đã nhận câu trả lời / answer received: %s", question.en)
+    return answer
+
+
+async def was_answered(key: str) -> bool:
+    """Whether this run asked ``key`` before (and so holds its answer)."""
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return False
+    async with get_client() as client:
+        run = await client.read_flow_run(context.flow_run.id)
+    return key in (run.empirical_policy.pause_keys or set())
+
+
+async def fresh_key(base: str) -> str:
+    """``base``, or ``base-2``, ``base-3``... : a pause key this run never used, for a
+    question whose answer must not be found again by a re-run (the one-time code)."""
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return base
+    async with get_client() as client:
+        run = await client.read_flow_run(context.flow_run.id)
+    used = run.empirical_policy.pause_keys or set()
+    key, n = base, 1
+    while key in used:
+        n += 1
+        key = f"{base}-{n}"
+    return key
 
 
 # ------------------------------------------------------------------------------ forms

@@ -39,7 +39,11 @@ async def ask_for_receipts(run: UnitRun, views: Sequence[DossierView]) -> None:
             run.unit.unit_code,
         )
         answer = await ask(
-            question, ExportReceipt, key=artifact_key("receipt", current.id), settings=run.settings
+            question,
+            ExportReceipt,
+            key=artifact_key("receipt", current.id),
+            settings=run.settings,
+            release_worker=run.release_worker,
         )
         if answer.so_ho_so:
             await record_receipt(

@@ -20,7 +20,7 @@ from esign.models import Certificate
 from flows._approvals import ApprovalCard
 from flows._artifacts import text
 from flows._callbacks import CallbackListener
-from flows._pauses import OneTimeCode, Question, ask
+from flows._pauses import OneTimeCode, Question, ask, fresh_key
 from tasks.session import UnitSession
 from tasks.signing import login_esign
 
@@ -51,6 +51,10 @@ class UnitRun:
 
     session: UnitSession
     interactive: bool
+    #: A question that may wait long suspends the run (``flows._pauses``): set by the
+    #: one-unit flows; a run of many units in one process pauses in-process instead (a
+    #: suspension would stop every unit of it).
+    release_worker: bool = False
     certificate: Certificate | None = None
     approvals: int = 0
     requests: int = 0
@@ -88,7 +92,9 @@ async def login(run: UnitRun) -> str:
                 "provider)."
             ) from exc
     for attempt in range(3):
-        key = f"otp-{attempt}"
+        # In-process, never suspended (``flows._pauses``); a key this run never used, so
+        # that a run started again after a suspension asks for a new code.
+        key = await fresh_key(f"otp-{attempt}")
         question = Question(
             "nhập mã OTP nhà cung cấp ký số vừa gửi",
             "type the one-time code the signing provider sent",

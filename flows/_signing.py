@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import hashlib
 import html
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -40,7 +41,7 @@ from esign.waiting import WAKEUPS, wait_for_outcome
 from flows._approvals import ApprovalCard, VoidNotice, close_card, publish_card, publish_void_notice
 from flows._artifacts import text
 from flows._callbacks import listen_for_callbacks
-from flows._pauses import STOP, AskAgain, Question, ask
+from flows._pauses import STOP, AskAgain, Question, ask, was_answered
 from flows._run import UnitRun
 from flows.errors import SigningStopped, StoppedByOperator
 from tasks.crash import crash_point
@@ -182,6 +183,12 @@ _NOT_APPROVED: Mapping[TxStatus, tuple[str, str]] = {
 }
 
 
+def _ask_again_key(round_no: int, tx: Transaction) -> str:
+    """The pause key of the question after ``tx`` failed: named by the transaction, so that
+    a run started again after a suspension finds its answer when it reads ``tx`` again."""
+    return f"ask-again-r{round_no}-{hashlib.sha256(tx.id.encode()).hexdigest()[:12]}"
+
+
 def refusal_words(
     unit_code: str, tx: Transaction, reference: str, position: tuple[int, int]
 ) -> str:
@@ -232,8 +239,9 @@ async def _decide_after_failure(
         answer = await ask(
             question,
             AskAgain,
-            key=f"ask-again-r{round_no}-{attempt}",
+            key=_ask_again_key(round_no, tx),
             settings=run.settings,
+            release_worker=run.release_worker,
         )
         if answer.action == STOP:
             raise StoppedByOperator(
@@ -475,6 +483,12 @@ async def _resume_existing(
             run.approvals += 1
             await _apply(run, list(request.pending), round_no, tx)
             done.update(v.id for v in request.pending)
+        elif run.interactive and await was_answered(_ask_again_key(round_no, tx)):
+            # This run asked a person about this very failure, then was suspended: the
+            # stored answer decides (stop, or a new request below), nobody is asked twice.
+            await _decide_after_failure(
+                run, round_no, tx, 0, reference, _round_position(request.pending, round_no)
+            )
     return done
 
 

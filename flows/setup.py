@@ -100,6 +100,7 @@ async def _choose(
         certificate_choice(fitting),
         key="certificate",
         settings=run.settings,
+        release_worker=run.release_worker,
     )
     chosen: str = certificate_labels(fitting).get(answer.serial, answer.serial)
     return next(c for c in fitting if c.serial == chosen)
@@ -166,6 +167,7 @@ async def _form_when_unknown(run: UnitRun, cert: Certificate) -> str:
         RegistrationAnswer,
         key="registration-form",
         settings=run.settings,
+        release_worker=run.release_worker,
     )
     return REGISTRATION_CHOICES[answer.form]
 
@@ -256,7 +258,7 @@ async def setup_remote_signing(
         await name_this_run([name], default_period())  # a 05 change belongs to this month
         attended = await is_interactive(attended_mode(interactive))
         async with open_unit_session(name, unit, settings=settings) as session:
-            run = UnitRun(session, attended)
+            run = UnitRun(session, attended, release_worker=True)
             result = await _setup(run, certificate_serial or None, float(confirm_wait_seconds))
             await _publish_setup(run, result)
             return result

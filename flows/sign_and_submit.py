@@ -267,12 +267,15 @@ async def run_unit(
     scope: RunScope | None = None,
     shared: RunResources | None = None,
     summary_artifact: bool = True,
+    release_worker: bool = False,
 ) -> list[DossierSummary]:
     """What sign_and_submit does, inside whatever flow run is current.
 
     monthly_submission calls it for every unit inside its own flow run, with the run's
     ``shared`` resources (one gateway port for all units) and no summary artifact per unit
-    (its own table and the period's overview cover them). The unit's session (provider
+    (its own table and the period's overview cover them). ``release_worker``: a question
+    that may wait long suspends the run (``flows._pauses``); only a run of this one unit
+    may ask for that. The unit's session (provider
     client, its pipeline) is opened here and closed when this returns.
     """
     settings = Settings()
@@ -284,7 +287,7 @@ async def run_unit(
         scope.unit_code, scope.unit_name = unit.unit_code, unit.name
     attended = await is_interactive(interactive)
     async with open_unit_session(unit_block, unit, settings=settings, shared=shared) as session:
-        run = UnitRun(session, attended)
+        run = UnitRun(session, attended, release_worker=release_worker)
         views = await load_dossiers(session, period)
         if dry_run or not views:
             rows = [
@@ -437,6 +440,7 @@ async def sign_and_submit(
             unit=unit,
             receipt_wait_seconds=float(receipt_wait_seconds),
             scope=scope,
+            release_worker=True,
         )
 
     def outcome(rows: list[DossierSummary]) -> str:

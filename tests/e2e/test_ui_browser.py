@@ -278,7 +278,8 @@ def test_the_readme_tour_in_the_prefect_ui(
         paused = _wait_until_paused(stack, setup_id)
         assert "Resume" in paused["message"] and "UTC+7" in paused["message"]
         page.reload()
-        expect(page.get_by_text("Paused", exact=True).first).to_be_visible()
+        # On a worker the question suspends the run: it holds no worker while it waits.
+        expect(page.get_by_text("Suspended", exact=True).first).to_be_visible()
         _open_tab(page, "Artifacts")
         card = page.get_by_text("cau-hoi-question-te0005e-certificate")
         expect(card.first).to_be_visible()
