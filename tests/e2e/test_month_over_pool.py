@@ -31,8 +31,8 @@ from deployments.inbox import load_period
 from deployments.postgres import PostgresCluster, PostgresUnavailable
 from deployments.processes import ManagedProcess
 from deployments.stack import (
-    api_settings,
     PrefectServer,
+    api_settings,
     deploy_all,
     run_deployment,
     start_prefect_server,
