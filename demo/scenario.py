@@ -228,8 +228,9 @@ def demo_units() -> list[DemoUnit]:
 
 
 def export_demo_unit() -> DemoUnit:
-    """The demo's fourth unit: ``dong-a``, carried by Thái Sơn (I-VAN 00040), whose
-    accountant submits through the I-VAN's own software: the export route."""
+    """The demo's export unit: ``dong-a``, carried by Thái Sơn (I-VAN 00040), whose
+    accountant submits through the I-VAN's own software (the export route); it signs with
+    VNPT SmartCA, so that the demo covers the four providers."""
     dong_a = dataclasses.replace(
         _unit("TD0004D", "0401234567", "Công ty TNHH Đông Á", agency="07906"),
         ivan_code="00040",
@@ -238,10 +239,13 @@ def export_demo_unit() -> DemoUnit:
     return DemoUnit(
         block="dong-a",
         unit=dong_a,
-        username="donga.ketoan",
-        certificates=(CertSpec("demo-donga-remote", dong_a.tax_code, dong_a.name, "DA-RS"),),
-        registered_cert="demo-donga-remote",
+        username=dong_a.tax_code,  # VNPT SmartCA's user_id: the unit's tax code
+        certificates=(
+            CertSpec("demo-donga-vnpt", dong_a.tax_code, dong_a.name, "DA-VNPT", ca="vnpt"),
+        ),
+        registered_cert="demo-donga-vnpt",
         route="export",
+        provider="vnpt",
     )
 
 
