@@ -13,6 +13,8 @@ README's figures come from: the sizes below, three runs of each side per case.
 5. memory      peak RSS of the monthly run at 200 units (and of the baseline)
 6. callbacks   status calls per approval and approval -> next step, callbacks vs polling
                (``benchmarks.callbacks``; issue 24)
+7. pool        a month over a work pool: units per minute with 1, 2 and 3 workers
+               (``benchmarks.pool``; issue 26)
 
 Every Prefect run happens in a fresh process on the embedded local API (SQLite under a
 temporary ``PREFECT_HOME`` inside ``var/bench/cases/<case>/``); the sandbox runs in its own
@@ -35,8 +37,9 @@ from typing import Any
 from benchmarks._runner import BenchDirs, run_case
 from benchmarks._world import PERIODS, UnitSpec, WorldSpec
 from benchmarks.callbacks import bench_callbacks, callback_goal, render_callbacks
+from benchmarks.pool import bench_pool, render_pool
 
-PARTS = ("approvals", "end_to_end", "overlap", "signing", "memory", "callbacks")
+PARTS = ("approvals", "end_to_end", "overlap", "signing", "memory", "callbacks", "pool")
 
 #: The realistic latency model of the issue.
 PROVIDER_SLOW = 0.15
@@ -536,6 +539,8 @@ def render(results: dict[str, Any]) -> str:
         ]
     if "approvals" in figs.get("callbacks", {}).get("polling", {}):
         lines += render_callbacks(figs["callbacks"])
+    if "rows" in figs.get("pool", {}):
+        lines += render_pool(figs["pool"])
     if results.get("goals"):
         lines += ["**Goals**", "", "| goal | measured | met |", "|---|---|---|"]
         for g in results["goals"]:
@@ -622,6 +627,8 @@ def _failures(figures: dict[str, Any]) -> list[str]:
     o = figures.get("overlap")
     if o:
         failed += [f"overlap: {f}" for f in o["failed"]]
+    for row in figures.get("pool", {}).get("rows", []):
+        failed += [f"pool, {row['workers']} worker(s): {f}" for f in row["failed"]]
     return failed
 
 
@@ -693,6 +700,8 @@ def main(argv: list[str] | None = None) -> int:
             figures[part] = bench_signing(dirs, args.quick)
         elif part == "callbacks":
             figures[part] = bench_callbacks(dirs.root, args.quick)
+        elif part == "pool":
+            figures[part] = bench_pool(dirs.root, dirs.pki, args.quick)
         if part == "memory":
             o = figures["overlap"]
             figures["memory"] = {

@@ -16,10 +16,14 @@ import asyncio
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from bhxh.settings import Settings
 from demo.scenario import DemoUnit, Scenario
@@ -38,7 +42,7 @@ from deployments.stack import (
 from sandbox.config import Sandbox, start_sandbox
 from sandbox.pki import TestPKI
 
-__all__ = ["PoolStack", "kill_machine", "pool_stack"]
+__all__ = ["PoolStack", "kill_machine", "pool_stack", "wait_final"]
 
 #: What every worker of the pool is told: one child run per unit, a heartbeat every 30 s.
 POOL_ENV = {
@@ -92,6 +96,8 @@ def pool_stack(
     dossiers: int = 1,
     worker_env: Mapping[str, str] | None = None,
     silent_seconds: float = 90,
+    provider_overrides: Mapping[str, Any] | None = None,
+    gateway_overrides: Mapping[str, Any] | None = None,
 ) -> Iterator[PoolStack]:
     """Everything above, stopped on exit in reverse order whatever happened."""
     root = root.resolve()
@@ -105,7 +111,13 @@ def pool_stack(
         server = start_prefect_server(root / "prefect", database_url=cluster.url)
         stack.callback(server.stop)
         firm = root / "firm"  # the machine where the month's files are put
-        scenario = Scenario(list(units), data_dir=firm, pki_dir=pki_dir)
+        scenario = Scenario(
+            list(units),
+            data_dir=firm,
+            pki_dir=pki_dir,
+            provider_overrides=dict(provider_overrides or {}),
+            gateway_overrides=dict(gateway_overrides or {}),
+        )
         scenario.issue_registered_certificates()
         scenario.fill_inbox(period, dossiers=dossiers, workers=2)
         sandbox = start_sandbox(scenario.sandbox_config())
@@ -165,3 +177,25 @@ def kill_machine(worker: ManagedProcess) -> int:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     return len(pids) - 1
+
+
+def wait_final(server: PrefectServer, flow_run_id: str, timeout: float) -> dict[str, Any]:
+    """The flow run once it is final. A read the busy server does not answer in time is
+    tried again: many child runs and their events keep a two-core machine's API busy.
+
+    Raises:
+        TimeoutError: not final after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(f"{server.api_url}/flow_runs/{flow_run_id}", timeout=60)
+            response.raise_for_status()
+        except httpx.HTTPError:
+            time.sleep(2)
+            continue
+        run: dict[str, Any] = response.json()
+        if (run.get("state") or {}).get("type") in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}:
+            return run
+        time.sleep(2)
+    raise TimeoutError(f"flow run {flow_run_id} not final after {timeout} s")

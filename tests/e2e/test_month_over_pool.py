@@ -14,17 +14,16 @@ from __future__ import annotations
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from bhxh.pipeline import Step, open_store
 from demo.scenario import many_units
-from deployments.pool import kill_machine, pool_stack
+from deployments.pool import kill_machine, pool_stack, wait_final
 from deployments.postgres import PostgresUnavailable, find_postgres_bin
 from deployments.processes import ManagedProcess
-from deployments.stack import PrefectServer, run_deployment
+from deployments.stack import run_deployment
 from sandbox.audit import read_audit
 from tests.e2e.support import FAST_FLOWS, PERIOD
 
@@ -32,24 +31,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 UNITS = 60
 DOSSIERS = 2
-
-
-def _wait_final(server: PrefectServer, flow_run_id: str, timeout: float) -> dict[str, Any]:
-    """The run once final; a read the busy server does not answer in time is tried again
-    (sixty child runs and their events keep a two-core machine's API busy)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            response = httpx.get(f"{server.api_url}/flow_runs/{flow_run_id}", timeout=60)
-            response.raise_for_status()
-        except httpx.HTTPError:
-            time.sleep(2)
-            continue
-        run: dict[str, Any] = response.json()
-        if (run.get("state") or {}).get("type") in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}:
-            return run
-        time.sleep(5)
-    raise TimeoutError(f"flow run {flow_run_id} not final after {timeout} s")
 
 
 def _runs_started_by(worker: ManagedProcess) -> int:
@@ -89,7 +70,7 @@ def test_a_month_of_60_units_over_three_workers_survives_a_dead_machine(
         time.sleep(5)
         killed = kill_machine(victim)
         assert killed >= 1  # it was running flow runs
-        run = _wait_final(server, monthly, timeout=1800)
+        run = wait_final(server, monthly, timeout=1800)
         assert run["state"]["type"] == "COMPLETED", run["state"]
 
         # Every dossier submitted exactly once; at most two approvals per unit.

@@ -1,0 +1,93 @@
+"""Part 7, ``pool``: a month over a work pool, units per minute with 1, 2 and 3 workers.
+
+Each size is its own pool (``deployments.pool``): a Prefect server and the dossier store
+on a throwaway PostgreSQL cluster, N process workers each with its own empty data folder,
+the month's dossiers loaded into the store, the sandbox with the realistic latency model
+(provider 150 ms, gateway 300 ms, the phone approving after L seconds), and
+``monthly_submission`` spreading one child run per unit over the pool. Timed from the
+monthly run's start to its end; the work is checked from the sandbox's audit (every
+dossier submitted once, at most two approvals per unit), a run that did not do all its
+work is FAILED and gives no figure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from demo.scenario import many_units
+from deployments.pool import pool_stack, wait_final
+from deployments.stack import run_deployment
+from sandbox.audit import read_audit
+
+__all__ = ["bench_pool", "render_pool"]
+
+PERIOD = "01/2026"
+WORKERS = (1, 2, 3)
+
+
+def _one(root: Path, pki: Path, workers: int, units: int, approve_after: float) -> dict[str, Any]:
+    demo = many_units(units, prefix=f"pool{workers}", approve_after=approve_after)
+    with pool_stack(
+        root / f"pool-{workers}",
+        demo,
+        period=PERIOD,
+        pki_dir=pki,
+        workers=workers,
+        dossiers=1,
+        worker_env={"BHXH_POLL_INITIAL_SECONDS": "1", "BHXH_POLL_MAX_SECONDS": "2"},
+        provider_overrides={"faults": {"slow_seconds": 0.15}},
+        gateway_overrides={"faults": {"slow_seconds": 0.30}},
+    ) as pool:
+        started = time.perf_counter()
+        run_id = run_deployment(pool.server, "monthly_submission/monthly", period=PERIOD)
+        run = wait_final(pool.server, run_id, timeout=3600)
+        wall = time.perf_counter() - started
+        audit = read_audit(pool.sandbox.config.audit_path)
+    submitted = Counter(
+        str(e.get("dossier_id"))
+        for e in audit
+        if e.get("service") == "gateway" and e.get("event") == "submitted"
+    )
+    approved = Counter(str(e.get("user")) for e in audit if e.get("event") == "approved")
+    failed = []
+    if run["state"]["type"] != "COMPLETED":
+        failed.append(f"the monthly run ended {run['state']['type']}")
+    if len(submitted) != units or set(submitted.values()) != {1}:
+        failed.append(f"{len(submitted)} of {units} dossiers submitted once")
+    if len(approved) != units or max(approved.values(), default=0) > 2:
+        failed.append("approvals: not every unit approved, or more than two for one")
+    out: dict[str, Any] = {"workers": workers, "units": units, "failed": failed}
+    if not failed:
+        out["wall_seconds"] = wall
+        out["units_per_minute"] = units / wall * 60
+    return out
+
+
+def bench_pool(root: Path, pki: Path, quick: bool) -> dict[str, Any]:
+    units = 6 if quick else 24
+    approve_after = 1.0 if quick else 5.0
+    rows = [_one(root, pki, n, units, approve_after) for n in WORKERS]
+    return {"units": units, "approve_after_seconds": approve_after, "rows": rows}
+
+
+def render_pool(figures: dict[str, Any]) -> list[str]:
+    lines = [
+        f"**7. A month over a work pool**: {figures['units']} units x 1 dossier, one child run "
+        "per unit, PostgreSQL server and store, each worker its own empty folder; realistic "
+        f"latency, the phone approving after {figures['approve_after_seconds']:g} s",
+        "",
+        "| workers | wall | units per minute |",
+        "|---|---|---|",
+    ]
+    for r in figures["rows"]:
+        if r["failed"]:
+            lines.append(f"| {r['workers']} | FAILED: {'; '.join(r['failed'])} | |")
+        else:
+            lines.append(
+                f"| {r['workers']} | {r['wall_seconds']:.1f} s | {r['units_per_minute']:.1f} |"
+            )
+    lines.append("")
+    return lines
