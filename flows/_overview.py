@@ -25,7 +25,7 @@ from collections.abc import Iterable
 
 from prefect import get_client
 from prefect.artifacts import acreate_markdown_artifact
-from prefect.logging import get_run_logger
+from prefect.logging import get_logger, get_run_logger
 
 from bhxh.overview import (
     Limits,
@@ -67,7 +67,19 @@ async def _unit_blocks() -> list[tuple[str, BhxhUnit]]:
     by_code: dict[str, tuple[str, BhxhUnit]] = {}
     for doc in documents:
         if doc.name and not doc.is_anonymous:
-            unit = BhxhUnit._from_block_document(doc)
+            try:
+                unit = BhxhUnit._from_block_document(doc)
+            except ValueError as exc:  # pydantic's ValidationError is a ValueError
+                # One unreadable block (a provider no longer installed, say) must not hide
+                # every other company of the month.
+                get_logger("bhxh.flows").warning(
+                    "Khối đơn vị %s không đọc được, bỏ qua trong tổng quan / unit block %s "
+                    "cannot be read, left out of the overview: %s",
+                    doc.name,
+                    doc.name,
+                    str(exc).splitlines()[0],
+                )
+                continue
             by_code[unit.unit_code] = (doc.name, unit)
     return sorted(by_code.values(), key=lambda u: u[1].unit_code)
 

@@ -213,7 +213,7 @@ async def reconcile_contributions(
     notice with the dues its declarations make, before the payment deadline.
 
     Reads each unit's notice through its carrier (on the export route, the file the
-    accountant saved in the period's ``c12`` folder), checks it, reconciles it and writes
+    accountant saved in the period's c12 folder), checks it, reconciles it and writes
     the outcome beside the period's dossiers; publishes each unit's outcome (due, paid,
     difference, deadline and every difference explained) and the period's overview.
 

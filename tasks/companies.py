@@ -141,7 +141,9 @@ def build_credentials(
     kind = credentials_type(provider)
     data: dict[str, Any] = {}
     if template is not None:
-        data.update(template.model_dump(exclude={"block_type_slug"}))
+        # The firm's integrator account only: never another company's signer (account or
+        # password), which a person types for this company or fills in later.
+        data.update(template.model_dump(exclude={"block_type_slug", *kind.signer_fields}))
     data.update({k: v for k, v in values.items() if v not in (None, "")})
     for name, info in kind.model_fields.items():
         if name not in data and info.is_required():

@@ -14,7 +14,7 @@ from tests.flows.conftest import PERIOD, MakeWorld
 async def test_the_inbox_is_loaded_once_and_a_refused_unit_stores_nothing(
     make_world: MakeWorld,
 ) -> None:
-    an_phat, binh_minh, _ = demo_units()
+    an_phat, binh_minh, *_ = demo_units()
     world = await make_world([an_phat, binh_minh], dossiers=1, setup=False)
     settings = Settings()
     store = open_store(settings)

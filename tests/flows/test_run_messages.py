@@ -200,9 +200,10 @@ async def test_a_pause_announces_what_it_asks_how_to_answer_and_until_when(
     flow_run_id = await wait_for_paused("sign_and_submit")
     async with get_client() as client:
         paused = await client.read_flow_run(flow_run_id)
-        form = json.loads(
-            await client.read_flow_run_input(flow_run_id, "paused-ask-again-r1-0-schema")
-        )
+        assert paused.state is not None and paused.state.state_details.pause_key
+        key = paused.state.state_details.pause_key  # named by the refused request
+        assert key.startswith("ask-again-r1-")
+        form = json.loads(await client.read_flow_run_input(flow_run_id, f"paused-{key}-schema"))
     assert paused.state is not None
     # The resume form keeps its words: a title and a description for the drop-down.
     action = form["properties"]["action"]

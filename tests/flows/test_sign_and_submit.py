@@ -108,7 +108,7 @@ async def test_stop_after_rejection_keeps_state(make_world: MakeWorld) -> None:
     await aresume_flow_run(flow_run_id, run_input={"action": STOP})
     state = await asyncio.wait_for(run, 120)
     assert state.is_cancelled()  # a person's choice ends the run Cancelled, not Failed
-    assert "người dùng chọn dừng" in (state.message or "")
+    assert "người dùng đã chọn dừng" in (state.message or "").lower()
     with pytest.raises(StoppedByOperator, match="stopped by the operator"):
         await state.aresult()
     (rec,) = world.records(unit)

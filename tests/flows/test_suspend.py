@@ -35,6 +35,18 @@ from tests.flows.conftest import PERIOD, MakeWorld, wait_for_paused
 POOL = "suspend-test-pool"
 
 
+async def _label_of(run_id: UUID, serial: str) -> str:
+    """The drop-down line of the certificate ``serial`` in the run's certificate form."""
+    import json
+
+    from prefect import get_client
+
+    async with get_client() as client:
+        schema = json.loads(await client.read_flow_run_input(run_id, "paused-certificate-schema"))
+    (label,) = [c for c in schema["properties"]["serial"]["enum"] if serial in c]
+    return str(label)
+
+
 async def _deployment_run(flow: Flow[Any, Any], entrypoint: str, **parameters: Any) -> UUID:
     """A manual run of a deployment of ``flow`` on a process pool (no worker polls it)."""
     async with get_client() as client:
@@ -126,7 +138,7 @@ async def test_the_certificate_choice_suspends_and_the_answer_is_found_on_the_re
     assert SUSPENDED in caplog.text
     assert (await BhxhUnit.aload_unit(unit.block)).certificate_serial != second
 
-    await aresume_flow_run(run_id, run_input={"serial": second})
+    await aresume_flow_run(run_id, run_input={"serial": await _label_of(run_id, second)})
     assert (await _state(run_id)).type == StateType.SCHEDULED  # back to the pool
     answering = asyncio.create_task(answer_the_code())  # the re-run logs in again
     state = await _execute(setup_remote_signing, run_id)
@@ -230,6 +242,6 @@ async def test_a_run_without_a_deployment_still_pauses_in_process(
     run = asyncio.create_task(setup_remote_signing(unit.block, interactive=True))
     run_id = await wait_for_paused("setup_remote_signing")
     assert (await _state(run_id)).name == "Paused"
-    await aresume_flow_run(run_id, run_input={"serial": second})
+    await aresume_flow_run(run_id, run_input={"serial": await _label_of(run_id, second)})
     result = await asyncio.wait_for(run, 120)
     assert result.certificate_serial == second

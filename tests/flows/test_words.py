@@ -133,7 +133,7 @@ async def seen(make_world: MakeWorld, monkeypatch: pytest.MonkeyPatch) -> Seen:
     events: list[dict[str, Any]] = []
     monkeypatch.setattr(tasks.events, "emit_event", lambda **event: events.append(event))
     since = dt.datetime.now(dt.UTC)
-    an_phat, _binh_minh, cuu_long = demo_units()
+    an_phat, _binh_minh, cuu_long, *_ = demo_units()
     tour = dataclasses.replace(tour_unit(), phone_action="approve", approve_after=0.2)
     (refusing,) = many_units(1, prefix="words")
     world = await make_world([an_phat, tour, refusing, cuu_long], setup=False)
