@@ -156,8 +156,10 @@ async def seen(make_world: MakeWorld, monkeypatch: pytest.MonkeyPatch) -> Seen:
     await asyncio.wait_for(run, 120)
     # A unit without a certificate chosen; then the month over every unit, then track.
     await sign_and_submit(cuu_long.block, period=PERIOD, return_state=True)
-    await monthly_submission(period=PERIOD, return_state=True)
-    await track_results(max_wait_seconds=0, return_state=True)
+    # This world's units only: other modules' units may share the test API's blocks.
+    ours = [u.block for u in world.scenario.units]
+    await monthly_submission(period=PERIOD, units=ours, return_state=True)
+    await track_results(units=ours, max_wait_seconds=0, return_state=True)
     _SEEN.append(await _collect(since, events))
     return _SEEN[0]
 
