@@ -8,7 +8,6 @@ finishes the run: the 05 change signed with one approval, submitted once.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import time
 from collections.abc import Callable
@@ -119,9 +118,7 @@ def test_a_suspended_run_holds_no_worker_and_resumes_on_another(
         second = stack.sandbox.pki.get("tour-giaphuc-2027").serial_hex.upper()
         assert second in schema.text
         # The drop-down shows each certificate as a line (holder, issuer, validity, serial).
-        (line,) = [
-            c for c in json.loads(schema.json())["properties"]["serial"]["enum"] if second in c
-        ]
+        (line,) = [c for c in schema.json()["properties"]["serial"]["enum"] if second in c]
         assert approvals(stack)[unit.username] == 0
         resumed = _retrying(
             lambda: httpx.post(
