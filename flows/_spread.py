@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from prefect import get_client
-from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.deployments import run_deployment
@@ -35,7 +34,7 @@ from prefect.runtime import flow_run
 from prefect.states import Scheduled
 
 from bhxh.settings import Settings
-from flows._artifacts import artifact_key
+from flows._artifacts import UnitProgress, artifact_key
 from flows._forms import ATTENDED_LABELS
 from flows._naming import run_name, run_tags
 
@@ -133,10 +132,11 @@ async def spread_month(
         len(children),
         deployment,
     )
-    progress = await acreate_progress_artifact(
-        0.0,
-        key=artifact_key("tien-do", "progress", period),
-        description=f"Đơn vị đã xong / units finished, {period}: 0/{len(children)}",
+    progress = await UnitProgress.start(
+        len(children),
+        artifact_key("hang-thang-tien-do", "monthly-progress", period),
+        f"nộp hằng tháng kỳ {period} trên các máy",
+        f"monthly submission {period} over the work pool",
     )
     crashes: dict[str, int] = dict.fromkeys(names, 0)
     done: dict[str, ChildOutcome] = {}
@@ -161,12 +161,7 @@ async def spread_month(
             done[name] = ChildOutcome(
                 name, run.id, state.type.value, state.message or "", crashes[name]
             )
-            await aupdate_progress_artifact(
-                progress,
-                100.0 * len(done) / len(children),
-                description=f"Đơn vị đã xong / units finished, {period}: "
-                f"{len(done)}/{len(children)}",
-            )
+            await progress.finished(name)
         if len(done) < len(children):
             await asyncio.sleep(settings.spread_poll_seconds)
     return [done[name] for name in names]

@@ -105,6 +105,18 @@ async def test_each_unit_is_a_child_run_and_a_crashed_one_is_scheduled_again(
     assert [r.unit for r in rows] == [an_phat.block, binh_minh.block]
     assert all(r.status == "submitted" for r in rows)
     assert len(await _children(2)) == 2  # no second run for a unit
+    # The month's progress bar (the same artifact as a month on one machine) reached 100 %.
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async with get_client() as client:
+        (bar, *_) = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["hang-thang-tien-do-monthly-progress-01-2026"])
+            ),
+            sort="CREATED_DESC",
+        )
+    assert bar.type == "progress" and float(bar.data) == 100.0
+    assert "2/2" in (bar.description or "")
 
 
 async def test_a_unit_whose_run_failed_or_kept_crashing_is_reported(
