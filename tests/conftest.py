@@ -17,6 +17,20 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 @pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """One Prefect test harness (a temporary API on SQLite) per test process, started by
+    the first test that needs it and kept to the end of the session.
+
+    One only: Prefect's event and log workers are process-wide and keep the API they
+    were started for, so a second harness would read what was sent to the first (events
+    "never stored", a receiver following a server no run talks to)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture(scope="session")
 def pki_dir() -> Path:
     """The test PKI is reused across sessions (var/test/pki), as the project reuses var/pki."""
     return _SESSION_ROOT / "pki"

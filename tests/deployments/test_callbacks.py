@@ -10,13 +10,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from prefect.settings import PREFECT_API_URL
 
 from blocks.callbacks import ProviderCallbackSecrets
 from deployments.callbacks import CALLBACK_BLOCK, start_receiver
 from deployments.processes import ManagedProcess
 from deployments.stack import PrefectServer
-from tests.flows.conftest import prefect_api  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
 
 
 def test_the_stack_starts_a_receiver_that_knows_its_webhook_token(tmp_path: Path) -> None:

@@ -20,7 +20,6 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 from prefect.exceptions import ObjectNotFound
-from prefect.testing.utilities import prefect_test_harness
 
 from bhxh.pipeline import DossierRecord, open_store
 from bhxh.settings import Settings
@@ -32,10 +31,9 @@ from sandbox.config import Sandbox, start_sandbox
 PERIOD = "01/2026"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def prefect_api() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
+@pytest.fixture(autouse=True)
+def _on_prefect_api(prefect_api: None) -> None:
+    """Every test of this folder runs on the session's harness (``tests/conftest.py``)."""
 
 
 @dataclass

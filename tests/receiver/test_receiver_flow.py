@@ -27,7 +27,9 @@ from receiver.service import follow_approval_stream
 from sandbox.audit import read_audit
 from sandbox.config import Sandbox, start_sandbox
 from sandbox.serve import ServerThread
-from tests.flows.conftest import PERIOD, prefect_api  # noqa: F401
+from tests.flows.conftest import PERIOD
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
 
 WEBHOOK_TOKEN = secrets.token_urlsafe(32)
 #: Longer than any of these tests may take: only a callback can end a wait before it.

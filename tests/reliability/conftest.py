@@ -11,14 +11,13 @@ import asyncio
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from prefect.settings import PREFECT_API_URL
-from prefect.testing.utilities import prefect_test_harness
 
 from blocks import BhxhUnit, MisaESignCredentials
 from demo.scenario import DemoUnit
@@ -42,10 +41,9 @@ __all__ = [
 ]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def prefect_api() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
+@pytest.fixture(autouse=True)
+def _on_prefect_api(prefect_api: None) -> None:
+    """Every test of this folder runs on the session's harness (``tests/conftest.py``)."""
 
 
 @pytest.fixture(params=["folder", "postgres"])

@@ -276,7 +276,8 @@ async def test_clients_given_the_ca_bundle_verify_against_it(tls_world: TlsWorld
         registration = await gateway.registration(tls_world.scenario.units[0].unit.code)
         assert registration.state == "registered"
     async with _vnpt(tls_world, bundle).get_client() as vnpt:
-        answer = await _transport_of(vnpt).post("v1/credentials/get_certificate", json={})
+        wrong = {"sp_id": "not-ours", "sp_password": "not-ours", "user_id": "0100000000"}
+        answer = await _transport_of(vnpt).post("v1/credentials/get_certificate", json=wrong)
         assert answer.status_code == 401  # TLS accepted; the sp credentials are not
 
 

@@ -205,6 +205,7 @@ def test_load_config_reads_toml_and_json(tmp_path: Path) -> None:
         "acme",
         "0109876543",
         "MST_0201234567",
+        "0201234568",
     }
     assert [c.client_id for c in config.provider.clients.mysign] == ["demo_mysign_client"]
     json_path = tmp_path / "sb.json"
