@@ -71,7 +71,10 @@ def test_a_silent_run_is_marked_crashed_but_a_paused_or_finished_one_is_not() ->
     automation = automation_definition("crashed-when-silent")
     trigger = automation.trigger
     assert isinstance(trigger, EventTrigger)
-    assert trigger.posture == "Proactive" and trigger.after == {"prefect.flow-run.heartbeat"}
+    assert trigger.posture == "Proactive"
+    # A run taken by a worker that died before it started (Pending, no heartbeat yet) too.
+    assert trigger.after == {"prefect.flow-run.heartbeat", "prefect.flow-run.Pending"}
+    assert {"prefect.flow-run.heartbeat", "prefect.flow-run.Running"} <= trigger.expect
     # Three heartbeats at Prefect's default frequency (180 s) before a run is called dead.
     assert trigger.within.total_seconds() == 3 * 180
     assert {
