@@ -228,7 +228,7 @@ def _print_guide(stack: Stack) -> None:
     for unit in stack.scenario.units:
         print(f"  {unit.block:10} {stack.phone_url(unit)}")
     print()
-    print("Tour (README): Deployments > setup > Run > Custom run, Đơn vị / Unit = gia-phuc")
+    print("Tour (README): Deployments > setup > Run > Custom run, Đơn vị / Unit = Gia Phúc")
     print("(two certificates fit: the run pauses, ⋮ > Resume, choose one), approve the 05")
     print("on the gia-phuc phone; then manual with the same unit and the period")
     print(f"{stack.period} (two approvals; the run ends with the soHoSo). Ctrl-C stops everything.")
