@@ -46,7 +46,7 @@ from deployments.stack import (
 )
 from sandbox.config import Sandbox, start_sandbox
 
-__all__ = ["Stack", "main", "running_stack", "save_blocks"]
+__all__ = ["Stack", "main", "refresh_pickers", "running_stack", "save_blocks"]
 
 _DATA_SUBDIRS = ("inbox", "store", "outbox", "sandbox", "csv")
 
@@ -142,6 +142,7 @@ def running_stack(
 
         deployed = deploy_all(server)
         save_blocks(server, scenario, sandbox)
+        refresh_pickers(server)
 
         names = [f"worker-{i + 1}" for i in range(workers)]
         procs: list[ManagedProcess] = []
@@ -189,6 +190,20 @@ def save_blocks(server: PrefectServer, scenario: Scenario, sandbox: Sandbox) -> 
         pool.submit(work).result()
 
 
+def refresh_pickers(server: PrefectServer) -> list[str]:
+    """Each saved company (name, tax code, unit code) in the unit pickers of every
+    deployment on ``server`` (``flows.refresh_unit_pickers``), from a thread of its own as
+    :func:`save_blocks`."""
+    from flows import refresh_unit_pickers
+
+    def work() -> list[str]:
+        with api_settings(server):
+            return asyncio.run(refresh_unit_pickers())
+
+    with ThreadPoolExecutor(1, thread_name_prefix="pickers") as pool:
+        return pool.submit(work).result()
+
+
 def _print_guide(stack: Stack) -> None:
     ui = stack.server.ui_url
     print()
@@ -213,7 +228,7 @@ def _print_guide(stack: Stack) -> None:
     for unit in stack.scenario.units:
         print(f"  {unit.block:10} {stack.phone_url(unit)}")
     print()
-    print("Tour (README): Deployments > setup > Run > Custom run, Đơn vị / Unit = gia-phuc")
+    print("Tour (README): Deployments > setup > Run > Custom run, Đơn vị / Unit = Gia Phúc")
     print("(two certificates fit: the run pauses, ⋮ > Resume, choose one), approve the 05")
     print("on the gia-phuc phone; then manual with the same unit and the period")
     print(f"{stack.period} (two approvals; the run ends with the soHoSo). Ctrl-C stops everything.")

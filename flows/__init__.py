@@ -6,16 +6,18 @@ company flows share ``companies``).
 The face (``__all__``): the five flows, and what a caller needs beside them: what the
 flows return (``DossierSummary``, ``SetupResult``); what the run forms offer and how a
 value given is read (the labels, the period's pattern and default, ``check_period``,
-``batching_mode``, ``attended_mode``); the answers a paused run waits for (the pause forms,
-the two choices after a refusal); the signing round's limit of lost requests; where the
-period's overview is published (``overview_key``, ``build_period_overview``). The
-exceptions a caller catches are in ``flows.errors``.
+``batching_mode``, ``attended_mode``; the unit pickers kept up to date,
+``refresh_unit_pickers``, ``unit_choices``, ``unit_label``); the answers a paused run
+waits for (the pause forms, the two choices after a refusal); the signing round's limit
+of lost requests; where the period's overview is published (``overview_key``,
+``build_period_overview``). The exceptions a caller catches are in ``flows.errors``.
 
 The private modules, by job: ``_run`` (one unit's run: its session, whether a person
 answers, the log-in with a one-time code), ``_signing`` (one signing round with resume),
 ``_approvals`` (the approval card of each signing request), ``_receipts`` (the export
 route's receipt question), ``_pauses`` (every pause announces what it asks, how to answer,
-until when; the forms it asks with), ``_forms`` (what the run forms offer, and the checks
+until when; the forms it asks with), ``_pickers`` (each company's name, tax code and unit
+code in the deployments' unit pickers), ``_forms`` (what the run forms offer, and the checks
 of every value given), ``_failures`` (an expected failure ends a run with one sentence in
 Vietnamese and English), ``_artifacts`` (keys, Vietnam time, tables updated in place),
 ``_overview`` (the period's overview, published) and ``_logging`` (Prefect's per-task lines
@@ -55,6 +57,7 @@ from flows._pauses import (  # noqa: E402
     RegistrationAnswer,
     certificate_choice,
 )
+from flows._pickers import refresh_unit_pickers, unit_choices, unit_label  # noqa: E402
 from flows._signing import UNKNOWN_SENDS  # noqa: E402
 from flows.build import build_dossiers  # noqa: E402
 from flows.companies import add_company, import_companies  # noqa: E402
@@ -90,7 +93,10 @@ __all__ = [
     "monthly_submission",
     "overview_key",
     "reconcile_contributions",
+    "refresh_unit_pickers",
     "setup_remote_signing",
     "sign_and_submit",
     "track_results",
+    "unit_choices",
+    "unit_label",
 ]

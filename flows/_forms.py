@@ -23,6 +23,7 @@ from pydantic import Field
 
 from bhxh import periods
 from blocks.unit import BhxhUnit
+from flows._pickers import PICKER_KEY, block_of_choice
 from flows.errors import PeriodInvalid, UnitNotFound
 
 __all__ = [
@@ -113,10 +114,11 @@ def _describe_ref(ref: object) -> str:
 async def resolve_unit(value: object) -> tuple[str, BhxhUnit]:
     """The unit a run was given, as (block name, block).
 
-    Accepts what each caller passes: the form's block reference
-    (``{"$ref": {"block_document_id": ...}}``, or ``block_document_slug`` from the
-    command line), a saved block, or a block name. Refuses anything else, or a name that
-    is not saved, with :class:`UnitNotFound` listing the saved units.
+    Accepts what each caller passes: the form's choice (a label ending with the block's
+    name, ``flows._pickers``), its block reference (``{"$ref": {"block_document_id":
+    ...}}``, or ``block_document_slug`` from the command line), a saved block, or a block
+    name. Refuses anything else, or a choice whose block is not saved (a label chosen
+    before its company was removed), with :class:`UnitNotFound` naming the value.
     """
     if isinstance(value, BhxhUnit):
         name = getattr(value, "_block_document_name", None)
@@ -132,26 +134,32 @@ async def resolve_unit(value: object) -> tuple[str, BhxhUnit]:
         name = getattr(unit, "_block_document_name", None) or _describe_ref(ref)
         return str(name), unit
     if isinstance(value, str) and value.strip():
-        name = value.strip()
+        name = block_of_choice(value)
         try:
             return name, await BhxhUnit.aload_unit(name)
         except ValueError as exc:  # Prefect: "Unable to find block document named ..."
-            raise UnitNotFound(name, await list_unit_blocks()) from exc
+            raise UnitNotFound(value.strip(), await list_unit_blocks()) from exc
     raise UnitNotFound(str(value or ""), await list_unit_blocks())
 
 
 async def check_unit_names(names: Sequence[str] | None) -> list[str]:
-    """The units a run covers: ``names`` (every saved unit when empty), each one saved.
+    """The units a run covers, as block names: ``names`` (block names or the picker's
+    labels; every saved unit when empty), each one saved.
 
     Every unknown name is refused at once, before any unit starts.
     """
     known = await list_unit_blocks()
     if not names:
         return known
-    asked = [n.strip() for n in names if n and n.strip()]
-    for name in asked:
+    asked: list[str] = []
+    for value in names:
+        if not value or not value.strip():
+            continue
+        name = block_of_choice(value)
         if name not in known:
-            raise UnitNotFound(name, known)
+            raise UnitNotFound(value.strip(), known)
+        if name not in asked:
+            asked.append(name)
     return asked
 
 
@@ -215,9 +223,11 @@ if TYPE_CHECKING:
     MaxWait = float
     PollEvery = float
 else:
-    # The form: a picker of the saved units (Prefect renders a block type so), a period
-    # checked against the pattern before a run is created, drop-downs of readable labels.
-    UnitChoice = Annotated[BhxhUnit, _title("Đơn vị / Unit")]
+    # The form: a picker of the saved units (Prefect renders a block type so; the
+    # deployments' forms get each company's name, tax code and unit code from
+    # flows._pickers, by the PICKER_KEY mark), a period checked against the pattern
+    # before a run is created, drop-downs of readable labels.
+    UnitChoice = Annotated[BhxhUnit, _title("Đơn vị / Unit", **{PICKER_KEY: "unit"})]
     Period = Annotated[
         str,
         Field(
@@ -247,7 +257,11 @@ else:
         _title("Có người trả lời câu hỏi? / Interactive"),
     ]
     UnitNames = Annotated[
-        list[str], _title("Các đơn vị / Units (để trống = mọi đơn vị / empty = every unit)")
+        list[str],
+        _title(
+            "Các đơn vị / Units (để trống = mọi đơn vị / empty = every unit)",
+            **{PICKER_KEY: "units"},
+        ),
     ]
     DryRun = Annotated[bool, _title("Chạy thử, không ký / Dry run")]
     CertificateSerial = Annotated[

@@ -40,6 +40,7 @@ from flows._companies import (
     signer_values,
 )
 from flows._failures import RunScope, run_explained
+from flows._pickers import refresh_unit_pickers_quietly
 from tasks.companies import (
     CompanyProfile,
     SavedCompany,
@@ -227,6 +228,7 @@ async def add_company(
         )
         slug = unit_slug(company, code, taken=taken_names(units))
         (saved,) = await save_companies([(profile, credentials, slug)], settings)
+        await refresh_unit_pickers_quietly()  # the run forms list the new company
         setup = await _start_setup(saved) if run_setup else ""
         return await _report_added(profile, saved, [note, setup])
 
@@ -371,6 +373,8 @@ async def _import(read: Any, settings: Settings) -> Any:
         units.append((slug, _placeholder(profile)))
         to_save.append((entry, profile, credentials, slug))
     saved_all = await save_companies([(p, c, s) for _, p, c, s in to_save], settings)
+    if saved_all:
+        await refresh_unit_pickers_quietly()  # the run forms list the new companies
     for (entry, profile, _, _), saved in zip(to_save, saved_all, strict=True):
         added += 1
         kind = credentials_type(profile.provider)

@@ -57,9 +57,9 @@ async def monthly_submission(
             chạy hằng tháng để trống), ví dụ 10/2026 / the declaration period as MM/yyyy;
             empty = the current month in Vietnam (the monthly schedule leaves it empty), e.g.
             10/2026.
-        units: Tên các đơn vị (khối BHXH Unit) cần chạy, mỗi tên một mục (Add item); để
-            trống = mọi đơn vị đã lưu, ví dụ an-phat / names of the units (BHXH Unit blocks) to
-            run, one item each (Add item); empty = every saved unit, e.g. an-phat.
+        units: Các công ty cần chạy, chọn một hoặc nhiều trong danh sách (tên, mã số thuế,
+            mã đơn vị); để trống = mọi đơn vị đã lưu / the companies to run, one or more
+            chosen in the list (name, tax code, unit code); empty = every saved unit.
         batching: Theo đơn vị: tối đa 2 lần duyệt mỗi đơn vị; từng hồ sơ: 2 lần duyệt cho
             mỗi hồ sơ / per unit: at most 2 approvals per unit; per dossier: 2 approvals for
             each dossier.

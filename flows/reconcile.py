@@ -221,9 +221,9 @@ async def reconcile_contributions(
         period: Kỳ cần đối chiếu (MM/yyyy); để trống = tháng trước, như lượt chạy theo lịch
             sau ngày 15, ví dụ 10/2026 / the period to reconcile (MM/yyyy); empty = the month
             before, as the scheduled run after the 15th does, e.g. 10/2026.
-        units: Tên các đơn vị (khối BHXH Unit), mỗi tên một mục (Add item); để trống
-            = mọi đơn vị đã lưu, ví dụ an-phat / names of the units (BHXH Unit blocks), one item
-            each (Add item); empty = every saved unit, e.g. an-phat.
+        units: Các công ty cần đối chiếu, chọn một hoặc nhiều trong danh sách (tên, mã số
+            thuế, mã đơn vị); để trống = mọi đơn vị đã lưu / the companies to reconcile, one
+            or more chosen in the list (name, tax code, unit code); empty = every saved unit.
 
     Example:
         ```python

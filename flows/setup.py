@@ -225,9 +225,9 @@ async def setup_remote_signing(
     gateway confirms.
 
     Args:
-        unit_block: Đơn vị cần thiết lập, chọn trong các đơn vị đã lưu (khối BHXH Unit),
-            ví dụ an-phat / the unit to set up, one of the saved units (BHXH Unit blocks),
-            e.g. an-phat.
+        unit_block: Đơn vị cần thiết lập: chọn công ty trong danh sách (tên, mã số thuế,
+            mã đơn vị), hoặc khối đã lưu, ví dụ an-phat / the unit to set up: the company
+            chosen in the list (name, tax code, unit code), or its saved block, e.g. an-phat.
         certificate_serial: Số serial (hệ 16) của chứng thư muốn dùng; để trống để tự chọn
             chứng thư hợp với mã số thuế (hỏi khi có nhiều), ví dụ 5A0C3F9E12B7 / the serial
             (hex) of the certificate to use; empty to pick the one that fits the tax code

@@ -396,9 +396,10 @@ async def sign_and_submit(
     receipt (soHoSo, dot) and shows it in its summary artifact.
 
     Args:
-        unit_block: Đơn vị cần ký và nộp, chọn trong các đơn vị đã lưu (khối BHXH Unit),
-            ví dụ an-phat / the unit to sign and submit for, one of the saved units (BHXH
-            Unit blocks), e.g. an-phat.
+        unit_block: Đơn vị cần ký và nộp: chọn công ty trong danh sách (tên, mã số thuế,
+            mã đơn vị), hoặc khối đã lưu, ví dụ an-phat / the unit to sign and submit for:
+            the company chosen in the list (name, tax code, unit code), or its saved block,
+            e.g. an-phat.
         period: Kỳ kê khai dạng MM/yyyy, mặc định tháng hiện tại (giờ Việt Nam), ví dụ
             10/2026 / the declaration period as MM/yyyy, by default the current month in
             Vietnam, e.g. 10/2026.

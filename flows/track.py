@@ -66,9 +66,9 @@ async def track_results(
             kỳ, cả tờ khai 04/05/06, ví dụ 10/2026 / follow one period only (MM/yyyy);
             empty = every dossier without a final outcome, of every period, the 04/05/06
             forms included, e.g. 10/2026.
-        units: Tên các đơn vị (khối BHXH Unit), mỗi tên một mục (Add item); để trống
-            = mọi đơn vị đã lưu, ví dụ an-phat / names of the units (BHXH Unit blocks), one item
-            each (Add item); empty = every saved unit, e.g. an-phat.
+        units: Các công ty cần theo dõi, chọn một hoặc nhiều trong danh sách (tên, mã số
+            thuế, mã đơn vị); để trống = mọi đơn vị đã lưu / the companies to follow, one or
+            more chosen in the list (name, tax code, unit code); empty = every saved unit.
         max_wait_seconds: Chờ kết quả tối đa bấy nhiêu giây (0 đến 86400, mặc định 60; 0 =
             đọc một lần) / wait at most this many seconds for outcomes (0 to 86400, default
             60; 0 = read once).

@@ -5,13 +5,15 @@ Debian's ``/usr/bin/chromium`` driven by Playwright for Python (no browser downl
 code, VSS knows it by a USB token) and a second unit:
 
 1. setup_remote_signing from its deployment's form, the unit picked in the list of saved
-   units; the run pauses to ask which certificate and says so in an artifact; the answer
-   is chosen in the resume form's drop-down; the 05 change is approved on the phone page,
+   companies, each line its name, tax code and unit code; the run pauses to ask which
+   certificate and says so in an artifact; the answer is chosen in the resume form's
+   drop-down; the 05 change is approved on the phone page,
    which shows the request by itself and is not sent again on reload;
 2. sign_and_submit: a period typed 2026-11 is refused by the form (no run is created),
    then the right one; two approvals on the phone; the run ends with the soHoSo in its
    summary artifact;
-3. track_results for a misspelt unit fails with one sentence listing the saved units.
+3. track_results for one unit chosen in the list of companies (name, tax code, unit
+   code): the run is named and tagged by the unit.
 
 Screenshots of every step: ``var/test/screenshots/<test>/``. The UI re-renders while it
 polls, so every step waits for a state (a run state read from the API, an element
@@ -164,13 +166,43 @@ def _pick(page: Page, trigger: Callable[[], Locator], option: str) -> None:
     expect(page.get_by_role("option")).to_have_count(0)
 
 
-def _pick_unit(page: Page, block: str) -> None:
-    # The field's group holds the block logo, the drop-down and "Add".
+def _unit_line(stack: Stack, deployment: str, field: str, block: str) -> str:
+    """The line of ``block``'s company in a deployment's unit picker, as the server holds
+    it (``make server`` wrote the saved companies into every form)."""
+    response = httpx.get(f"{stack.server.api_url}/deployments/name/{deployment}", timeout=10)
+    response.raise_for_status()
+    prop = response.json()["parameter_openapi_schema"]["properties"][field]
+    lines = prop["items"]["enum"] if "items" in prop else prop["anyOf"][0]["enum"]
+    (line,) = [str(x) for x in lines if str(x).endswith(f" · {block}")]
+    return line
+
+
+def _pick_unit(page: Page, stack: Stack, deployment: str, block: str) -> str:
+    """Choose ``block``'s company in the form's first tab, "Chọn công ty / Company": one
+    line naming the company, its tax code and unit code."""
+    line = _unit_line(stack, deployment, "unit_block", block)
+    field = _field(page, "Đơn vị / Unit")
+    expect(field.get_by_text("Chọn công ty / Company", exact=True)).to_be_visible()
     _pick(
-        page,
-        lambda: _field(page, "Đơn vị / Unit").get_by_role("group").locator("button").first,
-        block,
+        page, lambda: _field(page, "Đơn vị / Unit").locator(".p-select-button button").first, line
     )
+    return line
+
+
+def _choose_in_list(page: Page, title: str, line: str, search: str) -> None:
+    """Choose ``line`` in a multiple choice (the units of track): typing part of it in the
+    focused list opens the list, narrowed to what is typed."""
+    options = page.get_by_role("option")
+    for _ in range(5):
+        _field(page, title).locator(".p-select").first.click()  # focuses the list
+        page.keyboard.type(search)  # opens it (digits or lowercase: a Shift-ed letter does not)
+        try:
+            options.filter(has_text=line).click(timeout=10_000)
+            break
+        except Exception:  # the list was replaced under the pointer: open it again
+            page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    expect(_field(page, title)).to_contain_text(line)
 
 
 def _submit(page: Page, stack: Stack, shots: Shots, what: str) -> str:
@@ -269,10 +301,11 @@ def test_the_readme_tour_in_the_prefect_ui(
         # 1. setup_remote_signing, the unit picked among the saved ones.
         page.bring_to_front()
         _open_form(page, stack, "setup", shots)
-        _pick_unit(page, tour.block)
+        line = _pick_unit(page, stack, "setup_remote_signing/setup", tour.block)
+        assert tour.unit.code in line and "Gia Phúc" in line and "MST " in line
         setup_id = _submit(page, stack, shots, "setup")
         stored = read_flow_run(stack.server, setup_id)["parameters"]["unit_block"]
-        assert set(stored) == {"$ref"}  # a reference to the block, not its content
+        assert stored == line  # the company's line: its block's name, not its content
 
         # 2. The run pauses to ask which certificate, and announces it.
         paused = _wait_until_paused(stack, setup_id)
@@ -312,7 +345,7 @@ def test_the_readme_tour_in_the_prefect_ui(
 
         # 5. sign_and_submit: a wrong period is refused by the form, no run is created.
         _open_form(page, stack, "manual", shots)
-        _pick_unit(page, tour.block)
+        _pick_unit(page, stack, "sign_and_submit/manual", tour.block)
         period = _field(page, "Kỳ kê khai / Period").get_by_role("textbox")
         expect(period).to_have_value(re.compile(r"^\d\d/\d{4}$"))  # a default, not None
         period.fill("2026-11")
@@ -341,26 +374,22 @@ def test_the_readme_tour_in_the_prefect_ui(
         expect(page.get_by_text(SO_HO_SO).first).to_be_visible()
         shots.take(page, "sign-summary-with-sohoso")
 
-        # 7. A misspelt unit: one sentence that lists the saved units.
+        # 7. track's units: the same lines, chosen (nothing typed, so no typo to refuse
+        # after the run starts); the run is named and tagged by the unit.
         _open_form(page, stack, "track", shots)
-        units = _field(page, "Các đơn vị / Units")
-        units.get_by_role("button", name="Add item").click()
-        units.get_by_role("textbox").last.fill("giaphuc")
-        track_id = _submit(page, stack, shots, "track-unknown")
-        failed = _until(
-            "the track run to fail",
-            lambda: (s := _state(stack, track_id))["type"] in {"FAILED", "COMPLETED"} and s,
-        )
-        assert failed["type"] == "FAILED", failed
-        assert failed["message"].startswith("Không tìm thấy đơn vị / unit not found.")
-        _see_state(page, stack, track_id, "Failed", shots, "track-unknown")
-        _open_tab(page, "Artifacts")
-        page.get_by_text("loi-error-track-results").first.click()
-        expect(
-            page.get_by_text(re.compile(r"saved units: gia-phuc, uiplain-0")).first
-        ).to_be_visible()
-        expect(page.get_by_text("did you mean 'gia-phuc'", exact=False).first).to_be_visible()
-        shots.take(page, "track-unknown-unit-refused")
+        line = _unit_line(stack, "track_results/track", "units", tour.block)
+        assert tour.unit.code in line and "Gia Phúc" in line
+        tax_code = re.search(r"MST (\d+)", line)
+        assert tax_code is not None
+        _choose_in_list(page, "Các đơn vị / Units", line, tax_code.group(1))
+        _field(page, "Chờ tối đa").locator("input").first.fill("0")  # read once
+        track_id = _submit(page, stack, shots, "track-unit")
+        assert read_flow_run(stack.server, track_id)["parameters"]["units"] == [line]
+        wait_for_flow_run(stack.server, track_id, timeout=120)
+        tracked = read_flow_run(stack.server, track_id)
+        assert tracked["name"] == f"{tour.block}-moi-ky"
+        assert f"unit:{tour.block}" in tracked["tags"]
+        _see_state(page, stack, track_id, "Completed", shots, "track-unit")
 
         (rec,) = records(stack, tour)
         assert rec.last(Step.SUBMITTED) is not None and rec.last(Step.RECEIPT) is not None
