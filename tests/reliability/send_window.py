@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prefect import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from bhxh.pipeline import Step
 from demo.scenario import DemoUnit
@@ -167,8 +168,13 @@ def reference_of(world: World, transaction_id: str) -> str:
 async def cards_of(unit: DemoUnit) -> list[str]:
     """The markdown of every approval card published for ``unit`` (all runs)."""
     prefix = f"duyet-approve-{unit.unit.code.lower()}-"
-    async with get_client() as client:
-        artifacts = await client.read_artifacts(limit=200)
+    key = ArtifactFilter(key=ArtifactFilterKey(like_=f"{prefix}%"))
+    artifacts: list[Any] = []
+    async with get_client() as client:  # the session's harness holds other tests' too
+        while page := await client.read_artifacts(
+            artifact_filter=key, limit=200, offset=len(artifacts)
+        ):
+            artifacts += page
     return [str(a.data) for a in artifacts if (a.key or "").startswith(prefix)]
 
 
