@@ -40,6 +40,11 @@ from flows._naming import run_name, run_tags
 
 __all__ = ["ChildOutcome", "spread_month"]
 
+#: How many child runs are being created at once: each creation is several API calls,
+#: one after another a month of hundreds of units takes minutes to hand out on a busy
+#: server (60 units took 11 minutes on a loaded two-core machine). Our choice.
+START_AT_ONCE = 8
+
 _FINAL = {StateType.COMPLETED, StateType.FAILED, StateType.CANCELLED, StateType.CRASHED}
 
 
@@ -66,26 +71,31 @@ async def _start_children(
     names: Sequence[str], period: str, batching: str, dry_run: bool, deployment: str
 ) -> dict[str, UUID]:
     parent = flow_run.id or "local"
-    children: dict[str, UUID] = {}
-    for name in names:
-        child = await run_deployment(  # type: ignore[misc]  # sync_compatible
-            deployment,
-            parameters={
-                "unit_block": _unit_ref(name),
-                "period": period,
-                "batching": batching,
-                "dry_run": dry_run,
-                "interactive": ATTENDED_LABELS[False],
-                "receipt_wait_seconds": 0,
-            },
-            timeout=0,
-            as_subflow=True,
-            idempotency_key=f"monthly-{parent}-{name}",
-            flow_run_name=run_name([name], period),
-            tags=["bhxh", "monthly-child", *run_tags([name], period)],
-        )
-        children[name] = child.id
-    return children
+    gate = asyncio.Semaphore(START_AT_ONCE)
+
+    async def start(name: str) -> UUID:
+        async with gate:
+            child = await run_deployment(  # type: ignore[misc]  # sync_compatible
+                deployment,
+                parameters={
+                    "unit_block": _unit_ref(name),
+                    "period": period,
+                    "batching": batching,
+                    "dry_run": dry_run,
+                    "interactive": ATTENDED_LABELS[False],
+                    "receipt_wait_seconds": 0,
+                },
+                timeout=0,
+                as_subflow=True,
+                idempotency_key=f"monthly-{parent}-{name}",
+                flow_run_name=run_name([name], period),
+                tags=["bhxh", "monthly-child", *run_tags([name], period)],
+            )
+        run_id: UUID = child.id
+        return run_id
+
+    ids = await asyncio.gather(*(start(name) for name in names))
+    return dict(zip(names, ids, strict=True))
 
 
 async def _read(ids: Sequence[UUID]) -> list[FlowRun]:
