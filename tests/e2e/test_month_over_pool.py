@@ -11,7 +11,6 @@ again by the others.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -28,17 +27,7 @@ from deployments.stack import run_deployment
 from sandbox.audit import read_audit
 from tests.e2e.support import FAST_FLOWS, PERIOD
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    # Not yet passing, so not in `make test`: in its one full run the monthly run waited
-    # for the dead machine's child runs past 30 minutes (they were not marked Crashed by
-    # the heartbeat automation, so never scheduled again). BHXH_POOL_E2E=1 runs it.
-    pytest.mark.skipif(
-        not os.environ.get("BHXH_POOL_E2E"),
-        reason="opt-in (BHXH_POOL_E2E=1): the dead-machine recovery is not verified yet",
-    ),
-]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 UNITS = 60
 DOSSIERS = 2
