@@ -69,11 +69,12 @@ class Certificate:
         return value if isinstance(value, str) else value.decode()
 
     def describe(self) -> str:
-        """One line for people: alias, serial, subject CN, validity, status."""
+        """One line for people, read inside Vietnamese sentences: alias, serial, subject
+        CN, validity (dd/mm/yyyy), the provider's status word as it gave it."""
         return (
-            f"{self.alias} (serial {self.serial}, {self.common_name}, "
-            f"MST {self.mst or '-'}, valid {self.not_before:%Y-%m-%d} to "
-            f"{self.not_after:%Y-%m-%d}, {self.status})"
+            f"{self.alias} (sê-ri / serial {self.serial}, {self.common_name}, "
+            f"MST {self.mst or '-'}, hiệu lực / valid {self.not_before:%d/%m/%Y} - "
+            f"{self.not_after:%d/%m/%Y}, trạng thái / status {self.status})"
         )
 
 

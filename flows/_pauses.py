@@ -333,8 +333,10 @@ def recommended_certificate(fitting: Sequence[Certificate]) -> Certificate:
 
 
 def certificate_label(cert: Certificate, *, recommended: bool = False) -> str:
-    """One line of the certificate drop-down: who it is for, who issued it, how long it
-    is valid, whether it is the recommended one; the serial last (what the run reads)."""
+    """One line of the certificate drop-down: whether it is the recommended one, then
+    what tells two certificates of one unit apart (alias, serial, validity: a chosen line
+    is shown cut to the dialog's width in the new UI, so these come first), then who it
+    is for and who issued it."""
     mark = "★ Nên chọn / recommended · " if recommended else ""
     issuer = cert.issuer_name or "-"
     try:
@@ -342,9 +344,9 @@ def certificate_label(cert: Certificate, *, recommended: bool = False) -> str:
     except ValueError:  # a certificate the provider listed without readable DER
         subject = cert.subject
     return (
-        f"{mark}{cert.alias}: {subject} · cấp bởi / issuer {issuer} · hiệu lực / "
-        f"valid {now_vn(cert.not_before):%d/%m/%Y} - {now_vn(cert.not_after):%d/%m/%Y} · "
-        f"serial {cert.serial}"
+        f"{mark}{cert.alias} · serial {cert.serial} · hiệu lực / valid "
+        f"{now_vn(cert.not_before):%d/%m/%Y} - {now_vn(cert.not_after):%d/%m/%Y} · "
+        f"{subject} · cấp bởi / issuer {issuer}"
     )
 
 

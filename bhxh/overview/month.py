@@ -171,8 +171,10 @@ class Overview:
 
     @property
     def totals(self) -> dict[str, int]:
-        """Dossiers per status, in the order of :data:`STATUS_LABELS` (non-zero only)."""
+        """Dossiers per status, in the order of :data:`STATUS_LABELS` (non-zero only); the
+        dossiers still in the units' inboxes are ``in_inbox``."""
         counts = Counter(r.status for r in self.rows)
+        counts["in_inbox"] += sum(u.inbox for u in self.units)
         return {s: counts[s] for s in STATUS_LABELS if counts[s]}
 
     @property
@@ -220,10 +222,11 @@ class Overview:
             "| Trạng thái | status | Số hồ sơ / dossiers |",
             "|---|---|---:|",
         ]
-        for status, count in self.totals.items():
+        totals = self.totals
+        for status, count in totals.items():
             vi, en = STATUS_LABELS[status]
             lines.append(f"| {_md(vi)} | {_md(en)} | {count} |")
-        if not self.rows:
+        if not totals:
             lines.append("| Chưa có hồ sơ | no dossier yet | 0 |")
         lines += ["", "## Cảnh báo · Warnings", ""]
         if self.warnings:

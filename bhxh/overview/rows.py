@@ -35,6 +35,9 @@ __all__ = [
 
 #: Every status a dossier can show: (Vietnamese, English), in the order of the totals.
 STATUS_LABELS: Mapping[str, tuple[str, str]] = {
+    # Not a journal status: the dossiers no run has read yet, counted from the units'
+    # inboxes, so that the totals agree with the headline and the units' rows.
+    "in_inbox": ("Trong hộp thư, chưa đọc", "in the inbox, not read yet"),
     "to_sign": ("Chưa ký", "not signed yet"),
     "waiting_approval": ("Chờ duyệt ký trên điện thoại", "waiting for approval on the phone"),
     "signed": ("Đã ký, chưa nộp", "signed, not handed over yet"),

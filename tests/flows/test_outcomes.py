@@ -81,6 +81,8 @@ def test_the_certificate_drop_down_names_validity_and_recommends_the_longest() -
     first, second = labels
     assert labels[first] == newer.serial and first.startswith("★ Nên chọn / recommended")
     assert "hiệu lực / valid 06/11/2026 - 14/01/2029" in first
-    assert "cấp bởi / issuer" in first and second.endswith(f"serial {older.serial}")
+    assert "cấp bởi / issuer" in first and f"serial {older.serial} ·" in second
+    # What tells the two apart comes first (the new UI shows a chosen line cut short).
+    assert second.startswith(f"GP-2026 · serial {older.serial} · hiệu lực / valid")
     form = certificate_choice((older, newer)).model_json_schema()["properties"]["serial"]
     assert form["enum"] == list(labels) and form["default"] == first

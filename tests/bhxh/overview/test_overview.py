@@ -338,6 +338,9 @@ def _headline_agrees_with_the_units(overview_: object) -> None:
     assert h["dossiers"] == sum(u.dossiers for u in units) == len(overview_.rows)
     assert h["inbox"] == sum(u.inbox for u in units)
     assert h["to_act_on"] == sum(u.open_actions for u in units)
+    # The totals by status count the same dossiers: the ones read and the inbox's.
+    assert sum(overview_.totals.values()) == h["dossiers"] + h["inbox"]
+    assert overview_.totals.get("in_inbox", 0) == h["inbox"]
     summary = overview_.summary()
     assert f"{h['need_you']} đơn vị cần bạn xử lý" in summary
     assert f"{h['inbox']} hồ sơ còn trong hộp thư" in summary
@@ -385,6 +388,10 @@ def test_dossiers_in_the_inbox_and_no_certificate_show_both_and_what_unblocks_it
     assert "Chưa chọn chứng thư" in line and "chưa chọn / none chosen" in line
     assert "| 2 | 0 | 2 |" in line  # in the inbox, dossiers, to act on
     assert "run setup\\_remote\\_signing to choose the certificate" in line
+    # The totals table counts the inbox's dossiers too (it said "no dossier yet · 0").
+    assert overview.totals == {"in_inbox": 3, "accepted": 1}
+    assert "| Trong hộp thư, chưa đọc | in the inbox, not read yet | 3 |" in markdown
+    assert "no dossier yet" not in markdown
 
 
 @pytest.mark.parametrize(
