@@ -351,7 +351,7 @@ def test_add_a_company_see_it_blocked_choose_its_certificate_and_stop_in_the_new
         expect(page.get_by_role("option")).to_have_count(2)  # both fit the tax code
         shots.take(page, "setup-certificate-list", full_page=False)
         page.keyboard.press("Escape")
-        _choose(page, dialog, "Chứng thư số dùng để ký", re.compile(f"serial {second}$"))
+        _choose(page, dialog, "Chứng thư số dùng để ký", re.compile(f"serial {second} ·"))
         shots.take(page, "setup-certificate-chosen", full_page=False)
         _resume(dialog)
 
