@@ -332,6 +332,10 @@ def test_add_a_company_see_it_blocked_choose_its_certificate_and_stop_in_the_new
         _open_run(page, stack, track_id)
         page.get_by_role("tab", name="Artifacts").click()
         page.get_by_role("heading", name=overview_key(PERIOD), exact=True).click()
+        # The totals count the inbox's dossiers as the headline does (not "no dossier yet").
+        totals = page.get_by_role("row").filter(has_text="in the inbox, not read yet")
+        expect(totals).to_have_count(1)
+        expect(page.get_by_text("no dossier yet")).to_have_count(0)
         row = page.get_by_role("row").filter(has_text=unit.code)
         expect(row).to_have_count(1)
         cells = row.get_by_role("cell")
