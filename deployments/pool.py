@@ -42,7 +42,7 @@ from deployments.stack import (
 from sandbox.config import Sandbox, start_sandbox
 from sandbox.pki import TestPKI
 
-__all__ = ["PoolStack", "kill_machine", "pool_stack", "wait_final"]
+__all__ = ["PoolStack", "flow_processes", "kill_machine", "pool_stack", "wait_final"]
 
 #: What every worker of the pool is told: one child run per unit, a heartbeat every 30 s.
 POOL_ENV = {
@@ -167,6 +167,11 @@ def _descendants(pid: int) -> list[int]:
             out.append(child)
             todo.append(child)
     return out
+
+
+def flow_processes(worker: ManagedProcess) -> list[int]:
+    """The processes under a worker now (its flow runs being run)."""
+    return _descendants(worker.pid)
 
 
 def kill_machine(worker: ManagedProcess) -> int:

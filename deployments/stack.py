@@ -243,10 +243,28 @@ def unit_ref(name: str) -> dict[str, Any]:
     return {"$ref": {"block_document_slug": name}}
 
 
+def _form_units(server: PrefectServer, name: str, blocks: list[str]) -> list[str]:
+    """``blocks`` as the deployment's several-units list offers them: its line for each
+    block (``... · an-phat``, ``flows._pickers``), what the form sends and what the
+    server's check of the form accepts; the names as they are when the list has none."""
+    flow, _, deployment = name.partition("/")
+    response = httpx.get(f"{server.api_url}/deployments/name/{flow}/{deployment}", timeout=30)
+    response.raise_for_status()
+    schema = response.json().get("parameter_openapi_schema") or {}
+    items = ((schema.get("properties") or {}).get("units") or {}).get("items") or {}
+    lines = [str(line) for line in items.get("enum") or []]
+    if not lines:
+        return blocks
+    return [next((ln for ln in lines if ln.endswith(f" · {b}")), b) for b in blocks]
+
+
 def run_deployment(server: PrefectServer, name: str, **params: Any) -> str:
-    """``prefect deployment run NAME --param k=v ...``; the new flow run's id."""
+    """``prefect deployment run NAME --param k=v ...``; the new flow run's id. A list of
+    ``units`` given by block names is sent as the form's lines for them."""
     import json
 
+    if isinstance(params.get("units"), list):
+        params["units"] = _form_units(server, name, params["units"])
     args = ["deployment", "run", name]
     for key, value in params.items():
         text = value if isinstance(value, str) else json.dumps(value)
