@@ -9,13 +9,13 @@ group; its output goes to a log file under the stack's folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +99,11 @@ class PrefectServer:
         self.process.stop(grace_seconds=15)
 
 
+#: The API's database connections (pool size, overflow): our choice, within the throwaway
+#: cluster's max_connections (200, ``deployments.postgres``).
+SERVER_DB_POOL = ("20", "30")
+
+
 def start_prefect_server(
     home: Path,
     *,
@@ -125,6 +130,11 @@ def start_prefect_server(
             "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api",
             "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
             "PREFECT_LOGGING_SERVER_LEVEL": "WARNING",
+            # On PostgreSQL, more connections than Prefect's 5 (+10 overflow): a month over
+            # a work pool (60 child runs, three workers, their events) exhausted those and
+            # the API answered 500 after 30 s. SQLite ignores them.
+            "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE": SERVER_DB_POOL[0],
+            "PREFECT_SERVER_DATABASE_SQLALCHEMY_MAX_OVERFLOW": SERVER_DB_POOL[1],
         },
     )
     argv = [*_prefect_cli(), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
@@ -325,8 +335,24 @@ def flow_run_logs(server: PrefectServer, flow_run_id: str, limit: int = 60) -> s
     return "\n".join(f"{r['level']:>2} {r['message']}" for r in reversed(response.json()))
 
 
-def api_settings(server: PrefectServer) -> AbstractContextManager[Any]:
-    """Point this process's Prefect client at ``server`` (blocks, reads) for a ``with``."""
+def _drain_events() -> None:
+    """Send what Prefect's event worker holds and let it go: the worker is process-wide
+    and keeps the API it was started for, so the next event starts one for the API of
+    the settings then current (not a server stopped since)."""
+    from prefect.events.worker import EventsWorker
+
+    EventsWorker.drain_all(timeout=30)
+
+
+@contextlib.contextmanager
+def api_settings(server: PrefectServer) -> Iterator[None]:
+    """Point this process's Prefect client at ``server`` (blocks, reads, events) for a
+    ``with``."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    return temporary_settings(updates={PREFECT_API_URL: server.api_url})
+    _drain_events()
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        try:
+            yield
+        finally:
+            _drain_events()

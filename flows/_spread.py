@@ -42,8 +42,9 @@ __all__ = ["ChildOutcome", "spread_month"]
 
 #: How many child runs are being created at once: each creation is several API calls,
 #: one after another a month of hundreds of units takes minutes to hand out on a busy
-#: server (60 units took 11 minutes on a loaded two-core machine). Our choice.
-START_AT_ONCE = 8
+#: server (60 units took 11 minutes on a loaded two-core machine); more at once, with
+#: the workers' own calls, exhausted the API's database connections. Our choice.
+START_AT_ONCE = 4
 
 _FINAL = {StateType.COMPLETED, StateType.FAILED, StateType.CANCELLED, StateType.CRASHED}
 
