@@ -71,8 +71,8 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir var/site
 
 # Three pytest-xdist workers on two cores: much of the suite waits (servers starting, phones
-# approving, workers polling), so a third worker fills the waits; a module stays on one
-# worker and the end-to-end tests run one after another (tests/conftest.py). Serial:
+# approving, workers polling), so a third worker fills the waits. The groups of
+# tests/conftest.py are not applied yet (docs/testing.md): tests spread freely. Serial:
 # make pytest PYTEST_PARALLEL=
 PYTEST_PARALLEL ?= -n 3 --dist loadgroup
 pytest: install system-packages

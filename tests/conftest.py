@@ -49,10 +49,10 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With ``make test``'s ``-n 3 --dist loadgroup`` (pytest-xdist), a module's tests stay
-    on one worker (its module fixtures are built once), and the end-to-end tests run one
-    after another on one worker (each starts servers, workers and a browser of its own:
-    two at once on two cores would only slow both). Without xdist the marks do nothing."""
+    """Meant for ``make test``'s ``-n 3 --dist loadgroup`` (pytest-xdist): a module's tests
+    on one worker, the end-to-end tests one after another on one worker. Not applied yet:
+    pytest-xdist reads the marks before this hook adds them (``tryfirst`` did not change
+    it), so tests spread freely (docs/testing.md)."""
     for item in items:
         module = item.nodeid.split("::", 1)[0]
         group = "e2e" if item.get_closest_marker("e2e") else module
