@@ -11,6 +11,7 @@ again by the others.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -27,7 +28,18 @@ from deployments.stack import run_deployment
 from sandbox.audit import read_audit
 from tests.e2e.support import FAST_FLOWS, PERIOD
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    # Not yet reliable, so not in `make test`: of its three full runs one passed (20 min),
+    # one ended with the monthly run Crashed (the API's database connections exhausted,
+    # since raised) and the last with the monthly run Failed, not yet understood.
+    # BHXH_POOL_E2E=1 runs it.
+    pytest.mark.skipif(
+        not os.environ.get("BHXH_POOL_E2E"),
+        reason="opt-in (BHXH_POOL_E2E=1): passed once in three full runs, not yet reliable",
+    ),
+]
 
 UNITS = 60
 DOSSIERS = 2
