@@ -263,9 +263,10 @@ def _form_units(server: PrefectServer, name: str, blocks: list[str]) -> list[str
     schema = response.json().get("parameter_openapi_schema") or {}
     items = ((schema.get("properties") or {}).get("units") or {}).get("items") or {}
     lines = [str(line) for line in items.get("enum") or []]
-    if not lines:
-        return blocks
-    return [next((ln for ln in lines if ln.endswith(f" · {b}")), b) for b in blocks]
+    from flows._pickers import block_of_choice  # the one reader of a line
+
+    by_block = {block_of_choice(line): line for line in lines}
+    return [by_block.get(b, b) for b in blocks]
 
 
 def run_deployment(server: PrefectServer, name: str, **params: Any) -> str:
