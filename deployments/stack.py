@@ -255,7 +255,7 @@ def unit_ref(name: str) -> dict[str, Any]:
 
 def _form_units(server: PrefectServer, name: str, blocks: list[str]) -> list[str]:
     """``blocks`` as the deployment's several-units list offers them: its line for each
-    block (``... · an-phat``, ``flows._pickers``), what the form sends and what the
+    block (``... · an-phat``, ``flows.block_of_choice``), what the form sends and what the
     server's check of the form accepts; the names as they are when the list has none."""
     flow, _, deployment = name.partition("/")
     response = httpx.get(f"{server.api_url}/deployments/name/{flow}/{deployment}", timeout=30)
@@ -263,7 +263,7 @@ def _form_units(server: PrefectServer, name: str, blocks: list[str]) -> list[str
     schema = response.json().get("parameter_openapi_schema") or {}
     items = ((schema.get("properties") or {}).get("units") or {}).get("items") or {}
     lines = [str(line) for line in items.get("enum") or []]
-    from flows._pickers import block_of_choice  # the one reader of a line
+    from flows import block_of_choice  # the one reader of a line
 
     by_block = {block_of_choice(line): line for line in lines}
     return [by_block.get(b, b) for b in blocks]

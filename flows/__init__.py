@@ -7,9 +7,9 @@ The face (``__all__``): the five flows, and what a caller needs beside them: wha
 flows return (``DossierSummary``, ``SetupResult``); what the run forms offer and how a
 value given is read (the labels, the period's pattern and default, ``check_period``,
 ``batching_mode``, ``attended_mode``; the unit pickers kept up to date,
-``refresh_unit_pickers``, ``unit_choices``, ``unit_label``); the answers a paused run
-waits for (the pause forms, the two choices after a refusal); the signing round's limit
-of lost requests; where the period's overview is published (``overview_key``,
+``refresh_unit_pickers``, ``unit_choices``, ``unit_label``, ``block_of_choice``); the
+answers a paused run waits for (the pause forms, the two choices after a refusal); the
+signing round's limit of lost requests; where the period's overview is published (``overview_key``,
 ``build_period_overview``). The exceptions a caller catches are in ``flows.errors``.
 
 The private modules, by job: ``_run`` (one unit's run: its session, whether a person
@@ -57,7 +57,12 @@ from flows._pauses import (  # noqa: E402
     RegistrationAnswer,
     certificate_choice,
 )
-from flows._pickers import refresh_unit_pickers, unit_choices, unit_label  # noqa: E402
+from flows._pickers import (  # noqa: E402
+    block_of_choice,
+    refresh_unit_pickers,
+    unit_choices,
+    unit_label,
+)
 from flows._signing import UNKNOWN_SENDS  # noqa: E402
 from flows.build import build_dossiers  # noqa: E402
 from flows.companies import add_company, import_companies  # noqa: E402
@@ -84,6 +89,7 @@ __all__ = [
     "add_company",
     "attended_mode",
     "batching_mode",
+    "block_of_choice",
     "build_dossiers",
     "build_period_overview",
     "certificate_choice",
