@@ -71,8 +71,8 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir var/site
 
 # Three pytest-xdist workers on two cores: much of the suite waits (servers starting, phones
-# approving, workers polling), so a third worker fills the waits. The groups of
-# tests/conftest.py are not applied yet (docs/testing.md): tests spread freely. Serial:
+# approving, workers polling), so a third worker fills the waits. tests/conftest.py keeps a
+# module on one worker and tests/e2e/ on one worker (docs/testing.md). Serial:
 # make pytest PYTEST_PARALLEL=
 PYTEST_PARALLEL ?= -n 3 --dist loadgroup
 pytest: install system-packages
