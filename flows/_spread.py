@@ -21,10 +21,12 @@ one is reported with what to do, as in a monthly run on one machine.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 from uuid import UUID
 
+import httpx
 from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import FlowRun, StateType
@@ -46,6 +48,15 @@ __all__ = ["ChildOutcome", "spread_month"]
 #: the workers' own calls, exhausted the API's database connections. Our choice.
 START_AT_ONCE = 4
 
+#: Waits between tries of an API call the server answered with a 5xx (a busy server: its
+#: database connections all taken, a worker's heartbeat and a month's children at once).
+#: Prefect's client repeats 429, 502 and 503 by itself, not 500; the calls repeated here
+#: are safe to repeat (a child's creation carries an idempotency key, a read, a forced
+#: Scheduled). Our choice: about a minute in all, then the monthly run fails as before.
+API_RETRY_WAITS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+
+_T = TypeVar("_T")
+
 _FINAL = {StateType.COMPLETED, StateType.FAILED, StateType.CANCELLED, StateType.CRASHED}
 
 
@@ -64,6 +75,29 @@ class ChildOutcome:
         return self.state == StateType.COMPLETED.value
 
 
+async def patiently(
+    call: Callable[[], Awaitable[_T]], what: str, waits: Sequence[float] = API_RETRY_WAITS
+) -> _T:
+    """``call()``, tried again after each of ``waits`` while the API answers 5xx."""
+    for wait in (*waits, None):
+        try:
+            return await call()
+        except httpx.HTTPStatusError as exc:
+            if wait is None or exc.response.status_code < 500:
+                raise
+            get_run_logger().warning(
+                "Máy chủ Prefect bận (%s) khi %s, thử lại sau %.0f giây / the Prefect API "
+                "answered %s; trying again in %.0f s",
+                exc.response.status_code,
+                what,
+                wait,
+                exc.response.status_code,
+                wait,
+            )
+            await asyncio.sleep(wait)
+    raise AssertionError("unreachable")  # the last try returns or raises
+
+
 def _unit_ref(name: str) -> dict[str, dict[str, str]]:
     return {"$ref": {"block_document_slug": name}}
 
@@ -76,24 +110,30 @@ async def _start_children(
 
     async def start(name: str) -> UUID:
         async with gate:
-            child = await run_deployment(  # type: ignore[misc]  # sync_compatible
-                deployment,
-                parameters={
-                    "unit_block": _unit_ref(name),
-                    "period": period,
-                    "batching": batching,
-                    "dry_run": dry_run,
-                    "interactive": ATTENDED_LABELS[False],
-                    "receipt_wait_seconds": 0,
-                },
-                timeout=0,
-                as_subflow=True,
-                idempotency_key=f"monthly-{parent}-{name}",
-                flow_run_name=run_name([name], period),
-                tags=["bhxh", "monthly-child", *run_tags([name], period)],
+            child = await patiently(
+                lambda: _create(name), f"giao đơn vị {name} / handing out unit {name}"
             )
         run_id: UUID = child.id
         return run_id
+
+    async def _create(name: str) -> FlowRun:
+        created: FlowRun = await run_deployment(  # type: ignore[misc]  # sync_compatible
+            deployment,
+            parameters={
+                "unit_block": _unit_ref(name),
+                "period": period,
+                "batching": batching,
+                "dry_run": dry_run,
+                "interactive": ATTENDED_LABELS[False],
+                "receipt_wait_seconds": 0,
+            },
+            timeout=0,
+            as_subflow=True,
+            idempotency_key=f"monthly-{parent}-{name}",
+            flow_run_name=run_name([name], period),
+            tags=["bhxh", "monthly-child", *run_tags([name], period)],
+        )
+        return created
 
     ids = await asyncio.gather(*(start(name) for name in names))
     return dict(zip(names, ids, strict=True))
@@ -153,7 +193,11 @@ async def spread_month(
     done: dict[str, ChildOutcome] = {}
     while len(done) < len(children):
         pending = [run_id for name, run_id in children.items() if name not in done]
-        for run in await _read(pending):
+        runs = await patiently(
+            lambda pending=pending: _read(pending),  # type: ignore[misc]
+            "đọc trạng thái các đơn vị / reading the units' runs",
+        )
+        for run in runs:
             name = unit_of[run.id]
             state = run.state
             if state is None or state.type not in _FINAL:
@@ -167,7 +211,12 @@ async def spread_month(
                     crashes[name],
                     crashes[name],
                 )
-                await _schedule_again(run, crashes[name], settings.child_crash_retries)
+                await patiently(
+                    lambda run=run, n=crashes[name]: _schedule_again(  # type: ignore[misc]
+                        run, n, settings.child_crash_retries
+                    ),
+                    f"cho chạy lại {name} / scheduling {name} again",
+                )
                 continue
             done[name] = ChildOutcome(
                 name, run.id, state.type.value, state.message or "", crashes[name]

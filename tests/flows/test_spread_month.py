@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from uuid import UUID
 
+import httpx
 import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
@@ -143,3 +144,78 @@ async def test_a_unit_whose_run_failed_or_kept_crashing_is_reported(
     message = str(failed.value)
     assert "2/2" in message and "Chưa chọn chứng thư số" in message
     assert an_phat.block in message and binh_minh.block in message
+
+
+def _busy() -> httpx.HTTPStatusError:
+    request = httpx.Request("POST", "http://127.0.0.1/api/flow_runs/filter")
+    return httpx.HTTPStatusError(
+        "Server error '500 Internal Server Error'",
+        request=request,
+        response=httpx.Response(500, request=request),
+    )
+
+
+async def test_a_busy_api_answering_500_is_tried_again_and_no_unit_is_started_twice(
+    make_world: MakeWorld, deployment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The failure seen in the month over the pool: one 500 from a loaded server ended the
+    monthly run. Creating a child and reading the children are now tried again."""
+    import flows._spread as spread
+
+    await _clear_children()
+    an_phat, binh_minh, *_ = demo_units()
+    await make_world([an_phat, binh_minh], dossiers=0, setup=False)
+    monkeypatch.setattr(spread, "API_RETRY_WAITS", (0.05, 0.05, 0.05))
+    real_create, real_read = spread.run_deployment, spread._read
+    failures = {"create": 0, "read": 0}
+
+    async def create_after_a_500(*args: object, **kwargs: object) -> FlowRun:
+        run: FlowRun = await real_create(*args, **kwargs)  # created, then the answer is lost
+        if failures["create"] < 2:
+            failures["create"] += 1
+            raise _busy()
+        return run
+
+    async def read_after_a_500(ids: list[UUID]) -> list[FlowRun]:
+        if failures["read"] < 2:
+            failures["read"] += 1
+            raise _busy()
+        return await real_read(ids)
+
+    monkeypatch.setattr(spread, "run_deployment", create_after_a_500)
+    monkeypatch.setattr(spread, "_read", read_after_a_500)
+    parent = asyncio.create_task(
+        monthly_submission(period=PERIOD, units=[an_phat.block, binh_minh.block])
+    )
+    children = await _children(2)
+    for run in children:
+        await _set(run.id, Running())
+        await _set(run.id, Completed(message="Đã nộp / submitted"))
+    rows = await parent
+    assert failures == {"create": 2, "read": 2}
+    assert all(r.status == "submitted" for r in rows)
+    assert len(await _children(2)) == 2  # the repeated creation found the same run
+
+
+async def test_a_refusal_4xx_is_not_tried_again(
+    make_world: MakeWorld, deployment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flows._spread as spread
+
+    await _clear_children()
+    an_phat, *_ = demo_units()
+    await make_world([an_phat], dossiers=0, setup=False)
+    calls = 0
+
+    async def refused(*args: object, **kwargs: object) -> FlowRun:
+        nonlocal calls
+        calls += 1
+        request = httpx.Request("POST", "http://127.0.0.1/api/deployments/x/create_flow_run")
+        raise httpx.HTTPStatusError(
+            "Client error '422'", request=request, response=httpx.Response(422, request=request)
+        )
+
+    monkeypatch.setattr(spread, "run_deployment", refused)
+    with pytest.raises(Exception, match="422"):
+        await monthly_submission(period=PERIOD, units=[an_phat.block])
+    assert calls == 1
