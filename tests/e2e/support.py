@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -20,6 +21,9 @@ from deployments.processes import ManagedProcess
 from deployments.server import Stack
 from deployments.stack import PrefectServer
 from sandbox.audit import read_audit
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 PERIOD = "01/2026"
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -45,6 +49,33 @@ CHROMIUM_FLAGS = [
 ]
 #: Anything not on loopback (the UI's product analytics, fonts) is refused in the browser.
 OFF_MACHINE = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
+
+
+class Shots:
+    """Numbered screenshots of one browser test, in a folder emptied first."""
+
+    def __init__(self, folder: Path) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        self.folder = folder
+        self.n = 0
+
+    def take(self, page: Page, name: str, *, full_page: bool = True) -> None:
+        """A shot of the whole page; ``full_page=False`` for an open dialog, which a whole
+        page shot draws scrolled inside."""
+        self.n += 1
+        page.screenshot(path=self.folder / f"{self.n:02d}-{name}.png", full_page=full_page)
+
+
+def until(what: str, check: Callable[[], Any], within: float = 180) -> Any:
+    """Poll ``check`` (an API read) until it returns something truthy."""
+    deadline = time.monotonic() + within
+    while True:
+        found = check()
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.5)
 
 
 def read_deployment(server: PrefectServer, name: str) -> dict[str, Any]:

@@ -27,7 +27,6 @@ import re
 import secrets
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -46,10 +45,12 @@ from tests.e2e.support import (
     FAST_FLOWS,
     OFF_MACHINE,
     PERIOD,
+    Shots,
     approvals,
     audit,
     records,
     submissions,
+    until,
 )
 
 pytestmark = pytest.mark.e2e
@@ -58,20 +59,6 @@ SCREENSHOTS = PROJECT_DIR / "var" / "test" / "screenshots"
 PIN = "123456"  # the sandbox account's PIN (test material)
 UI_TIMEOUT_MS = 60_000
 SO_HO_SO = re.compile(r"\d{5}/\d{4}/\d{5}")
-
-
-class Shots:
-    """Numbered screenshots of one test."""
-
-    def __init__(self, folder: Path) -> None:
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        self.folder = folder
-        self.n = 0
-
-    def take(self, page: Page, name: str) -> None:
-        self.n += 1
-        page.screenshot(path=self.folder / f"{self.n:02d}-{name}.png", full_page=True)
 
 
 @pytest.fixture
@@ -100,17 +87,6 @@ def browser() -> Iterator[BrowserContext]:
 
 
 # ------------------------------------------------------------------------------ helpers
-def _until(what: str, check: Callable[[], Any], within: float = 180) -> Any:
-    """Poll ``check`` (an API read) until it returns something truthy."""
-    deadline = time.monotonic() + within
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
-
-
 def _runs_named(stack: Stack, name: str) -> list[dict[str, Any]]:
     response = httpx.post(
         f"{stack.server.api_url}/flow_runs/filter",
@@ -211,7 +187,7 @@ def _submit(page: Page, stack: Stack, shots: Shots, what: str) -> str:
     page.get_by_role("textbox").first.fill(run_name)  # Run Name, the form's first box
     shots.take(page, f"{what}-form")
     page.get_by_role("button", name="Submit").click()
-    (run,) = _until(f"the {what} run", lambda: _runs_named(stack, run_name), within=60)
+    (run,) = until(f"the {what} run", lambda: _runs_named(stack, run_name), within=60)
     page.goto(f"{stack.server.ui_url}/runs/flow-run/{run['id']}")
     return str(run["id"])
 
@@ -243,7 +219,7 @@ def _wait_until_paused(stack: Stack, run_id: str) -> dict[str, Any]:
         keyset = (state.get("state_details") or {}).get("run_input_keyset")
         return state if state["type"] == "PAUSED" and keyset else None
 
-    found: dict[str, Any] = _until(f"run {run_id} paused", paused)
+    found: dict[str, Any] = until(f"run {run_id} paused", paused)
     return found
 
 

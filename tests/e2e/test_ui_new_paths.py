@@ -26,9 +26,8 @@ import json
 import os
 import re
 import secrets
-import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -47,9 +46,11 @@ from tests.e2e.support import (
     FAST_FLOWS,
     OFF_MACHINE,
     PERIOD,
+    Shots,
     approvals,
     audit,
     submissions,
+    until,
 )
 
 pytestmark = [
@@ -65,22 +66,6 @@ pytestmark = [
 SCREENSHOTS = PROJECT_DIR / "var" / "test" / "screenshots"
 UI_TIMEOUT_MS = 60_000
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
-
-
-class Shots:
-    """Numbered screenshots of one test."""
-
-    def __init__(self, folder: Path) -> None:
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        self.folder = folder
-        self.n = 0
-
-    def take(self, page: Page, name: str, *, full_page: bool = True) -> None:
-        """A shot of the whole page; ``full_page=False`` for an open dialog, which a whole
-        page shot draws scrolled inside."""
-        self.n += 1
-        page.screenshot(path=self.folder / f"{self.n:02d}-{name}.png", full_page=full_page)
 
 
 @pytest.fixture
@@ -102,17 +87,6 @@ def pages() -> Iterator[tuple[Page, Page]]:
 
 
 # ------------------------------------------------------------------------------ API reads
-def _until(what: str, check: Callable[[], Any], within: float = 180) -> Any:
-    """Poll ``check`` (an API read) until it returns something truthy."""
-    deadline = time.monotonic() + within
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
-
-
 def _post(stack: Stack, path: str, body: dict[str, Any]) -> Any:
     """A POST to the API; a busy server (503, as Prefect's own client) is asked again."""
     for _ in range(10):
@@ -154,7 +128,7 @@ def _wait_until_asked(stack: Stack, run_id: str, question: str) -> dict[str, Any
         asked = state["type"] == "PAUSED" and keyset and question in (state["message"] or "")
         return state if asked else None
 
-    found: dict[str, Any] = _until(f"run {run_id} asking {question!r}", paused, within=240)
+    found: dict[str, Any] = until(f"run {run_id} asking {question!r}", paused, within=240)
     return found
 
 
@@ -163,7 +137,7 @@ def _wait_until_final(stack: Stack, run_id: str) -> dict[str, Any]:
         state = _state(stack, run_id)
         return state if state["type"] in FINAL else None
 
-    found: dict[str, Any] = _until(f"run {run_id} ended", final, within=240)
+    found: dict[str, Any] = until(f"run {run_id} ended", final, within=240)
     return found
 
 
@@ -296,7 +270,7 @@ def test_add_a_company_see_it_blocked_choose_its_certificate_and_stop_in_the_new
         page.get_by_role("textbox", name="Run Name").fill(run_name)
         shots.take(page, "add-company-form")
         page.get_by_role("button", name="Submit").click()
-        (added,) = _until(
+        (added,) = until(
             "the add_company run",
             lambda: [
                 r for r in _runs_of(stack, "add_company/add-company") if r["name"] == run_name
@@ -325,7 +299,7 @@ def test_add_a_company_see_it_blocked_choose_its_certificate_and_stop_in_the_new
         assert not saved["certificate_serial"]  # no certificate chosen yet
 
         # add_company started setup, which asks which certificate: nobody answers yet.
-        (setup,) = _until("the setup run", lambda: _runs_of(stack, "setup_remote_signing/setup"))
+        (setup,) = until("the setup run", lambda: _runs_of(stack, "setup_remote_signing/setup"))
         setup_id = str(setup["id"])
         _wait_until_asked(stack, setup_id, "choose the certificate to sign with")
 
