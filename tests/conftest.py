@@ -49,14 +49,18 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 E2E_FOLDER = "tests/e2e/"
+#: The month over a work pool: one test of 10 to 20 minutes, a group of its own, so that
+#: the other end-to-end tests do not wait behind it (two stacks at most at once).
+E2E_ALONE = "tests/e2e/test_month_over_pool.py"
 
 
 def worker_group(nodeid: str) -> str:
     """Which worker-sharing group a test belongs to under ``make test``'s ``-n 3 --dist
     loadgroup`` (pytest-xdist): the end-to-end folder is one group (its stacks of servers,
-    workers and a browser run one after another, never two at once on two cores); any
+    workers and a browser run one after another on two cores), but for ``E2E_ALONE``; any
     other module is its own group (its module fixtures are set up once, on one worker)."""
-    return "e2e" if nodeid.startswith(E2E_FOLDER) else nodeid.split("::", 1)[0]
+    module = nodeid.split("::", 1)[0]
+    return "e2e" if nodeid.startswith(E2E_FOLDER) and module != E2E_ALONE else module
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:

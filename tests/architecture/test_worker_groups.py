@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_an_end_to_end_test_is_in_the_end_to_end_group_and_any_other_in_its_module() -> None:
     assert worker_group("tests/e2e/test_ui_browser.py::test_x[a]") == "e2e"
     assert worker_group("tests/e2e/test_overview.py::test_y") == "e2e"
+    pool = "tests/e2e/test_month_over_pool.py"
+    assert worker_group(f"{pool}::test_a_month") == pool  # long: beside the others
     assert worker_group("tests/bhxh/test_periods.py::TestA::test_b") == "tests/bhxh/test_periods.py"
 
 
