@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import secrets
 import time
@@ -53,15 +52,7 @@ from tests.e2e.support import (
     until,
 )
 
-pytestmark = [
-    pytest.mark.e2e,
-    # Not yet reliable, so not in `make test`: it passed in 3 of its 5 runs (a 503 from the
-    # busy server once, one failure not yet read). BHXH_UI_NEW_PATHS=1 runs it.
-    pytest.mark.skipif(
-        not os.environ.get("BHXH_UI_NEW_PATHS"),
-        reason="opt-in (BHXH_UI_NEW_PATHS=1): passed in 3 of 5 runs, not yet reliable",
-    ),
-]
+pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = PROJECT_DIR / "var" / "test" / "screenshots"
 UI_TIMEOUT_MS = 60_000
