@@ -51,6 +51,7 @@ from tasks.signing import (
     can_find_requests,
     fetch_transaction,
     find_signing_request,
+    request_reference,
     request_signatures,
 )
 
@@ -283,11 +284,6 @@ def _display_text(
     return shown + f"Mã yêu cầu: {html.escape(reference)}"
 
 
-def _reference(client_tx: str) -> str:
-    """The short request reference shown on the phone and in the approval artifact."""
-    return client_tx.rsplit("-", 1)[-1][:8].upper()
-
-
 def _announce(
     run: UnitRun,
     views: Sequence[DossierView],
@@ -318,7 +314,7 @@ async def _void(
     ``crash``: the earlier run stopped between the send and the journalled answer; else
     the answer was lost in transport in this run.
     """
-    reference = _reference(client_tx)
+    reference = request_reference(client_tx)
     if reference in void:
         return
     void.append(reference)
@@ -369,7 +365,7 @@ async def _look_up(
     """
     assert run.certificate is not None
     logger = get_run_logger()
-    reference = _reference(client_tx)
+    reference = request_reference(client_tx)
     for attempt in range(LOOKUPS):
         try:
             tx = await find_signing_request(run.session, client_tx, run.certificate, items)
@@ -433,7 +429,7 @@ async def _resume_existing(
         # The provider returns a signature for every document of the request, including
         # those of dossiers applied before a crash: verify against all of them.
         items = _sign_items(request.items)
-        reference = _reference(request.client_transaction_id)
+        reference = request_reference(request.client_transaction_id)
         found: Transaction | None
         if request.transaction_id is None:
             # What it replaced was never shown with an answered request: still to announce.
@@ -519,7 +515,10 @@ async def _after_lost_request(
     in the approval artifact, so the signer can tell the current one.
     """
     logger = get_run_logger()
-    what = f"Đơn vị {run.unit.unit_code}: round {round_no} request {_reference(client_tx)}"
+    what = (
+        f"Đơn vị {run.unit.unit_code}: lần duyệt {round_no}, Mã yêu cầu "
+        f"{request_reference(client_tx)}"
+    )
     if lost >= UNKNOWN_SENDS:
         raise SigningStopped(
             f"{what}: {lost} yêu cầu ký liên tiếp không gửi được / {lost} sign requests in a "
@@ -611,7 +610,7 @@ async def _sign_pending(
     while pending:
         items = [i for v in pending for i in _sign_items(prepared[v.id].items)]
         client_tx = f"{run.unit.unit_code}-r{round_no}-{uuid.uuid4().hex[:16]}"
-        reference = _reference(client_tx)
+        reference = request_reference(client_tx)
         replaces = tuple(void)
         await record_signing_request(
             session, pending, round_no, client_tx, None, None, void=replaces

@@ -30,9 +30,16 @@ __all__ = [
     "find_signing_request",
     "list_certificates",
     "login_esign",
+    "request_reference",
     "request_signatures",
     "resolve_certificate",
 ]
+
+
+def request_reference(client_transaction_id: str) -> str:
+    """The short reference of a signing request, as the phone shows it ("Mã yêu cầu") and
+    as every log line, card and question names the request."""
+    return client_transaction_id.rsplit("-", 1)[-1][:8].upper()
 
 
 @task(name="login_esign", cache_policy=NONE, persist_result=False)
@@ -153,12 +160,17 @@ async def request_signatures(
         tx.id,
         tx.expires_at,
     )
+    reference = request_reference(client_transaction_id)
     get_run_logger().info(
-        "Đã gửi yêu cầu ký %s tới điện thoại của %s (%d tài liệu) / signing request sent "
-        "to the phone",
-        tx.id,
+        "Đã gửi yêu cầu ký, Mã yêu cầu %s, tới điện thoại của %s (%d tài liệu; mã của nhà "
+        "cung cấp %s) / signing request %s sent to %s's phone (provider id %s)",
+        reference,
         session.account,
         len(items),
+        tx.id,
+        reference,
+        session.account,
+        tx.id,
     )
     return tx
 

@@ -48,6 +48,8 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 #: Anything not on loopback (the UI's product analytics, fonts) is refused in the browser.
+SO_HO_SO = re.compile(r"\d{5}/\d{4}/\d{5}")  # a soHoSo as VSS numbers it
+PIN = "123456"  # the sandbox accounts' PIN (test material)
 OFF_MACHINE = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
 
 
@@ -76,6 +78,36 @@ def until(what: str, check: Callable[[], Any], within: float = 180) -> Any:
             return found
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.5)
+
+
+def unit_line(stack: Stack, deployment: str, field: str, block: str) -> str:
+    """The line of ``block``'s company in a deployment's unit picker, as the server holds
+    it (``make server`` wrote the saved companies into every form)."""
+    response = httpx.get(f"{stack.server.api_url}/deployments/name/{deployment}", timeout=10)
+    response.raise_for_status()
+    prop = response.json()["parameter_openapi_schema"]["properties"][field]
+    lines = prop["items"]["enum"] if "items" in prop else prop["anyOf"][0]["enum"]
+    (line,) = [str(x) for x in lines if str(x).endswith(f" · {block}")]
+    return line
+
+
+def approve_on_phone(phone: Page, unit_code: str, shots: Shots, n: int) -> None:
+    """The phone page, already open, shows the request by itself: Đồng ý, PIN, Xác nhận."""
+    from playwright.sync_api import expect
+
+    phone.bring_to_front()
+    request = phone.locator(".request").filter(has_text=unit_code)
+    expect(request.get_by_role("button", name="Đồng ý")).to_be_visible(timeout=120_000)
+    shots.take(phone, f"phone-request-{n}")
+    request.get_by_role("button", name="Đồng ý").click()
+    phone.get_by_label("Mã PIN").fill(PIN)
+    shots.take(phone, f"phone-pin-{n}")
+    phone.get_by_role("button", name="Xác nhận").click()
+    expect(phone.get_by_role("status")).to_contain_text("Đã ký thành công")
+    shots.take(phone, f"phone-signed-{n}")
+    # Reloading after Xác nhận shows the page again; the form is not sent twice.
+    phone.reload()
+    expect(phone.get_by_role("alert")).to_have_count(0)  # no "Phiên đã hết hạn"
 
 
 def read_deployment(server: PrefectServer, name: str) -> dict[str, Any]:

@@ -45,20 +45,21 @@ from tests.e2e.support import (
     FAST_FLOWS,
     OFF_MACHINE,
     PERIOD,
+    SO_HO_SO,
     Shots,
     approvals,
+    approve_on_phone,
     audit,
     records,
     submissions,
+    unit_line,
     until,
 )
 
 pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = PROJECT_DIR / "var" / "test" / "screenshots"
-PIN = "123456"  # the sandbox account's PIN (test material)
 UI_TIMEOUT_MS = 60_000
-SO_HO_SO = re.compile(r"\d{5}/\d{4}/\d{5}")
 
 
 @pytest.fixture
@@ -142,21 +143,10 @@ def _pick(page: Page, trigger: Callable[[], Locator], option: str) -> None:
     expect(page.get_by_role("option")).to_have_count(0)
 
 
-def _unit_line(stack: Stack, deployment: str, field: str, block: str) -> str:
-    """The line of ``block``'s company in a deployment's unit picker, as the server holds
-    it (``make server`` wrote the saved companies into every form)."""
-    response = httpx.get(f"{stack.server.api_url}/deployments/name/{deployment}", timeout=10)
-    response.raise_for_status()
-    prop = response.json()["parameter_openapi_schema"]["properties"][field]
-    lines = prop["items"]["enum"] if "items" in prop else prop["anyOf"][0]["enum"]
-    (line,) = [str(x) for x in lines if str(x).endswith(f" · {block}")]
-    return line
-
-
 def _pick_unit(page: Page, stack: Stack, deployment: str, block: str) -> str:
     """Choose ``block``'s company in the form's first tab, "Chọn công ty / Company": one
     line naming the company, its tax code and unit code."""
-    line = _unit_line(stack, deployment, "unit_block", block)
+    line = unit_line(stack, deployment, "unit_block", block)
     field = _field(page, "Đơn vị / Unit")
     expect(field.get_by_text("Chọn công ty / Company", exact=True)).to_be_visible()
     _pick(
@@ -225,23 +215,6 @@ def _wait_until_paused(stack: Stack, run_id: str) -> dict[str, Any]:
 
 def _open_tab(page: Page, name: str) -> None:
     page.get_by_role("tablist").get_by_text(name, exact=True).click()
-
-
-def _approve_on_phone(phone: Page, unit_code: str, shots: Shots, n: int) -> None:
-    """The phone page, already open, shows the request by itself: Đồng ý, PIN, Xác nhận."""
-    phone.bring_to_front()
-    request = phone.locator(".request").filter(has_text=unit_code)
-    expect(request.get_by_role("button", name="Đồng ý")).to_be_visible(timeout=120_000)
-    shots.take(phone, f"phone-request-{n}")
-    request.get_by_role("button", name="Đồng ý").click()
-    phone.get_by_label("Mã PIN").fill(PIN)
-    shots.take(phone, f"phone-pin-{n}")
-    phone.get_by_role("button", name="Xác nhận").click()
-    expect(phone.get_by_role("status")).to_contain_text("Đã ký thành công")
-    shots.take(phone, f"phone-signed-{n}")
-    # Reloading after Xác nhận shows the page again; the form is not sent twice.
-    phone.reload()
-    expect(phone.get_by_role("alert")).to_have_count(0)  # no "Phiên đã hết hạn"
 
 
 def _see_state(page: Page, stack: Stack, run_id: str, label: str, shots: Shots, what: str) -> None:
@@ -313,7 +286,7 @@ def test_the_readme_tour_in_the_prefect_ui(
         expect(dialog).to_be_hidden()
 
         # 4. The 05 change (new certificate): one approval, 1 of 1, on the phone.
-        _approve_on_phone(phone, tour.unit.code, shots, 1)
+        approve_on_phone(phone, tour.unit.code, shots, 1)
         wait_for_flow_run(stack.server, setup_id, timeout=240)
         _see_state(page, stack, setup_id, "Completed", shots, "setup")
         registrations = [e for e in audit(stack) if e.get("event") == "registration"]
@@ -339,8 +312,8 @@ def test_the_readme_tour_in_the_prefect_ui(
         assert read_flow_run(stack.server, sign_id)["parameters"]["period"] == PERIOD
 
         # 6. Two approvals: the declarations, then the envelope; the soHoSo at the end.
-        _approve_on_phone(phone, tour.unit.code, shots, 2)
-        _approve_on_phone(phone, tour.unit.code, shots, 3)
+        approve_on_phone(phone, tour.unit.code, shots, 2)
+        approve_on_phone(phone, tour.unit.code, shots, 3)
         wait_for_flow_run(stack.server, sign_id, timeout=240)
         _see_state(page, stack, sign_id, "Completed", shots, "sign")
         _open_tab(page, "Artifacts")
@@ -353,7 +326,7 @@ def test_the_readme_tour_in_the_prefect_ui(
         # 7. track's units: the same lines, chosen (nothing typed, so no typo to refuse
         # after the run starts); the run is named and tagged by the unit.
         _open_form(page, stack, "track", shots)
-        line = _unit_line(stack, "track_results/track", "units", tour.block)
+        line = unit_line(stack, "track_results/track", "units", tour.block)
         assert tour.unit.code in line and "Gia Phúc" in line
         tax_code = re.search(r"MST (\d+)", line)
         assert tax_code is not None

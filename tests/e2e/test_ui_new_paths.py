@@ -13,7 +13,12 @@ new UI (the run's ⋮ menu, Resume, the dialog's Resume button):
    choosing a certificate;
 3. setup asks which certificate: the second one is chosen in the drop-down;
 4. the 05 change is refused on the phone; the run asks what next and the stop choice ends
-   it Cancelled, not Failed; nothing is submitted.
+   it Cancelled, not Failed; nothing is submitted;
+5. later, setup again from its form (the company picked by typing its tax code): the
+   certificate chosen again, the 05 change approved on the phone;
+6. the company's dossier signed from the manual form: two approvals on the phone, the
+   soHoSo in the completed run's state message and on its page. The firm added a company
+   and signed its dossier without typing a block name or opening a terminal.
 
 Screenshots of every step: ``var/test/screenshots/<test>/``. Every step waits for a state
 (a run state read from the API, an element present or gone), never for a time.
@@ -45,10 +50,13 @@ from tests.e2e.support import (
     FAST_FLOWS,
     OFF_MACHINE,
     PERIOD,
+    SO_HO_SO,
     Shots,
     approvals,
+    approve_on_phone,
     audit,
     submissions,
+    unit_line,
     until,
 )
 
@@ -228,6 +236,40 @@ def _see_state(page: Page, stack: Stack, run_id: str, label: str, shots: Shots, 
     shots.take(page, f"{what}-{label.lower()}")
 
 
+def _run_from_form(
+    page: Page,
+    stack: Stack,
+    deployment: str,
+    unit: DemoUnit,
+    shots: Shots,
+    *,
+    period: str | None = None,
+) -> str:
+    """The deployment's run form in the new UI: the company chosen in the unit picker by
+    typing its tax code, the period typed if given, Submit; the new run's id."""
+    page.bring_to_front()
+    page.goto(_v2(stack, f"/deployments/deployment/{_deployment_id(stack, deployment)}/run"))
+    expect(page.get_by_text("Chọn công ty / Company", exact=True)).to_be_visible()
+    line = unit_line(stack, deployment, "unit_block", unit.block)
+    page.get_by_role("button", name="Select").first.click()
+    page.keyboard.type(unit.unit.tax_code)  # digits narrow the list to the company
+    page.get_by_role("option", name=line).click()
+    expect(page.get_by_text(line).first).to_be_visible()
+    if period is not None:
+        page.get_by_role("textbox", name=re.compile("^Kỳ kê khai")).fill(period)
+    run_name = f"e2e-{deployment.split('/')[0]}-{secrets.token_hex(3)}"
+    page.get_by_role("textbox", name="Run Name").fill(run_name)
+    shots.take(page, f"form-{deployment.split('/')[0]}")
+    page.get_by_role("button", name="Submit").click()
+    (run,) = until(
+        f"the run {run_name}",
+        lambda: [r for r in _runs_of(stack, deployment) if r["name"] == run_name],
+        within=60,
+    )
+    assert run["parameters"]["unit_block"] == line
+    return str(run["id"])
+
+
 def _reject_on_phone(phone: Page, unit: DemoUnit, shots: Shots) -> None:
     phone.bring_to_front()
     request = phone.locator(".request").filter(has_text=unit.unit.code)
@@ -366,4 +408,34 @@ def test_add_a_company_see_it_blocked_choose_its_certificate_and_stop_in_the_new
         rejected = [e for e in audit(stack) if e.get("event") == "rejected"]
         assert [e.get("user") for e in rejected] == [gia_phuc.username]
         assert submissions(stack) == {}  # the 05 change was not submitted
-    assert len(list(shots.folder.glob("*.png"))) >= 10
+
+        # 5. Later, setup again from its form, the company picked by name and tax code:
+        # the certificate chosen again, the 05 change approved on the phone (1 of 1).
+        again_id = _run_from_form(page, stack, "setup_remote_signing/setup", gia_phuc, shots)
+        _wait_until_asked(stack, again_id, "choose the certificate to sign with")
+        dialog = _resume_dialog(page, stack, again_id)
+        _choose(page, dialog, "Chứng thư số dùng để ký", re.compile(f"serial {second} ·"))
+        _resume(page, stack, again_id, dialog)
+        approve_on_phone(phone, unit.code, shots, 1)
+        final = _wait_until_final(stack, again_id)
+        assert final["type"] == "COMPLETED", final
+        _see_state(page, stack, again_id, "Completed", shots, "setup-again")
+
+        # 6. Its dossier signed and submitted from the manual form: two approvals (the
+        # declarations, then the envelope), the soHoSo in the run's state message and on
+        # its page.
+        sign_id = _run_from_form(
+            page, stack, "sign_and_submit/manual", gia_phuc, shots, period=PERIOD
+        )
+        approve_on_phone(phone, unit.code, shots, 2)
+        approve_on_phone(phone, unit.code, shots, 3)
+        final = _wait_until_final(stack, sign_id)
+        assert final["type"] == "COMPLETED", final
+        number = SO_HO_SO.search(final["message"] or "")
+        assert number is not None, final
+        _see_state(page, stack, sign_id, "Completed", shots, "sign")
+        expect(page.get_by_text(number.group(0)).first).to_be_visible()
+        shots.take(page, "sign-sohoso")
+        assert approvals(stack) == {gia_phuc.username: 3}
+        assert len(submissions(stack)) == 2 and set(submissions(stack).values()) == {1}
+    assert len(list(shots.folder.glob("*.png"))) >= 20

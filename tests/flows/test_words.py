@@ -187,6 +187,13 @@ async def test_a_completed_run_says_its_outcome_in_its_state_message(seen: Seen)
     assert all(_completed(seen, flow) for flow in ("track_results", "setup_remote_signing"))
 
 
+async def test_a_request_sent_to_the_phone_is_named_as_the_phone_names_it(seen: Seen) -> None:
+    sent = [t for w, t in seen.texts if w.startswith("log ") and "Đã gửi yêu cầu ký" in t]
+    assert sent and all(re.search(r"Mã yêu cầu [0-9A-F]{8}, tới điện thoại", t) for t in sent)
+    # The provider's transaction id only after the reference, for support, never first.
+    assert all(not re.match(r"Đã gửi yêu cầu ký [0-9a-f]{8}-", t) for t in sent), sent
+
+
 async def test_the_refusal_is_named_in_the_phones_words(seen: Seen) -> None:
     (question,) = [
         t
