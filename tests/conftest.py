@@ -63,6 +63,26 @@ def worker_group(nodeid: str) -> str:
     return "e2e" if nodeid.startswith(E2E_FOLDER) and module != E2E_ALONE else module
 
 
+#: The groups handed out first, longest first: pytest-xdist hands groups out in the order
+#: they are collected, and a long group handed out last is the whole run's tail (seen: the
+#: month over the pool, one test, started after every other group, 15 minutes alone).
+FIRST_GROUPS = (E2E_ALONE, "e2e")
+
+
+def handout_rank(nodeid: str) -> int:
+    """Where a test's group comes in the order groups are handed out: the long ones
+    first, every other group after, in the order pytest collects them."""
+    group = worker_group(nodeid)
+    return FIRST_GROUPS.index(group) if group in FIRST_GROUPS else len(FIRST_GROUPS)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the workers of ``--dist loadgroup``: the long groups first (a stable sort, so
+    any other test keeps its place)."""
+    if getattr(config.option, "loadgroup", False):
+        items.sort(key=lambda item: handout_rank(item.nodeid))
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
     """``--dist loadgroup`` grouped by :func:`worker_group`, read from the test's id.
 
@@ -73,6 +93,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
+
+    # Hand groups out in the collected order (long ones first), not by their number of
+    # tests, which would put the one-test month over the pool last.
+    config.option.loadscopereorder = False
 
     class ByGroup(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:

@@ -11,7 +11,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from tests.conftest import worker_group
+from tests.conftest import handout_rank, worker_group
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,6 +22,16 @@ def test_an_end_to_end_test_is_in_the_end_to_end_group_and_any_other_in_its_modu
     pool = "tests/e2e/test_month_over_pool.py"
     assert worker_group(f"{pool}::test_a_month") == pool  # long: beside the others
     assert worker_group("tests/bhxh/test_periods.py::TestA::test_b") == "tests/bhxh/test_periods.py"
+
+
+def test_the_long_end_to_end_groups_are_handed_out_first() -> None:
+    ids = [
+        "tests/architecture/test_a.py::test_x",
+        "tests/e2e/test_ui_browser.py::test_tour",
+        "tests/bhxh/test_b.py::test_y",
+        "tests/e2e/test_month_over_pool.py::test_month",
+    ]
+    assert sorted(ids, key=handout_rank) == [ids[3], ids[1], ids[0], ids[2]]
 
 
 def test_each_module_runs_on_one_worker_under_make_tests_options(tmp_path: Path) -> None:

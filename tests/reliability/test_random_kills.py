@@ -225,11 +225,14 @@ async def test_random_kills_never_submit_twice_nor_repeat_an_approval_silently(
         if u.provider == "vnpt":
             assert (found.requests, found.approvals, found.orphans) == (2, 2, ()), lines[-1]
             continue
-        # MISA: every approval beyond the two needed is an orphan's; at most one per kill.
+        # MISA: every approval beyond the two needed is an orphan's; at most one per kill,
+        # or per answer the run lost on its own and said so (a timeout on a loaded
+        # machine: seen once in `make test`, 4 orphans for 3 kills). Each is named void.
         approved_orphans = [o for o in found.orphans if o in approved(world, u)]
         assert found.approvals - 2 == len(approved_orphans), lines[-1]
-        assert found.requests - 2 == len(found.orphans) <= kills, lines[-1]
         logs = _logs(tmp_path, u)
+        lost = logs.count("may have reached the phone but its answer was lost")
+        assert found.requests - 2 == len(found.orphans) <= kills + lost, f"{lines[-1]} {lost=}"
         cards = await cards_of(u)
         requests = sign_requests(world, u)
         for orphan in found.orphans:

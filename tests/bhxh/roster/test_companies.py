@@ -30,7 +30,7 @@ def test_forty_companies_with_three_bad_rows(tmp_path: Path) -> None:
     named = sorted((r.where.sheet, r.where.row, r.where.column) for r in read.refused)
     assert named == [("Đơn vị", row, col) for row, (col, _) in sorted(BAD_ROWS.items())]
     first = read.companies[0]
-    assert (first.unit_code, first.tax_code, first.provider) == ("TK0001K", "0100000001", "misa")
+    assert (first.unit_code, first.tax_code, first.provider) == ("TK0001K", "0300000001", "misa")
     assert read.companies[1].provider == "vnpt"
 
 
