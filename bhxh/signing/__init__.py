@@ -7,6 +7,7 @@ Imports the base layer and the catalogue.
 
 from __future__ import annotations
 
+from bhxh.signing._asn1 import pyhanko_ready
 from bhxh.signing.pdf import (
     DEFAULT_FIELD_NAME,
     STATE_FORMAT,
@@ -77,6 +78,7 @@ __all__ = [
     "parse_document",
     "prepare_pdf_signature",
     "prepare_signature",
+    "pyhanko_ready",
     "signed_info_digest",
     "stamp_font",
     "verify_signature",

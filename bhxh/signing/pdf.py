@@ -78,6 +78,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from bhxh.errors import SignatureInvalid
 from bhxh.settings import get_settings
+from bhxh.signing._asn1 import pyhanko_ready
 from bhxh.signing.pdf_checks import (
     _READ_ERRORS_BASE,
     _ctx,
@@ -440,6 +441,7 @@ def _unique_field_name(reader: Any, wanted: str) -> str:
 
 def _run(coro: Coroutine[Any, Any, _T]) -> _T:
     """Run pyHanko's coroutine from sync code, also when this thread has a running loop."""
+    pyhanko_ready()
     try:
         asyncio.get_running_loop()
     except RuntimeError:

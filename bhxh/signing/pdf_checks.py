@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from bhxh.errors import AttachmentInvalid
 from bhxh.settings import get_settings
+from bhxh.signing._asn1 import pyhanko_ready
 
 AttachmentAction = Literal["sign_pdf", "embed"]
 
@@ -102,6 +103,7 @@ def _damaged(ctx: dict[str, str], detail: str) -> AttachmentInvalid:
 
 def _open_strict(pdf: bytes, ctx: dict[str, str]) -> Any:
     """A strict pyHanko reader over ``pdf`` whose every object was read once."""
+    pyhanko_ready()
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 

@@ -15,6 +15,7 @@ from typing import Any
 from bhxh.errors import StampFontMissing
 from bhxh.periods import VN_TZ
 from bhxh.settings import get_settings
+from bhxh.signing._asn1 import pyhanko_ready
 
 __all__ = [
     "DEFAULT_STAMP_TEMPLATE",
@@ -147,6 +148,7 @@ def vietnamese_font(size: int, path: Path | None = None) -> Any:
 
 
 def _font_factory(path: Path, size: int) -> Any:
+    pyhanko_ready()
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 
     program = _font_program(str(path))

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from bhxh.signing import StampSpec, SubFilter, finish_pdf_signature, prepare_pdf_signature
+from bhxh.signing import (
+    StampSpec,
+    SubFilter,
+    finish_pdf_signature,
+    prepare_pdf_signature,
+    pyhanko_ready,
+)
 from sandbox.pki import IssuedCertificate, TestPKI, sign_digest
 
 #: Now (a minute ago): the test certificates are valid from the day they were issued, and
@@ -146,6 +152,7 @@ def encrypted_pdf() -> bytes:
 
 def certified_pdf(pdf: bytes, cert: IssuedCertificate, pki: TestPKI, *, no_changes: bool) -> bytes:
     """``pdf`` certified (DocMDP) by ``cert`` with a local key: P=1 (no change) or P=2."""
+    pyhanko_ready()  # pyHanko signs here directly: its names in asn1crypto's tables first
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko.sign.fields import MDPPerm
