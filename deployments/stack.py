@@ -29,6 +29,7 @@ __all__ = [
     "PREFECT_FILE",
     "PROJECT_DIR",
     "WORK_POOL",
+    "BusyRetry",
     "FlowRunFailed",
     "PrefectServer",
     "api_settings",
@@ -97,6 +98,30 @@ class PrefectServer:
 
     def stop(self) -> None:
         self.process.stop(grace_seconds=15)
+
+    def api(self, timeout: float = 30) -> httpx.Client:
+        """A plain HTTP client of this server's API that, as Prefect's own client does,
+        sends a request again when a busy server answers 429, 502 or 503."""
+        return httpx.Client(base_url=self.api_url, timeout=timeout, transport=BusyRetry())
+
+
+class BusyRetry(httpx.HTTPTransport):
+    """Sends a request again on 429, 502 and 503, waiting 0.5 s doubling to 8 s (about
+    15 s in all; the statuses are those Prefect's client repeats, the waits our choice).
+    A Prefect server on SQLite answers 503 while its database is locked by another
+    writer."""
+
+    WAITS = (0.5, 1.0, 2.0, 4.0, 8.0)
+    BUSY = frozenset({429, 502, 503})
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for wait in self.WAITS:
+            response = super().handle_request(request)
+            if response.status_code not in self.BUSY:
+                return response
+            response.close()
+            time.sleep(wait)
+        return super().handle_request(request)
 
 
 #: The API's database connections (pool size, overflow): our choice, within the throwaway
@@ -170,8 +195,10 @@ def start_worker(
     extra_env: Mapping[str, str] | None = None,
     query_seconds: float = INTERACTIVE_QUERY_SECONDS,
     log_dir: Path | None = None,
+    limit: int | None = None,
 ) -> ManagedProcess:
-    """``prefect worker start`` for the process pool, running flows from this checkout.
+    """``prefect worker start`` for the process pool, running flows from this checkout;
+    ``limit``: how many flow runs it runs at once (``--limit``; None: no limit).
 
     Flow runs inherit the worker's environment: ``BHXH_DATA_DIR`` (the dossier store,
     inbox, outbox) and ``BHXH_PROJECT_DIR`` (the pull step's working directory).
@@ -187,6 +214,8 @@ def start_worker(
     )
     argv = [*_prefect_cli(), "worker", "start", "--pool", WORK_POOL, "--type", "process"]
     argv += ["--name", name]
+    if limit is not None:
+        argv += ["--limit", str(limit)]
     log = (log_dir or server.home) / f"{name}.log"
     return spawn(f"worker {name}", argv, env=env, cwd=PROJECT_DIR, log_path=log)
 

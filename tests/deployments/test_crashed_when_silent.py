@@ -60,7 +60,7 @@ def test_a_run_whose_machine_died_before_it_started_is_marked_crashed(tmp_path: 
     try:
         with api_settings(server):
             asyncio.run(create_automation("crashed-when-silent", within=WINDOW))
-        api = httpx.Client(base_url=server.api_url, timeout=30)
+        api = server.api()
         flow_id = api.post("/flows/", json={"name": "silent"}).json()["id"]
         dead = _run(api, flow_id, "taken-then-machine-died")
         finished = _run(api, flow_id, "started-and-finished")
