@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 from uuid import UUID
 
 import httpx
@@ -56,6 +56,7 @@ START_AT_ONCE = 4
 API_RETRY_WAITS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 _FINAL = {StateType.COMPLETED, StateType.FAILED, StateType.CANCELLED, StateType.CRASHED}
 
@@ -76,12 +77,13 @@ class ChildOutcome:
 
 
 async def patiently(
-    call: Callable[[], Awaitable[_T]], what: str, waits: Sequence[float] = API_RETRY_WAITS
+    what: str, call: Callable[_P, Awaitable[_T]], *args: _P.args, **kwargs: _P.kwargs
 ) -> _T:
-    """``call()``, tried again after each of ``waits`` while the API answers 5xx."""
-    for wait in (*waits, None):
+    """``call(*args, **kwargs)``, tried again after each of :data:`API_RETRY_WAITS` (read at
+    each call) while the API answers 5xx."""
+    for wait in (*API_RETRY_WAITS, None):
         try:
-            return await call()
+            return await call(*args, **kwargs)
         except httpx.HTTPStatusError as exc:
             if wait is None or exc.response.status_code < 500:
                 raise
@@ -110,9 +112,7 @@ async def _start_children(
 
     async def start(name: str) -> UUID:
         async with gate:
-            child = await patiently(
-                lambda: _create(name), f"giao đơn vị {name} / handing out unit {name}"
-            )
+            child = await patiently(f"giao đơn vị {name} / handing out unit {name}", _create, name)
         run_id: UUID = child.id
         return run_id
 
@@ -194,8 +194,7 @@ async def spread_month(
     while len(done) < len(children):
         pending = [run_id for name, run_id in children.items() if name not in done]
         runs = await patiently(
-            lambda pending=pending: _read(pending),  # type: ignore[misc]
-            "đọc trạng thái các đơn vị / reading the units' runs",
+            "đọc trạng thái các đơn vị / reading the units' runs", _read, pending
         )
         for run in runs:
             name = unit_of[run.id]
@@ -212,10 +211,11 @@ async def spread_month(
                     crashes[name],
                 )
                 await patiently(
-                    lambda run=run, n=crashes[name]: _schedule_again(  # type: ignore[misc]
-                        run, n, settings.child_crash_retries
-                    ),
                     f"cho chạy lại {name} / scheduling {name} again",
+                    _schedule_again,
+                    run,
+                    crashes[name],
+                    settings.child_crash_retries,
                 )
                 continue
             done[name] = ChildOutcome(
