@@ -34,11 +34,14 @@ def test_the_long_end_to_end_groups_are_handed_out_first() -> None:
     assert sorted(ids, key=handout_rank) == [ids[3], ids[1], ids[0], ids[2]]
 
 
-def test_each_module_runs_on_one_worker_under_make_tests_options(tmp_path: Path) -> None:
+def test_each_module_runs_on_one_worker_in_the_order_collected(tmp_path: Path) -> None:
+    """Collected order is the hand-out order (pytest-xdist would otherwise hand the largest
+    module out first): the last and largest module here starts only when a worker has run
+    one of the first two whole."""
     modules = [
-        "tests/architecture/test_text_reads.py",
-        "tests/architecture/test_words_rule.py",
-        "tests/blocks/test_unit_block_text.py",
+        "tests/architecture/test_text_reads.py",  # 3 tests
+        "tests/blocks/test_unit_block_text.py",  # 4 tests
+        "tests/architecture/test_words_rule.py",  # 16 tests
     ]
     env = {**os.environ, "BHXH_TEST_ROOT": str(tmp_path / "root")}
     env.pop("PYTEST_XDIST_WORKER", None)
@@ -63,7 +66,12 @@ def test_each_module_runs_on_one_worker_under_make_tests_options(tmp_path: Path)
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     workers: dict[str, set[str]] = defaultdict(set)
+    finished: list[str] = []  # the module of each test, in the order they finished
     for worker, nodeid in re.findall(r"^\[(gw\d+)\] .*?PASSED (\S+)", done.stdout, re.M):
         workers[nodeid.split("::", 1)[0]].add(worker)
+        finished.append(nodeid.split("::", 1)[0])
     assert set(workers) == set(modules), done.stdout[-3000:]
     assert all(len(on) == 1 for on in workers.values()), dict(workers)
+    last_starts = finished.index(modules[2])
+    before = finished[:last_starts]
+    assert any(before.count(m) == finished.count(m) for m in modules[:2]), finished
