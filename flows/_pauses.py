@@ -332,12 +332,13 @@ def recommended_certificate(fitting: Sequence[Certificate]) -> Certificate:
     return max(fitting, key=lambda c: (c.not_after, c.not_before))
 
 
-def certificate_label(cert: Certificate, *, recommended: bool = False) -> str:
-    """One line of the certificate drop-down: whether it is the recommended one, then
-    what tells two certificates of one unit apart (alias, serial, validity: a chosen line
-    is shown cut to the dialog's width in the new UI, so these come first), then who it
-    is for and who issued it."""
+def certificate_label(cert: Certificate, *, recommended: bool = False, in_use: bool = False) -> str:
+    """One line of the certificate drop-down: whether it is the recommended one and
+    whether the unit signs with it now, then what tells two certificates of one unit apart
+    (alias, serial, validity: a chosen line is shown cut to the dialog's width in the new
+    UI, so these come first), then who it is for and who issued it."""
     mark = "★ Nên chọn / recommended · " if recommended else ""
+    mark += "Đang dùng / in use · " if in_use else ""
     issuer = cert.issuer_name or "-"
     try:
         subject = cert.common_name or cert.subject
@@ -350,18 +351,25 @@ def certificate_label(cert: Certificate, *, recommended: bool = False) -> str:
     )
 
 
-def certificate_labels(fitting: Sequence[Certificate]) -> dict[str, str]:
-    """label -> serial for the drop-down, the recommended certificate first."""
+def certificate_labels(fitting: Sequence[Certificate], in_use: str = "") -> dict[str, str]:
+    """label -> serial for the drop-down, the recommended certificate first; ``in_use``:
+    the serial the unit signs with now (setup run again), marked as such."""
     best = recommended_certificate(fitting)
     ordered = [best, *(c for c in fitting if c is not best)]
-    return {certificate_label(c, recommended=c is best): c.serial for c in ordered}
+    return {
+        certificate_label(
+            c, recommended=c is best, in_use=bool(in_use) and c.serial.upper() == in_use.upper()
+        ): c.serial
+        for c in ordered
+    }
 
 
-def certificate_choice(fitting: tuple[Certificate, ...]) -> type[RunInput]:
+def certificate_choice(fitting: tuple[Certificate, ...], in_use: str = "") -> type[RunInput]:
     """A run input whose one field is a drop-down of the fitting certificates, each shown
     by subject, issuer, validity and serial, the recommended one first and chosen to start
-    with (:func:`certificate_labels` maps the answer back to a serial)."""
-    labels = tuple(certificate_labels(fitting))
+    with, the one in use marked (:func:`certificate_labels` maps the answer back to a
+    serial)."""
+    labels = tuple(certificate_labels(fitting, in_use))
     model: type[RunInput] = create_model(
         "CertificateChoice",
         __base__=RunInput,

@@ -97,12 +97,14 @@ async def _choose(
     )
     answer: Any = await ask(
         question,
-        certificate_choice(fitting),
+        certificate_choice(fitting, unit.certificate_serial or ""),
         key="certificate",
         settings=run.settings,
         release_worker=run.release_worker,
     )
-    chosen: str = certificate_labels(fitting).get(answer.serial, answer.serial)
+    chosen: str = certificate_labels(fitting, unit.certificate_serial or "").get(
+        answer.serial, answer.serial
+    )
     return next(c for c in fitting if c.serial == chosen)
 
 

@@ -86,3 +86,14 @@ def test_the_certificate_drop_down_names_validity_and_recommends_the_longest() -
     assert second.startswith(f"GP-2026 · serial {older.serial} · hiệu lực / valid")
     form = certificate_choice((older, newer)).model_json_schema()["properties"]["serial"]
     assert form["enum"] == list(labels) and form["default"] == first
+
+
+def test_setup_run_again_marks_the_certificate_the_unit_signs_with_now() -> None:
+    older, newer = _cert("GP-2026", 400), _cert("GP-2027", 800)
+    labels = certificate_labels((older, newer), in_use=older.serial.lower())
+    first, second = labels
+    assert second.startswith("Đang dùng / in use · GP-2026 · serial")
+    assert labels[second] == older.serial
+    assert "Đang dùng" not in first  # the recommended one stays first and chosen to start with
+    form = certificate_choice((older, newer), older.serial).model_json_schema()["properties"]
+    assert form["serial"]["default"] == first
