@@ -42,7 +42,14 @@ from deployments.stack import (
 from sandbox.config import Sandbox, start_sandbox
 from sandbox.pki import TestPKI
 
-__all__ = ["PoolStack", "flow_processes", "kill_machine", "pool_stack", "wait_final"]
+__all__ = [
+    "POOL_WORKER_LIMIT",
+    "PoolStack",
+    "flow_processes",
+    "kill_machine",
+    "pool_stack",
+    "wait_final",
+]
 
 #: What every worker of the pool is told: one child run per unit, a heartbeat every 30 s.
 POOL_ENV = {
@@ -50,6 +57,11 @@ POOL_ENV = {
     "BHXH_SPREAD_POLL_SECONDS": "2",
     "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
 }
+
+#: How many flow runs one worker machine runs at once (``prefect worker start --limit``):
+#: without a limit the first worker to poll takes every scheduled unit of the month and
+#: starts a process for each, and the other machines stay idle. Our choice for two cores.
+POOL_WORKER_LIMIT = 8
 
 
 @dataclass
@@ -98,6 +110,7 @@ def pool_stack(
     silent_seconds: float = 90,
     provider_overrides: Mapping[str, Any] | None = None,
     gateway_overrides: Mapping[str, Any] | None = None,
+    worker_limit: int | None = POOL_WORKER_LIMIT,
 ) -> Iterator[PoolStack]:
     """Everything above, stopped on exit in reverse order whatever happened."""
     root = root.resolve()
@@ -142,7 +155,13 @@ def pool_stack(
             data = root / name  # each machine its own, empty data folder
             data.mkdir(parents=True, exist_ok=True)
             proc = start_worker(
-                server, name, data_dir=data, extra_env=env, query_seconds=2, log_dir=root
+                server,
+                name,
+                data_dir=data,
+                extra_env=env,
+                query_seconds=2,
+                log_dir=root,
+                limit=worker_limit,
             )
             stack.callback(proc.stop)
             pool.workers.append(proc)

@@ -74,7 +74,9 @@ def test_a_month_of_60_units_over_three_workers_survives_a_dead_machine(
             if busy:
                 victim = busy[0]
                 break
-            assert time.monotonic() < deadline, [w.tail() for w in workers]
+            assert time.monotonic() < deadline, [
+                (w.name, _runs_started_by(w), len(flow_processes(w)), w.tail()) for w in workers
+            ]
             time.sleep(0.5)
         killed = kill_machine(victim)
         assert killed >= 1  # it was running flow runs
