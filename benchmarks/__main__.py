@@ -701,7 +701,7 @@ def main(argv: list[str] | None = None) -> int:
         elif part == "callbacks":
             figures[part] = bench_callbacks(dirs.root, args.quick)
         elif part == "pool":
-            figures[part] = bench_pool(dirs.root, dirs.pki, args.quick)
+            figures[part] = bench_pool(dirs.root, dirs.pki, args.quick, FULL["on"])
         if part == "memory":
             o = figures["overlap"]
             figures["memory"] = {
