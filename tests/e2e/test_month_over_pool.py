@@ -24,6 +24,7 @@ from deployments.pool import flow_processes, kill_machine, pool_stack, wait_fina
 from deployments.postgres import PostgresUnavailable, find_postgres_bin
 from deployments.processes import ManagedProcess
 from deployments.stack import run_deployment
+from flows import overview_key
 from sandbox.audit import read_audit
 from tests.e2e.support import FAST_FLOWS, PERIOD
 
@@ -103,6 +104,22 @@ def test_a_month_of_60_units_over_three_workers_survives_a_dead_machine(
         for worker in workers:
             folder = tmp_path / worker.name.removeprefix("worker ") / "store"
             assert not folder.exists() or not any(folder.rglob("*.json*"))
+
+        # The month view is whole: every unit, every dossier read, none left in an inbox.
+        response = httpx.post(
+            f"{server.api_url}/artifacts/filter",
+            json={
+                "artifacts": {"key": {"any_": [overview_key(PERIOD)]}},
+                "sort": "CREATED_DESC",
+                "limit": 1,
+            },
+            timeout=120,
+        )
+        (view,) = response.json()
+        said = view["description"]
+        assert said.startswith(f"Kỳ {PERIOD}: {UNITS} đơn vị, "), said
+        assert f", {UNITS * DOSSIERS} hồ sơ đã đọc và 0 hồ sơ còn trong hộp thư, " in said
+        assert all(u.unit.code in view["data"] for u in units)
 
         # Runs of the dead machine were marked Crashed and taken again elsewhere.
         response = httpx.post(
