@@ -33,14 +33,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from bhxh.asn1names import complete_reverse_maps
 from sandbox import pki as test_pki
 from sandbox.gateway.messages import Message
 from sandbox.gateway.trust import Signer, Trust
-
-# The name tables whole before any request thread looks a name up (bhxh/asn1names.py):
-# the signing side may import pyHanko in another thread of the same process (the tests).
-complete_reverse_maps()
 
 __all__ = [
     "PDF_ALTERED",
