@@ -47,9 +47,7 @@ from flows._receipts import ask_for_receipts
 from flows._run import UnitRun, is_interactive, login
 from flows._signing import sign_round
 from flows.errors import CertificateNotChosen, CertificateUnusable, VssRefused
-from tasks.crash import crash_point
 from tasks.dossiers import (
-    build_envelopes,
     load_dossiers,
     read_dossier_statuses,
     read_registration,
@@ -324,10 +322,7 @@ async def run_unit(
         for batch in batches:
             business = [v for v in batch if not v.is_registration]
             await sign_round(run, business, 1)
-            if business:
-                await build_envelopes(session, business)
-                crash_point("envelopes-built")
-            await sign_round(run, batch, 2)
+            await sign_round(run, batch, 2)  # its prepare_round builds the envelopes first
             problems += await submit_dossiers(session, batch)
         if run.interactive:
             await ask_for_receipts(run, views)

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 
-from prefect import task
-from prefect.cache_policies import NONE
-
 from bhxh.overview import ContributionStatus, reconcile_notice, write_contribution_status
 from bhxh.submission import C12Document, ExportAdapter, LocalFolderSink, NoticeReader
+from tasks._unwalked import unit_task
 from tasks.session import UnitSession
 
 __all__ = ["read_contribution_notice", "reads_notices", "reconcile_unit_contributions"]
@@ -26,7 +24,7 @@ def reads_notices(port: object) -> bool:
     return isinstance(port, NoticeReader) and bool(getattr(capabilities, "notice_read", False))
 
 
-@task(name="read_contribution_notice", cache_policy=NONE, persist_result=False)
+@unit_task("read_contribution_notice")
 async def read_contribution_notice(session: UnitSession, period: str) -> C12Document | None:
     """The unit's C12-TS notice of ``period``: from its carrier when the carrier hands
     notices over (``notice_read``), else the file a person dropped in the unit's
@@ -41,7 +39,7 @@ async def read_contribution_notice(session: UnitSession, period: str) -> C12Docu
     return await dropped.contribution_notice(unit_code, period)
 
 
-@task(name="reconcile_unit_contributions", cache_policy=NONE, persist_result=False)
+@unit_task("reconcile_unit_contributions")
 async def reconcile_unit_contributions(
     session: UnitSession, document: C12Document
 ) -> ContributionStatus:

@@ -5,10 +5,12 @@ Each task is a thin wrapper: the step itself (journal first, nothing done twice)
 units share is not stalled.
 
 Granularity: one task run per unit and step (``prepare_round``, ``apply_round``,
-``build_envelopes``, ``submit_dossiers``), whatever the number of dossiers, because every
-task run costs writes in the Prefect database, and a monthly run of hundreds of units must
-stay in the tens of task runs per unit. Journal writes around a signing request are not
-tasks at all (``record_signing_request``).
+``submit_dossiers``), whatever the number of dossiers, because every task run costs writes
+in the Prefect database, and a monthly run of hundreds of units must stay in the tens of
+task runs per unit. The envelopes are built inside round 2's ``prepare_round``, and
+journal writes around a signing request are not tasks at all
+(``record_signing_request``). Every task here is a ``unit_task``: its arguments (the
+dossiers' views, with their journals) are handed over without Prefect walking them.
 """
 
 from __future__ import annotations
@@ -17,19 +19,18 @@ import asyncio
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from prefect import task
-from prefect.cache_policies import NONE
 from prefect.logging import get_run_logger
 
 from bhxh.overview import local_registration
 from bhxh.pipeline import DossierView, Prepared, VssStatus
 from bhxh.submission import DossierStatus, Registration, SubmissionRefused
 from esign.models import Certificate
+from tasks._unwalked import unit_task
+from tasks.crash import crash_point
 from tasks.session import UnitSession
 
 __all__ = [
     "apply_round",
-    "build_envelopes",
     "load_dossiers",
     "open_registration_dossier",
     "prepare_round",
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 
-@task(name="load_dossiers", cache_policy=NONE, persist_result=False)
+@unit_task("load_dossiers")
 async def load_dossiers(session: UnitSession, period: str) -> list[DossierView]:
     """The period's dossiers from the inbox, validated and opened (nothing when one fails)."""
     unit = session.unit
@@ -52,7 +53,7 @@ async def load_dossiers(session: UnitSession, period: str) -> list[DossierView]:
     )
 
 
-@task(name="open_registration_dossier", cache_policy=NONE, persist_result=False)
+@unit_task("open_registration_dossier")
 async def open_registration_dossier(
     session: UnitSession, period: str, kind: str, form_xml: bytes
 ) -> DossierView:
@@ -62,15 +63,33 @@ async def open_registration_dossier(
     )
 
 
-@task(name="prepare_round", cache_policy=NONE, persist_result=False)
+@unit_task("prepare_round")
 async def prepare_round(
     session: UnitSession, views: list[DossierView], round_no: int, certificate: Certificate
 ) -> dict[str, Prepared]:
     """Phase one for every dossier of a unit's round, in one task run: by dossier id.
 
     Round 1 takes the PDF attachments along (signed with the certificate's chain in their
-    CMS, stamped as the unit block says).
+    CMS, stamped as the unit block says). Round 2 first builds the envelope
+    (``BHXHDienTu.xml``, what round 2 signs) of every business dossier that has none yet:
+    built once, kept in the dossier's folder, so a re-run finds it and builds nothing.
+    It was a task run of its own; here it costs none (issue 29), and its log line says
+    it happened.
     """
+    if round_no == 2:
+        business = [v for v in views if not v.is_registration]
+        if business:
+            await asyncio.to_thread(
+                session.pipeline.build_envelopes, business, session.unit.unit_info()
+            )
+            n = len(business)
+            get_run_logger().info(
+                "Đã lập phong bì BHXHDienTu.xml cho %d hồ sơ / envelopes of %d %s ready",
+                n,
+                n,
+                "dossier" if n == 1 else "dossiers",
+            )
+            crash_point("envelopes-built")
     return await asyncio.to_thread(
         session.pipeline.prepare_round,
         views,
@@ -112,7 +131,7 @@ async def record_signing_request(
     )
 
 
-@task(name="apply_round", cache_policy=NONE, persist_result=False)
+@unit_task("apply_round")
 async def apply_round(
     session: UnitSession,
     views: list[DossierView],
@@ -128,13 +147,7 @@ async def apply_round(
     )
 
 
-@task(name="build_envelopes", cache_policy=NONE, persist_result=False)
-async def build_envelopes(session: UnitSession, views: list[DossierView]) -> None:
-    """``BHXHDienTu.xml`` for every business dossier of ``views``, in one task run."""
-    await asyncio.to_thread(session.pipeline.build_envelopes, views, session.unit.unit_info())
-
-
-@task(name="submit_dossiers", cache_policy=NONE, persist_result=False)
+@unit_task("submit_dossiers")
 async def submit_dossiers(session: UnitSession, views: list[DossierView]) -> list[str]:
     """Hand every signed dossier not handed over (or refused) yet to the unit's I-VAN, in
     one task run: through its gateway, or exported for its software.
@@ -177,7 +190,7 @@ def to_vss_status(status: DossierStatus) -> VssStatus:
     )
 
 
-@task(name="read_dossier_status", cache_policy=NONE, persist_result=False)
+@unit_task("read_dossier_status")
 async def read_dossier_status(session: UnitSession, view: DossierView) -> VssStatus | None:
     """The carrier's status of a handed-over dossier (None: no news yet, e.g. an export
     whose receipt nobody entered); receipts and results are journalled."""
@@ -190,7 +203,7 @@ async def read_dossier_status(session: UnitSession, view: DossierView) -> VssSta
     return vss
 
 
-@task(name="read_dossier_statuses", cache_policy=NONE, persist_result=False)
+@unit_task("read_dossier_statuses")
 async def read_dossier_statuses(
     session: UnitSession, views: Sequence[DossierView]
 ) -> dict[str, VssStatus | None]:
@@ -208,13 +221,13 @@ async def read_dossier_statuses(
     return found
 
 
-@task(name="record_receipt", cache_policy=NONE, persist_result=False)
+@unit_task("record_receipt")
 async def record_receipt(session: UnitSession, view: DossierView, receipt: VssStatus) -> None:
     """Journal a receipt a person typed (the export route: the soHoSo the I-VAN gave)."""
     await asyncio.to_thread(session.pipeline.record_status, view, receipt)
 
 
-@task(name="read_registration", cache_policy=NONE, persist_result=False)
+@unit_task("read_registration")
 async def read_registration(session: UnitSession) -> Registration:
     """What VSS has on file for the unit: from the carrier when it can read it, else
     tracked locally from the unit's 04/05/06 dossiers (``bhxh.overview``)."""

@@ -20,6 +20,7 @@ from bhxh.pipeline import DossierView
 from esign.base import FindsRequests
 from esign.errors import CertificateNotFound, TwoFactorRequired
 from esign.models import Certificate, SignItem, Transaction
+from tasks._unwalked import unit_task
 from tasks.session import UnitSession
 
 __all__ = [
@@ -42,7 +43,7 @@ def request_reference(client_transaction_id: str) -> str:
     return client_transaction_id.rsplit("-", 1)[-1][:8].upper()
 
 
-@task(name="login_esign", cache_policy=NONE, persist_result=False)
+@unit_task("login_esign")
 async def login_esign(session: UnitSession, otp: SecretStr | None = None) -> str:
     """Log the unit's provider account in; returns the account name (not secret).
 
@@ -72,7 +73,7 @@ async def _ensure_login(session: UnitSession) -> None:
         session.logged_in = True
 
 
-@task(name="list_certificates", cache_policy=NONE, persist_result=False)
+@unit_task("list_certificates")
 async def list_certificates(session: UnitSession) -> list[Certificate]:
     """Every certificate of the unit's provider account, normalised."""
     await _ensure_login(session)
@@ -128,7 +129,7 @@ def resolve_certificate(
     return choice
 
 
-@task(name="request_signatures", cache_policy=NONE, persist_result=False)
+@unit_task("request_signatures")
 async def request_signatures(
     session: UnitSession,
     views: list[DossierView],
