@@ -15,6 +15,8 @@ README's figures come from: the sizes below, three runs of each side per case.
                (``benchmarks.callbacks``; issue 24)
 7. pool        a month over a work pool: units per minute with 1, 2 and 3 workers
                (``benchmarks.pool``; issue 26)
+8. floor       Prefect's own cost of a task run, with no project code in it
+               (``benchmarks.floor``; issue 29)
 
 Every Prefect run happens in a fresh process on the embedded local API (SQLite under a
 temporary ``PREFECT_HOME`` inside ``var/bench/cases/<case>/``); the sandbox runs in its own
@@ -37,9 +39,19 @@ from typing import Any
 from benchmarks._runner import BenchDirs, run_case
 from benchmarks._world import PERIODS, UnitSpec, WorldSpec
 from benchmarks.callbacks import bench_callbacks, callback_goal, render_callbacks
+from benchmarks.floor import bench_floor, render_floor
 from benchmarks.pool import bench_pool, render_pool
 
-PARTS = ("approvals", "end_to_end", "overlap", "signing", "memory", "callbacks", "pool")
+PARTS = (
+    "approvals",
+    "end_to_end",
+    "overlap",
+    "signing",
+    "memory",
+    "callbacks",
+    "pool",
+    "floor",
+)
 
 #: The realistic latency model of the issue.
 PROVIDER_SLOW = 0.15
@@ -274,6 +286,9 @@ def bench_end_to_end(
             entry["profile"] = profiled["profile"]
             entry["profile_verdict"] = verdict(profiled, n_dossiers, 2)
         entry["task_runs"] = result.get("task_runs")
+        prefect_runs = sum(1 for s in steps if s["name"].startswith("prefect-"))
+        if entry["task_runs"]:
+            entry["task_runs_per_dossier"] = entry["task_runs"] / (prefect_runs * n_dossiers)
         entry["task_runs_by_name"] = result.get("task_runs_by_name")
         entry["flow_runs"] = result.get("flow_runs")
         out[model] = entry
@@ -293,7 +308,7 @@ def _fit(points: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def bench_overlap(dirs: BenchDirs, quick: bool, repeat: int) -> dict[str, Any]:
-    sizes = (2, 4, 8) if quick else (10, 50, 200)
+    sizes = (2, 4, 8) if quick else ((10, 50, 200) if FULL["on"] else (10, 50))
     wait = 1.0 if quick else 5.0
     out: dict[str, Any] = {"approve_after_seconds": wait, "sizes": list(sizes), "repeat": repeat}
     for n in sizes:
@@ -541,6 +556,9 @@ def render(results: dict[str, Any]) -> str:
         lines += render_callbacks(figs["callbacks"])
     if "rows" in figs.get("pool", {}):
         lines += render_pool(figs["pool"])
+    if "per_task_run_ms" in figs.get("floor", {}):
+        per_dossier = figs.get("end_to_end", {}).get("zero", {}).get("task_runs_per_dossier")
+        lines += render_floor(figs["floor"], per_dossier)
     if results.get("goals"):
         lines += ["**Goals**", "", "| goal | measured | met |", "|---|---|---|"]
         for g in results["goals"]:
@@ -629,6 +647,7 @@ def _failures(figures: dict[str, Any]) -> list[str]:
         failed += [f"overlap: {f}" for f in o["failed"]]
     for row in figures.get("pool", {}).get("rows", []):
         failed += [f"pool, {row['workers']} worker(s): {f}" for f in row["failed"]]
+    failed += [f"floor: {f}" for f in figures.get("floor", {}).get("failed", [])]
     return failed
 
 
@@ -702,6 +721,8 @@ def main(argv: list[str] | None = None) -> int:
             figures[part] = bench_callbacks(dirs.root, args.quick)
         elif part == "pool":
             figures[part] = bench_pool(dirs.root, dirs.pki, args.quick, FULL["on"])
+        elif part == "floor":
+            figures[part] = bench_floor(dirs.root, args.quick)
         if part == "memory":
             o = figures["overlap"]
             figures["memory"] = {

@@ -210,17 +210,16 @@ async def save_blocks(
 ) -> None:
     """Gateway, credentials and unit blocks; ``plain`` units get their certificate chosen
     (what ``setup_remote_signing`` would have saved), others are left for setup."""
+    from prefect import get_client
+    from prefect.client.orchestration import PrefectClient
     from pydantic import SecretStr
 
     from blocks import BhxhGatewayCredentials, BhxhUnit, MisaESignCredentials
     from demo.scenario import CLIENT_ID, GATEWAY_BLOCK
 
-    await BhxhGatewayCredentials(base_url=gateway_url, api_key=SecretStr(spec.gateway_key)).asave(
-        GATEWAY_BLOCK, overwrite=True
-    )
     data = Path(spec.data_dir)
 
-    async def one(row: dict[str, Any]) -> None:
+    async def one(row: dict[str, Any], client: PrefectClient) -> None:
         info = row["unit"]
         await MisaESignCredentials(
             base_url=misa_url,
@@ -228,7 +227,7 @@ async def save_blocks(
             client_key=SecretStr(spec.client_key),
             username=row["username"],
             password=SecretStr(spec.password),
-        ).asave(f"{row['block']}-misa", overwrite=True)
+        ).asave(f"{row['block']}-misa", overwrite=True, client=client)
         unit = BhxhUnit(
             unit_code=info["code"],
             tax_code=info["tax_code"],
@@ -248,9 +247,14 @@ async def save_blocks(
             unit.certificate_serial = row["serial"]
             unit.registered_serial = row["serial"]
             unit.registration_state = "registered"
-        await unit.asave(row["block"], overwrite=True)
+        await unit.asave(row["block"], overwrite=True, client=client)
 
     # One after the other: concurrent saves conflict in the SQLite-backed API (503, then
-    # the client backs off 2, 4, 8... s); in turn they take a few ms each.
-    for row in rows:
-        await one(row)
+    # the client backs off 2, 4, 8... s). On one client rather than one per save
+    # (Prefect's default): 0.57 s a save instead of 0.67 on a fresh temporary API, two
+    # cores; each save also registers the block's type and schema again.
+    async with get_client() as client:
+        gateway = BhxhGatewayCredentials(base_url=gateway_url, api_key=SecretStr(spec.gateway_key))
+        await gateway.asave(GATEWAY_BLOCK, overwrite=True, client=client)
+        for row in rows:
+            await one(row, client)

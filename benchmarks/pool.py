@@ -71,8 +71,8 @@ def _one(root: Path, pki: Path, workers: int, units: int, approve_after: float) 
 def bench_pool(root: Path, pki: Path, quick: bool, full: bool = False) -> dict[str, Any]:
     """Each size's row is printed and written to ``pool-rows.json`` as soon as it is
     measured. Full mode: 24 units on 1, 2 and 3 workers (16 minutes on two cores); by
-    default 12 units on 1 and 3 workers, to keep ``make bench`` short."""
-    units = 6 if quick else (24 if full else 12)
+    default 6 units on 1 and 3 workers, to keep ``make bench`` short."""
+    units = 24 if full else 6
     sizes = WORKERS if quick or full else (1, 3)
     approve_after = 1.0 if quick else 5.0
     rows: list[dict[str, Any]] = []
