@@ -14,7 +14,7 @@ from typing import Any
 
 from benchmarks._world import WorldSpec, prepare_world
 
-__all__ = ["BenchDirs", "run_case"]
+__all__ = ["BenchDirs", "run_case", "run_part"]
 
 
 class BenchDirs:
@@ -115,4 +115,30 @@ def run_case(
     result: dict[str, Any] = json.loads((folder / "result.json").read_text())
     result["process_seconds"] = time.perf_counter() - started
     result["prepare_seconds"] = started - prep_started
+    return result
+
+
+def run_part(root: Path, name: str, args: list[str], timeout: float = 900) -> dict[str, Any]:
+    """Run ``python -m benchmarks.<name> *args --out FILE`` in a fresh process under
+    ``root/cases/<name>`` (no ``PREFECT_*`` or ``BHXH_*`` of ours but the log level: the
+    part sets its own); returns the JSON it wrote. ``{folder}`` in ``args`` is that folder.
+    """
+    folder = root / "cases" / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PREFECT_", "BHXH_")) or k == "PREFECT_LOGGING_LEVEL"
+    }
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    out = folder / "result.json"
+    argv = [sys.executable, "-m", f"benchmarks.{name}"]
+    argv += [a.replace("{folder}", str(folder)) for a in args] + ["--out", str(out)]
+    with open(folder / "case.log", "wb") as log:
+        subprocess.run(argv, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=timeout)
+    if not out.exists():
+        tail = (folder / "case.log").read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"the {name} case failed:\n{tail}")
+    result: dict[str, Any] = json.loads(out.read_text())
     return result

@@ -148,24 +148,9 @@ async def measure(units_n: int, root: Path) -> dict[str, Any]:
 
 def bench_callbacks(root: Path, quick: bool) -> dict[str, Any]:
     """``make bench``'s part 6: this module in a fresh process under ``root``."""
-    import shutil
-    import subprocess
+    from benchmarks._runner import run_part
 
-    folder = root / "cases" / "callbacks"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "BHXH_"))}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    out = folder / "result.json"
-    argv = [sys.executable, "-m", "benchmarks.callbacks", "--units", "2" if quick else "5"]
-    argv += ["--root", str(folder), "--out", str(out)]
-    with open(folder / "case.log", "wb") as log:
-        subprocess.run(argv, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=900)
-    if not out.exists():
-        tail = (folder / "case.log").read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"the callbacks case failed:\n{tail}")
-    result: dict[str, Any] = json.loads(out.read_text())
-    return result
+    return run_part(root, "callbacks", ["--units", "2" if quick else "5", "--root", "{folder}"])
 
 
 def render_callbacks(fig: dict[str, Any]) -> list[str]:

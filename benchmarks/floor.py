@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -173,26 +172,11 @@ def measure(units: int, steps: int) -> dict[str, Any]:
 
 def bench_floor(root: Path, quick: bool) -> dict[str, Any]:
     """``make bench``'s part 8: this module in a fresh process under ``root``."""
-    import shutil
+    from benchmarks._runner import run_part
 
-    folder = root / "cases" / "floor"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "BHXH_"))}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    if "PREFECT_LOGGING_LEVEL" in os.environ:
-        env["PREFECT_LOGGING_LEVEL"] = os.environ["PREFECT_LOGGING_LEVEL"]
-    out = folder / "result.json"
     units = 5 if quick else UNITS
-    argv = [sys.executable, "-m", "benchmarks.floor", "--units", str(units)]
-    argv += ["--steps", str(STEPS), "--home", str(folder / "prefect"), "--out", str(out)]
-    with open(folder / "case.log", "wb") as log:
-        subprocess.run(argv, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=900)
-    if not out.exists():
-        tail = (folder / "case.log").read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"the floor case failed:\n{tail}")
-    result: dict[str, Any] = json.loads(out.read_text())
-    return result
+    args = ["--units", str(units), "--steps", str(STEPS), "--home", "{folder}/prefect"]
+    return run_part(root, "floor", args)
 
 
 def render_floor(fig: dict[str, Any], task_runs_per_dossier: float | None) -> list[str]:

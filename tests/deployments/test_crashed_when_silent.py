@@ -56,7 +56,9 @@ async def _heartbeat(api_url: str, run_id: str) -> None:
 def test_a_run_whose_machine_died_before_it_started_is_marked_crashed(tmp_path: Path) -> None:
     from deployments.automations import create_automation
 
-    server = start_prefect_server(tmp_path / "prefect")
+    # A wait, not an assertion: beside make test's other stacks on two cores, a cold
+    # server once took over 180 s to answer /health.
+    server = start_prefect_server(tmp_path / "prefect", timeout=360)
     try:
         with api_settings(server):
             asyncio.run(create_automation("crashed-when-silent", within=WINDOW))
