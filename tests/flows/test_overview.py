@@ -158,9 +158,13 @@ async def test_a_refusal_a_supplement_and_an_expiring_certificate_show_what_to_d
         units,
         gateway={"outcomes": {"by_unit": {codes[0]: "rejected", codes[1]: "supplement"}}},
     )
-    # setup recorded the certificate; this one's ends in 12 days.
+    # setup recorded the certificate; this one's ends in 12 calendar days in Vietnam (the
+    # warning counts days there): at noon, Vietnam time, so that the count does not
+    # depend on when the test runs (now + 12 days + 1 hour was 13 days after 23:00 there).
     block = await BhxhUnit.aload_unit(expiring.block)
-    ends = dt.datetime.now(dt.UTC) + dt.timedelta(days=12, hours=1)
+    vietnam = dt.timezone(dt.timedelta(hours=7))
+    day = dt.datetime.now(vietnam).date() + dt.timedelta(days=12)
+    ends = dt.datetime.combine(day, dt.time(12, 0), tzinfo=vietnam).astimezone(dt.UTC)
     block.certificate_not_after = ends
     await block.asave(expiring.block, overwrite=True)
 
