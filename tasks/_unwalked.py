@@ -40,8 +40,6 @@ class UnitTask(Generic[P, R]):
         self.task: Task[P, Coroutine[Any, Any, R]] = Task(
             fn=fn, name=name, cache_policy=NONE, persist_result=False
         )
-        self.fn = fn
-        self.name = name
         functools.update_wrapper(self, fn)
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
