@@ -23,7 +23,7 @@ from deployments.stack import PrefectServer
 from sandbox.audit import read_audit
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, Response
 
 PERIOD = "01/2026"
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -78,6 +78,33 @@ def until(what: str, check: Callable[[], Any], within: float = 180) -> Any:
             return found
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.5)
+
+
+def submit_run_form(page: Page, what: str, *, tries: int = 4) -> None:
+    """Press the run form's Submit until the UI's ``create_flow_run`` call is answered 2xx.
+
+    A Prefect server on SQLite answers 503 while its database is busy (the stack's API
+    client met it before: ``deployments.stack.BusyRetry``). The UI then shows the error
+    and stays on the form, where a person presses Submit again. CI on 6ad096e, a busy
+    machine, saw a form whose run never came within 180 s; this is the likeliest cause.
+    Submit is pressed again only after the server answered an error, so a run is never
+    made twice; a form that sends nothing (a value it refuses) fails here, saying so."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(tries):
+        try:
+            with page.expect_response(_creates_a_run, timeout=120_000) as answer:
+                page.get_by_role("button", name="Submit").click()
+        except PlaywrightTimeout as error:
+            raise AssertionError(f"{what}: Submit sent no create_flow_run within 120 s") from error
+        if answer.value.ok:
+            return
+        time.sleep(2**attempt)
+    raise AssertionError(f"{what}: create_flow_run answered {answer.value.status} {tries} times")
+
+
+def _creates_a_run(response: Response) -> bool:
+    return response.request.method == "POST" and response.url.endswith("/create_flow_run")
 
 
 def unit_line(stack: Stack, deployment: str, field: str, block: str) -> str:

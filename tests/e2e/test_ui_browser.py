@@ -52,6 +52,7 @@ from tests.e2e.support import (
     audit,
     records,
     submissions,
+    submit_run_form,
     unit_line,
     until,
 )
@@ -176,7 +177,7 @@ def _submit(page: Page, stack: Stack, shots: Shots, what: str) -> str:
     run_name = f"e2e-{what}-{secrets.token_hex(3)}"
     page.get_by_role("textbox").first.fill(run_name)  # Run Name, the form's first box
     shots.take(page, f"{what}-form")
-    page.get_by_role("button", name="Submit").click()
+    submit_run_form(page, what)
     (run,) = until(f"the {what} run", lambda: _runs_named(stack, run_name), within=60)
     page.goto(f"{stack.server.ui_url}/runs/flow-run/{run['id']}")
     return str(run["id"])

@@ -56,6 +56,7 @@ from tests.e2e.support import (
     approve_on_phone,
     audit,
     submissions,
+    submit_run_form,
     unit_line,
     until,
 )
@@ -263,7 +264,7 @@ def _run_from_form(
     run_name = f"e2e-{deployment.split('/')[0]}-{secrets.token_hex(3)}"
     page.get_by_role("textbox", name="Run Name").fill(run_name)
     shots.take(page, f"form-{deployment.split('/')[0]}")
-    page.get_by_role("button", name="Submit").click()
+    submit_run_form(page, deployment)
     try:
         (run,) = until(
             f"the run {run_name}",
@@ -323,7 +324,7 @@ def test_add_a_company_see_it_blocked_choose_its_certificate_and_stop_in_the_new
         run_name = f"e2e-add-{secrets.token_hex(3)}"
         page.get_by_role("textbox", name="Run Name").fill(run_name)
         shots.take(page, "add-company-form")
-        page.get_by_role("button", name="Submit").click()
+        submit_run_form(page, "add_company/add-company")
         (added,) = until(
             "the add_company run",
             lambda: [

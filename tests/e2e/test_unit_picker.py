@@ -10,6 +10,7 @@ made through the API (no worker, no sandbox); the runs created stay scheduled. S
 from __future__ import annotations
 
 import asyncio
+import secrets
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,12 +19,12 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, Route, expect, sync_playwright
 
 from blocks import BhxhUnit
 from deployments.stack import PROJECT_DIR, PrefectServer, api_settings, start_prefect_server
 from flows import refresh_unit_pickers, sign_and_submit, track_results
-from tests.e2e.support import CHROMIUM, CHROMIUM_FLAGS, OFF_MACHINE
+from tests.e2e.support import CHROMIUM, CHROMIUM_FLAGS, OFF_MACHINE, submit_run_form
 
 pytestmark = pytest.mark.e2e
 
@@ -127,7 +128,7 @@ def test_the_new_ui_offers_each_company_by_name_and_tax_code(
     expect(page.get_by_role("option")).to_have_count(1)
     page.screenshot(path=folder / "02-manual-typed.png")
     page.get_by_role("option", name=HAI_DANG).click()
-    page.get_by_role("button", name="Submit").click()
+    submit_run_form(page, "sign_and_submit/manual")
     expect(page.get_by_text("scheduled to start", exact=False).first).to_be_visible()
     page.screenshot(path=folder / "03-manual-submitted.png")
     (run,) = _runs(prefect, ids["manual"])
@@ -158,3 +159,31 @@ def test_the_classic_ui_offers_the_same_lines_for_several_units(
     page.keyboard.press("Escape")
     expect(field).to_contain_text(AN_PHAT)
     page.screenshot(path=folder / "01-track-two-chosen.png", full_page=True)
+
+
+def test_a_form_answered_503_by_a_busy_server_is_submitted_again_and_makes_one_run(
+    server: tuple[PrefectServer, dict[str, str]], page: Page, request: pytest.FixtureRequest
+) -> None:
+    """The tours' ``submit_run_form``: the UI's first ``create_flow_run`` is answered 503,
+    as a Prefect server on SQLite answers while its database is busy. The form stays,
+    Submit is pressed again, and exactly one run is made."""
+    prefect, ids = server
+    folder = _shots(request)
+    refused: list[str] = []
+
+    def busy_once(route: Route) -> None:
+        if refused:
+            route.continue_()
+            return
+        refused.append(route.request.url)
+        route.fulfill(status=503, json={"exception_message": "Service Unavailable"})
+
+    page.route("**/create_flow_run", busy_once)
+    page.goto(f"{prefect.ui_url}/v2/deployments/deployment/{ids['track']}/run")
+    run_name = f"e2e-busy-{secrets.token_hex(3)}"
+    page.get_by_role("textbox", name="Run Name").fill(run_name)
+    submit_run_form(page, "track_results/track")
+    page.screenshot(path=folder / "01-submitted-after-a-503.png")
+    assert len(refused) == 1
+    named = [run for run in _runs(prefect, ids["track"]) if run["name"] == run_name]
+    assert len(named) == 1
