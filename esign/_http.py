@@ -50,13 +50,20 @@ class RetryPolicy:
     """Bounded exponential backoff with full jitter.
 
     Attributes:
-        attempts: total tries per request (first one included).
+        attempts: tries per request that fail otherwise than with a 429 (the first one
+            included): a 5xx, a timeout, a refused connection.
+        rate_limited: tries answered 429, counted apart. A 429 says the provider did not
+            process the request and when to come back, so a short rate limit does not use
+            up the tries kept for real failures (seen in a fresh-clone run: 20 units through
+            21 % faults, a read answered 429 on its fifth try failed its unit after
+            0.8 s). The number is our choice; no provider document gives one.
         base_delay: first backoff, seconds; doubles per try up to ``max_delay``.
         max_delay: longest backoff between tries.
         max_retry_after: longest Retry-After honoured; a longer one is a transport error.
     """
 
     attempts: int = 5
+    rate_limited: int = 10
     base_delay: float = 0.5
     max_delay: float = 8.0
     max_retry_after: float = 60.0
@@ -188,14 +195,19 @@ class HttpCore:
         last: str = ""
         delay = 0.0
         maybe_sent = False
-        for attempt in range(policy.attempts):
-            if attempt:
+        failed = limited = 0  # tries that failed; tries answered 429
+        while True:
+            if failed or limited:
                 await asyncio.sleep(delay)
+            attempt = failed + limited
             await PACING.before(self.pace)
             try:
                 response = await client.request(method, url, json=json_body, headers=headers)
             except _NOT_SENT as exc:
                 last = f"could not connect ({type(exc).__name__})"
+                failed += 1
+                if failed >= policy.attempts:
+                    break
                 delay = policy.backoff(attempt)
                 continue
             except httpx.HTTPError as exc:
@@ -206,6 +218,9 @@ class HttpCore:
                         f"{self.provider}: {last}; the request may have reached the provider, "
                         "so it is not repeated"
                     ) from exc
+                failed += 1
+                if failed >= policy.attempts:
+                    break
                 delay = policy.backoff(attempt)
                 continue
             if response.status_code not in _RETRY_STATUSES:
@@ -223,10 +238,16 @@ class HttpCore:
                     f"{self.provider}: {last}, Retry-After {wait:.0f}s too long",
                     maybe_sent=maybe_sent,
                 )
+            if response.status_code == 429:
+                limited += 1
+            else:
+                failed += 1
+            if failed >= policy.attempts or limited >= policy.rate_limited:
+                break
             delay = wait if wait is not None else policy.backoff(attempt)
             log.debug("%s: %s, retrying in %.2fs", self.provider, last, delay)
         raise TransportError(
-            f"{self.provider}: {last} (gave up after {policy.attempts} tries)",
+            f"{self.provider}: {last} (gave up after {failed + limited} tries)",
             maybe_sent=maybe_sent,
         )
 

@@ -153,6 +153,42 @@ async def test_reads_give_up_after_the_bounded_attempts() -> None:
     assert calls == FAST.attempts
 
 
+async def test_a_rate_limit_does_not_use_up_the_tries_kept_for_failures() -> None:
+    """Four 503s and then six 429s: more tries than ``attempts`` in all, but 429s are
+    counted apart (``rate_limited``), so the read still gets its answer."""
+    answers = [503] * (FAST.attempts - 1) + [429] * (FAST.rate_limited - 4)
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        if request.url.path.endswith("login-api"):
+            return httpx.Response(200, json=_login_body("t"))
+        calls += 1
+        if answers:
+            return httpx.Response(answers.pop(0), headers={"Retry-After": "0"})
+        return httpx.Response(200, json=[])
+
+    async with _client(handler) as client:
+        assert await client.list_certificates() == []
+    assert calls == FAST.attempts - 1 + FAST.rate_limited - 4 + 1
+
+
+async def test_a_rate_limit_that_never_ends_is_given_up_after_its_own_tries() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        if request.url.path.endswith("login-api"):
+            return httpx.Response(200, json=_login_body("t"))
+        calls += 1
+        return httpx.Response(429, headers={"Retry-After": "0"})
+
+    async with _client(handler) as client:
+        with pytest.raises(TransportError, match=f"429 .*gave up after {FAST.rate_limited} tries"):
+            await client.list_certificates()
+    assert calls == FAST.rate_limited
+
+
 async def test_a_sign_post_timing_out_is_not_repeated(pki: TestPKI) -> None:
     sign_posts = 0
 
