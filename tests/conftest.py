@@ -23,10 +23,14 @@ def prefect_api() -> Iterator[None]:
 
     One only: Prefect's event and log workers are process-wide and keep the API they
     were started for, so a second harness would read what was sent to the first (events
-    "never stored", a receiver following a server no run talks to)."""
+    "never stored", a receiver following a server no run talks to).
+
+    Its start waits up to 600 s: the temporary API migrates a new SQLite database (about
+    26 s of CPU alone), and a worker that first needs it while the end-to-end stacks run
+    beside it waited more than 180 s (a fresh-clone run: 70 tests in error at setup)."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=180):
+    with prefect_test_harness(server_startup_timeout=600):
         yield
 
 
