@@ -25,9 +25,10 @@ def prefect_api() -> Iterator[None]:
     were started for, so a second harness would read what was sent to the first (events
     "never stored", a receiver following a server no run talks to).
 
-    Its start waits up to 600 s: the temporary API migrates a new SQLite database (about
-    26 s of CPU alone), and a worker that first needs it while the end-to-end stacks run
-    beside it waited more than 180 s (a fresh-clone run: 70 tests in error at setup)."""
+    Its start waits up to 600 s: the temporary API costs about 26 s of CPU to start (its
+    imports and the migration of a new SQLite database), and a worker that first needed
+    it while the end-to-end stacks ran beside it waited more than 180 s (a fresh-clone
+    run: 70 tests in error at setup)."""
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=600):
