@@ -193,12 +193,9 @@ class HttpCore:
         policy = self.retry
         client = self.client if repeatable else self._single_use()
         last: str = ""
-        delay = 0.0
         maybe_sent = False
         failed = limited = 0  # tries that failed; tries answered 429
         while True:
-            if failed or limited:
-                await asyncio.sleep(delay)
             attempt = failed + limited
             await PACING.before(self.pace)
             try:
@@ -206,10 +203,7 @@ class HttpCore:
             except _NOT_SENT as exc:
                 last = f"could not connect ({type(exc).__name__})"
                 failed += 1
-                if failed >= policy.attempts:
-                    break
                 delay = policy.backoff(attempt)
-                continue
             except httpx.HTTPError as exc:
                 last = f"{type(exc).__name__} during {method} {_path(url)}"
                 maybe_sent = True
@@ -219,33 +213,33 @@ class HttpCore:
                         "so it is not repeated"
                     ) from exc
                 failed += 1
-                if failed >= policy.attempts:
-                    break
                 delay = policy.backoff(attempt)
-                continue
-            if response.status_code not in _RETRY_STATUSES:
-                return response
-            last = f"HTTP {response.status_code} on {method} {_path(url)}"
-            maybe_sent = maybe_sent or response.status_code != 429
-            if response.status_code != 429 and not repeatable:
-                raise TransportError(
-                    f"{self.provider}: {last}; the request may have reached the provider, "
-                    "so it is not repeated"
-                )
-            wait = _retry_after(response)
-            if wait is not None and wait > policy.max_retry_after:
-                raise TransportError(
-                    f"{self.provider}: {last}, Retry-After {wait:.0f}s too long",
-                    maybe_sent=maybe_sent,
-                )
-            if response.status_code == 429:
-                limited += 1
             else:
-                failed += 1
+                if response.status_code not in _RETRY_STATUSES:
+                    return response
+                last = f"HTTP {response.status_code} on {method} {_path(url)}"
+                rate_limited = response.status_code == 429
+                maybe_sent = maybe_sent or not rate_limited
+                if not rate_limited and not repeatable:
+                    raise TransportError(
+                        f"{self.provider}: {last}; the request may have reached the provider, "
+                        "so it is not repeated"
+                    )
+                wait = _retry_after(response)
+                if wait is not None and wait > policy.max_retry_after:
+                    raise TransportError(
+                        f"{self.provider}: {last}, Retry-After {wait:.0f}s too long",
+                        maybe_sent=maybe_sent,
+                    )
+                if rate_limited:
+                    limited += 1
+                else:
+                    failed += 1
+                delay = wait if wait is not None else policy.backoff(attempt)
             if failed >= policy.attempts or limited >= policy.rate_limited:
                 break
-            delay = wait if wait is not None else policy.backoff(attempt)
             log.debug("%s: %s, retrying in %.2fs", self.provider, last, delay)
+            await asyncio.sleep(delay)
         raise TransportError(
             f"{self.provider}: {last} (gave up after {failed + limited} tries)",
             maybe_sent=maybe_sent,

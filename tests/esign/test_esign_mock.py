@@ -120,73 +120,56 @@ async def test_esrm_calls_carry_client_headers_and_the_remote_signing_token() ->
     assert seen[0].url.path == "/api/auth/api/v1/auth/login-api"  # guide 3.1.1 first
 
 
-async def test_retry_after_is_honoured_on_reads() -> None:
-    calls = 0
+class _Reads:
+    """A MISA server for the retry tests: logs in, then answers the reads with
+    ``statuses`` in turn (a 429 with Retry-After 0), then with an empty list; with
+    ``endless`` the last status for ever. ``calls`` counts the reads."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        nonlocal calls
+    def __init__(self, statuses: list[int], *, endless: bool = False) -> None:
+        self.statuses = list(statuses)
+        self.endless = endless
+        self.calls = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("login-api"):
             return httpx.Response(200, json=_login_body("t"))
-        calls += 1
-        if calls < 3:
-            return httpx.Response(429, headers={"Retry-After": "0"})
-        return httpx.Response(200, json=[])
+        self.calls += 1
+        if not self.statuses:
+            return httpx.Response(200, json=[])
+        status = self.statuses[0] if self.endless else self.statuses.pop(0)
+        return httpx.Response(status, headers={"Retry-After": "0"} if status == 429 else {})
 
-    async with _client(handler) as client:
+
+async def test_retry_after_is_honoured_on_reads() -> None:
+    reads = _Reads([429, 429])
+    async with _client(reads) as client:
         assert await client.list_certificates() == []
-    assert calls == 3
+    assert reads.calls == 3
 
 
 async def test_reads_give_up_after_the_bounded_attempts() -> None:
-    calls = 0
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        nonlocal calls
-        if request.url.path.endswith("login-api"):
-            return httpx.Response(200, json=_login_body("t"))
-        calls += 1
-        return httpx.Response(503)
-
-    async with _client(handler) as client:
+    reads = _Reads([503], endless=True)
+    async with _client(reads) as client:
         with pytest.raises(TransportError, match="503"):
             await client.list_certificates()
-    assert calls == FAST.attempts
+    assert reads.calls == FAST.attempts
 
 
 async def test_a_rate_limit_does_not_use_up_the_tries_kept_for_failures() -> None:
     """Four 503s and then six 429s: more tries than ``attempts`` in all, but 429s are
     counted apart (``rate_limited``), so the read still gets its answer."""
-    answers = [503] * (FAST.attempts - 1) + [429] * (FAST.rate_limited - 4)
-    calls = 0
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        nonlocal calls
-        if request.url.path.endswith("login-api"):
-            return httpx.Response(200, json=_login_body("t"))
-        calls += 1
-        if answers:
-            return httpx.Response(answers.pop(0), headers={"Retry-After": "0"})
-        return httpx.Response(200, json=[])
-
-    async with _client(handler) as client:
+    reads = _Reads([503] * (FAST.attempts - 1) + [429] * (FAST.rate_limited - 4))
+    async with _client(reads) as client:
         assert await client.list_certificates() == []
-    assert calls == FAST.attempts - 1 + FAST.rate_limited - 4 + 1
+    assert reads.calls == FAST.attempts - 1 + FAST.rate_limited - 4 + 1
 
 
 async def test_a_rate_limit_that_never_ends_is_given_up_after_its_own_tries() -> None:
-    calls = 0
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        nonlocal calls
-        if request.url.path.endswith("login-api"):
-            return httpx.Response(200, json=_login_body("t"))
-        calls += 1
-        return httpx.Response(429, headers={"Retry-After": "0"})
-
-    async with _client(handler) as client:
+    reads = _Reads([429], endless=True)
+    async with _client(reads) as client:
         with pytest.raises(TransportError, match=f"429 .*gave up after {FAST.rate_limited} tries"):
             await client.list_certificates()
-    assert calls == FAST.rate_limited
+    assert reads.calls == FAST.rate_limited
 
 
 async def test_a_sign_post_timing_out_is_not_repeated(pki: TestPKI) -> None:
