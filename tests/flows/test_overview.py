@@ -17,6 +17,7 @@ from prefect import get_client
 from prefect.artifacts import Artifact
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
 
+from bhxh.periods import VN_TZ, today_vn
 from bhxh.pipeline import Step
 from blocks import BhxhUnit
 from demo.__main__ import _run as run_demo
@@ -162,9 +163,8 @@ async def test_a_refusal_a_supplement_and_an_expiring_certificate_show_what_to_d
     # warning counts days there): at noon, Vietnam time, so that the count does not
     # depend on when the test runs (now + 12 days + 1 hour was 13 days after 23:00 there).
     block = await BhxhUnit.aload_unit(expiring.block)
-    vietnam = dt.timezone(dt.timedelta(hours=7))
-    day = dt.datetime.now(vietnam).date() + dt.timedelta(days=12)
-    ends = dt.datetime.combine(day, dt.time(12, 0), tzinfo=vietnam).astimezone(dt.UTC)
+    day = today_vn() + dt.timedelta(days=12)
+    ends = dt.datetime.combine(day, dt.time(12, 0), tzinfo=VN_TZ).astimezone(dt.UTC)
     block.certificate_not_after = ends
     await block.asave(expiring.block, overwrite=True)
 
