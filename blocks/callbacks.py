@@ -12,6 +12,8 @@ from typing import ClassVar
 from prefect.blocks.core import Block
 from pydantic import Field, HttpUrl, SecretStr
 
+from blocks._schema import SchemaOnce
+
 __all__ = ["ProviderCallbackSecrets"]
 
 _LOGO = HttpUrl(
@@ -20,7 +22,7 @@ _LOGO = HttpUrl(
 )
 
 
-class ProviderCallbackSecrets(Block):
+class ProviderCallbackSecrets(SchemaOnce, Block):
     """Who may call the receiver back: MISA's webhook and Viettel MySign's callback.
 
     Example:

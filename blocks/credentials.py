@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from prefect.blocks.core import Block
 from pydantic import Field, HttpUrl, SecretStr, field_validator
 
+from blocks._schema import SchemaOnce
 from blocks.providers import SigningCredentials, register_provider
 
 if TYPE_CHECKING:
@@ -223,7 +224,7 @@ class VnptSmartCACredentials(SigningCredentials):
         )
 
 
-class BhxhGatewayCredentials(Block):
+class BhxhGatewayCredentials(SchemaOnce, Block):
     """The submission gateway (I-VAN to VSS) this project submits dossiers through.
 
     Example:

@@ -27,6 +27,7 @@ from prefect.blocks.abstract import CredentialsBlock
 from pydantic import SecretStr
 
 from blocks._registry import Registry
+from blocks._schema import SchemaOnce
 
 if TYPE_CHECKING:
     from esign.base import RemoteSigningClient
@@ -47,7 +48,7 @@ class UnknownProvider(ValueError):
     """A unit names a provider no credentials block is registered for."""
 
 
-class SigningCredentials(CredentialsBlock, ABC):
+class SigningCredentials(SchemaOnce, CredentialsBlock, ABC):
     """The base of every remote-signing credentials block (an interface: never saved).
 
     Subclasses set ``provider`` (the registry key, e.g. ``"misa"``) and implement

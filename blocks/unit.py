@@ -14,6 +14,7 @@ from bhxh.models import UnitInfo
 from bhxh.settings import Settings
 from bhxh.signing import StampSpec
 from bhxh.vntext import normalize_person_text
+from blocks._schema import SchemaOnce
 from blocks.carriers import carrier_names
 from blocks.credentials import _DOCS, _LOGO, BhxhGatewayCredentials
 from blocks.providers import (
@@ -69,7 +70,7 @@ _UNSET_IS_EMPTY = (
 )
 
 
-class BhxhUnit(Block):
+class BhxhUnit(SchemaOnce, Block):
     """An employer (đơn vị) that submits BHXH dossiers, and its signing setup.
 
     ``setup_remote_signing`` fills in the chosen certificate and the registration state;
