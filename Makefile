@@ -22,7 +22,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 help:
 	@echo "make demo    run the main job end to end against the local sandbox"
 	@echo "make test    ruff format --check, ruff check, the import rules, mypy, the docs site (--strict), then pytest"
-	@echo "make bench   the benchmarks, every case once at smaller sizes (about 22 minutes; var/bench/)"
+	@echo "make bench   the benchmarks, every case once at smaller sizes (under 10 minutes; var/bench/)"
 	@echo "make bench-full  the full set of the README's figures (about 30 minutes)"
 	@echo "make sandbox start the provider + gateway sandbox in the foreground"
 	@echo "make pki     create (or reuse) the test PKI under var/pki/"

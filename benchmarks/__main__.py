@@ -1,10 +1,11 @@
 """``python -m benchmarks [--quick | --full] [--only PART,...]``: the measurements of issue 8.
 
-By default (``make bench``) every part runs once per side at smaller sizes (21.5 minutes
-on two cores, 2026-12-07): end_to_end at 20 units x 4 dossiers, overlap at 10 and 50
-units, signing up to 1,000 workers, the pool at 6 units on 1 and 3 workers. ``--full``
-(``make bench-full``) is the set the README's figures come from: the sizes below, three
-runs of each side per case.
+By default (``make bench``) every part runs once per side at smaller sizes (under ten
+minutes on two cores; docs/performance.md gives the run): end_to_end at 10 units x 4
+dossiers, overlap at 10 and 30 units, signing up to 1,000 workers, callbacks at 1/8 of
+the defaults' clock, the pool at 3 units on 3 and 1 workers, the floor at 25 units.
+``--full`` (``make bench-full``) is the set the README's figures come from: the sizes
+below, three runs of each side per case.
 
 1. approvals   approvals per unit per run (audit ``approved`` events), per_unit / per_dossier
 2. end_to_end  50 units x 4 dossiers x 3 declarations, monthly_submission vs the bare
@@ -19,14 +20,17 @@ runs of each side per case.
 8. floor       Prefect's own cost of a task run, with no project code in it
                (``benchmarks.floor``; issue 29)
 
-Every Prefect run happens in a fresh process on the embedded local API (SQLite under a
-temporary ``PREFECT_HOME`` inside ``var/bench/cases/<case>/``); the sandbox runs in its own
-process. Results: ``var/bench/results.json`` and ``var/bench/results.md``.
+Every case runs in a fresh process; the parts that use Prefect share one API server that
+this run starts first (``benchmarks._api``: SQLite under ``var/bench/cases/api/``, or
+PostgreSQL with ``--database postgres``), each case waiting until it is idle and counting
+its own tagged runs; the sandbox runs in its own process. Results:
+``var/bench/results.json`` and ``var/bench/results.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -37,6 +41,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks._api import API, shared_api
 from benchmarks._runner import BenchDirs, run_case
 from benchmarks._world import PERIODS, UnitSpec, WorldSpec
 from benchmarks.callbacks import bench_callbacks, callback_goal, render_callbacks
@@ -63,10 +68,6 @@ def _log(message: str) -> None:
     print(f"[bench {dt.datetime.now():%H:%M:%S}] {message}", flush=True)
 
 
-#: Where the temporary local API keeps its data: "sqlite" (the default) or "postgres".
-DATABASE = {"name": "sqlite"}
-
-
 #: ``--full``: the README's full set (larger end-to-end case, 10,000-worker signing).
 FULL = {"on": False}
 
@@ -78,7 +79,7 @@ SABOTAGE: dict[str, str | None] = {"run": None}
 def _case(dirs: BenchDirs, name: str, world: WorldSpec, case: dict[str, Any], **kw: Any) -> Any:
     if SABOTAGE["run"]:
         case = {**case, "sabotage": SABOTAGE["run"]}
-    return run_case(dirs, name, world, case, database=DATABASE["name"], **kw)
+    return run_case(dirs, name, world, case, **kw)
 
 
 def _world(groups: tuple[UnitSpec, ...], **kw: Any) -> WorldSpec:
@@ -222,7 +223,7 @@ def _interleaved_steps(groups: list[str], repeat: int, first_period: int = 0) ->
 def bench_end_to_end(
     dirs: BenchDirs, quick: bool, repeat: int, only_models: tuple[str, ...] = ("realistic", "zero")
 ) -> dict[str, Any]:
-    units, dossiers = (3, 2) if quick else ((50, 4) if FULL["on"] else (20, 4))
+    units, dossiers = (3, 2) if quick else ((50, 4) if FULL["on"] else (10, 4))
     periods = 2 * repeat + 1  # and one for the profiled run
     group = (UnitSpec(units, "e2e", dossiers=dossiers, declarations=3, periods=periods),)
     n_dossiers = units * dossiers
@@ -309,7 +310,7 @@ def _fit(points: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def bench_overlap(dirs: BenchDirs, quick: bool, repeat: int) -> dict[str, Any]:
-    sizes = (2, 4, 8) if quick else ((10, 50, 200) if FULL["on"] else (10, 50))
+    sizes = (2, 4, 8) if quick else ((10, 50, 200) if FULL["on"] else (10, 30))
     wait = 1.0 if quick else 5.0
     out: dict[str, Any] = {"approve_after_seconds": wait, "sizes": list(sizes), "repeat": repeat}
     for n in sizes:
@@ -654,6 +655,46 @@ def _failures(figures: dict[str, Any]) -> list[str]:
     return failed
 
 
+#: The parts that talk to a Prefect API (the bench's shared server); signing uses none,
+#: the pool starts its own stacks.
+API_PARTS = frozenset(PARTS) - {"signing", "pool"}
+
+
+def _run_part(
+    part: str, parts: list[str], figures: dict[str, Any], dirs: BenchDirs, args: argparse.Namespace
+) -> None:
+    part_started = time.perf_counter()
+    _log(f"{part} ...")
+    if part == "approvals":
+        figures[part] = bench_approvals(dirs, args.quick)
+    elif part == "end_to_end":
+        figures[part] = bench_end_to_end(
+            dirs, args.quick, args.repeat, tuple(m.strip() for m in args.models.split(","))
+        )
+    elif part == "overlap" or (part == "memory" and "overlap" not in figures):
+        figures["overlap"] = bench_overlap(dirs, args.quick, args.repeat)
+    elif part == "signing":
+        figures[part] = bench_signing(dirs, args.quick)
+    elif part == "callbacks":
+        figures[part] = bench_callbacks(dirs.root, args.quick, FULL["on"], dirs.pki)
+    elif part == "pool":
+        figures[part] = bench_pool(dirs.root, dirs.pki, args.quick, FULL["on"])
+    elif part == "floor":
+        figures[part] = bench_floor(dirs.root, args.quick, FULL["on"])
+    if part == "memory":
+        o = figures["overlap"]
+        figures["memory"] = {
+            "units": o["prefect_memory"]["units"],
+            "prefect_max_rss_mib": o["prefect_memory"]["max_rss_mib"],
+            "baseline_max_rss_mib": o.get("baseline_memory", {}).get("max_rss_mib"),
+            "prefect_task_runs": o["prefect_memory"]["task_runs"],
+        }
+        if "overlap" not in parts:
+            del figures["overlap"]
+    figures.setdefault(part, {})["seconds"] = time.perf_counter() - part_started
+    _log(f"{part} done in {time.perf_counter() - part_started:.0f} s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
@@ -673,8 +714,8 @@ def main(argv: list[str] | None = None) -> int:
         "--database",
         choices=("sqlite", "postgres"),
         default="sqlite",
-        help="the Prefect API's database: SQLite under a temporary PREFECT_HOME (default, "
-        "the embedded local API) or a throwaway local PostgreSQL cluster",
+        help="the database of the bench's Prefect API server: SQLite (default, "
+        "under var/bench/cases/api/) or a throwaway local PostgreSQL cluster",
     )
     parser.add_argument(
         "--repeat",
@@ -699,7 +740,6 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(parts) - set(PARTS)
     if unknown:
         parser.error(f"unknown part(s) {sorted(unknown)}; choose from {', '.join(PARTS)}")
-    DATABASE["name"] = args.database
     FULL["on"] = bool(args.full)
     if args.repeat is None:
         args.repeat = 3 if args.full else 1
@@ -707,37 +747,17 @@ def main(argv: list[str] | None = None) -> int:
     dirs = BenchDirs(args.out.resolve())
     started = time.perf_counter()
     figures: dict[str, Any] = {}
-    for part in parts:
-        part_started = time.perf_counter()
-        _log(f"{part} ...")
-        if part == "approvals":
-            figures[part] = bench_approvals(dirs, args.quick)
-        elif part == "end_to_end":
-            figures[part] = bench_end_to_end(
-                dirs, args.quick, args.repeat, tuple(m.strip() for m in args.models.split(","))
-            )
-        elif part == "overlap" or (part == "memory" and "overlap" not in figures):
-            figures["overlap"] = bench_overlap(dirs, args.quick, args.repeat)
-        elif part == "signing":
-            figures[part] = bench_signing(dirs, args.quick)
-        elif part == "callbacks":
-            figures[part] = bench_callbacks(dirs.root, args.quick)
-        elif part == "pool":
-            figures[part] = bench_pool(dirs.root, dirs.pki, args.quick, FULL["on"])
-        elif part == "floor":
-            figures[part] = bench_floor(dirs.root, args.quick)
-        if part == "memory":
-            o = figures["overlap"]
-            figures["memory"] = {
-                "units": o["prefect_memory"]["units"],
-                "prefect_max_rss_mib": o["prefect_memory"]["max_rss_mib"],
-                "baseline_max_rss_mib": o.get("baseline_memory", {}).get("max_rss_mib"),
-                "prefect_task_runs": o["prefect_memory"]["task_runs"],
-            }
-            if "overlap" not in parts:
-                del figures["overlap"]
-        figures.setdefault(part, {})["seconds"] = time.perf_counter() - part_started
-        _log(f"{part} done in {time.perf_counter() - part_started:.0f} s")
+    # One API server for the parts that use Prefect's API (benchmarks._api); the pool
+    # runs last, on stacks of its own, once that server is stopped.
+    ordered = sorted(parts, key=lambda p: p == "pool")
+    with contextlib.ExitStack() as api:
+        for part in ordered:
+            if part == "pool":
+                api.close()
+            elif part in API_PARTS and not API["url"]:
+                _log(f"the bench's Prefect API server ({args.database}) ...")
+                api.enter_context(shared_api(dirs.fresh("api"), args.database))
+            _run_part(part, parts, figures, dirs, args)
     failed = _failures(figures)
     results = {
         "failed": failed,

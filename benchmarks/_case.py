@@ -37,18 +37,29 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def _prefect_counts() -> dict[str, Any]:
-    """Flow and task runs in the API. Task runs reach the database through events, a
-    little after they ran: count until the number stops moving (the API's count, one
-    small request), then read the names once."""
+async def _prefect_counts(tag: str) -> dict[str, Any]:
+    """This case's flow and task runs in the API (those tagged ``tag``: the bench's API
+    is shared by every case). Task runs reach the database through events, a little after
+    they ran: count until the number stops moving (the API's count, one small request),
+    then read the names once."""
     from prefect import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterTags,
+        TaskRunFilter,
+        TaskRunFilterTags,
+    )
 
+    flows = FlowRunFilter(tags=FlowRunFilterTags(all_=[tag]))
+    tasks = TaskRunFilter(tags=TaskRunFilterTags(all_=[tag]))
     names: Counter[str] = Counter()
     previous = -1
     async with get_client() as client:
-        flow_runs = await client.count_flow_runs()
+        flow_runs = await client.count_flow_runs(flow_run_filter=flows)
         for _ in range(60):
-            response = await client.request("POST", "/task_runs/count", json={})
+            response = await client.request(
+                "POST", "/task_runs/count", json={"task_runs": tasks.model_dump(mode="json")}
+            )
             total = int(response.json())
             if total == previous:
                 break
@@ -56,7 +67,7 @@ async def _prefect_counts() -> dict[str, Any]:
             await asyncio.sleep(2)
         offset = 0
         while True:
-            batch = await client.read_task_runs(limit=200, offset=offset)
+            batch = await client.read_task_runs(task_run_filter=tasks, limit=200, offset=offset)
             names.update(t.name.rsplit("-", 1)[0] for t in batch)
             if len(batch) < 200:
                 break
@@ -68,8 +79,16 @@ async def _prefect_counts() -> dict[str, Any]:
     }
 
 
-async def _flow_step(step: dict[str, Any], blocks: list[str]) -> list[str]:
-    """Run a flow step; returns what failed (a failed run is a figure, not a crash)."""
+async def _flow_step(step: dict[str, Any], blocks: list[str], tag: str) -> list[str]:
+    """Run a flow step, its runs tagged ``tag``; returns what failed (a failed run is a
+    figure, not a crash)."""
+    from prefect import tags
+
+    with tags(tag):
+        return await _flow_step_tagged(step, blocks)
+
+
+async def _flow_step_tagged(step: dict[str, Any], blocks: list[str]) -> list[str]:
     kind = step["kind"]
     batching = step.get("batching", "per_unit")
     period = step.get("period", PERIOD)
@@ -261,7 +280,7 @@ async def _run(case: dict[str, Any], rows: list[dict[str, Any]], sb: RunningSand
         if step["kind"] == "baseline":
             failures = await _baseline_step(case, step, chosen, sb)
         else:
-            failures = await _flow_step(step, [r["block"] for r in chosen])
+            failures = await _flow_step(step, [r["block"] for r in chosen], case["tag"])
         if profile is not None:
             profile.disable()
         wall = time.perf_counter() - started
@@ -294,7 +313,7 @@ async def _run(case: dict[str, Any], rows: list[dict[str, Any]], sb: RunningSand
             "api_requests_by_endpoint": dict(requests.most_common()),
             "profile": _profile_summary(profile) if profile is not None else None,
         }
-    counts = await _prefect_counts() if uses_prefect and case.get("count_runs") else {}
+    counts = await _prefect_counts(case["tag"]) if uses_prefect and case.get("count_runs") else {}
     return results, counts
 
 

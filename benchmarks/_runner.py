@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks._api import API, wait_idle
 from benchmarks._world import WorldSpec, prepare_world
 
 __all__ = ["BenchDirs", "run_case", "run_part"]
@@ -33,15 +33,31 @@ class BenchDirs:
         return folder
 
 
-def _env(case_dir: Path, data_dir: Path, extra: dict[str, str] | None) -> dict[str, str]:
+def _clean_env() -> dict[str, str]:
+    """This process's environment without our ``PREFECT_*`` or ``BHXH_*`` settings (but the
+    log level), plus the bench's API server when one runs (``benchmarks._api``)."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("PREFECT_", "BHXH_")) or k == "PREFECT_LOGGING_LEVEL"
     }
+    if API["url"]:
+        env["PREFECT_API_URL"] = API["url"]
+    return env
+
+
+def _before_case() -> None:
+    """A case starts once the bench's API has recorded the work of the one before."""
+    if API["url"]:
+        wait_idle(API["url"])
+
+
+def _env(case_dir: Path, data_dir: Path, extra: dict[str, str] | None) -> dict[str, str]:
+    env = _clean_env()
     env.update(
         {
-            # The embedded default: a temporary local API over SQLite under this home.
+            # Without the bench's API server (benchmarks._api): a temporary local API
+            # over SQLite under this home.
             "PREFECT_HOME": str(case_dir / "prefect"),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
@@ -61,13 +77,11 @@ def run_case(
     *,
     env: dict[str, str] | None = None,
     timeout: float = 900,
-    database: str = "sqlite",
 ) -> dict[str, Any]:
     """Prepare the world (not timed), run the case in a child process, return its result.
 
-    ``database="postgres"`` points the temporary local API at a throwaway PostgreSQL
-    cluster (``deployments.postgres``) instead of SQLite under ``PREFECT_HOME``.
-    """
+    The case's flow runs are tagged ``bench-<name>`` (its counts are its own on the bench's
+    shared API)."""
     folder = dirs.fresh(name)
     data_dir = folder / "data"
     assert world is not None
@@ -86,29 +100,22 @@ def run_case(
         "world_file": str(world_file),
         "units_file": str(units_file),
         "out": str(folder / "result.json"),
+        "tag": f"bench-{name}",
     }
     case_file = folder / "case.json"
     case_file.touch(mode=0o600)
     case_file.write_text(json.dumps(case))
-    with contextlib.ExitStack() as stack:
-        extra = dict(env or {})
-        if database == "postgres":
-            from deployments.postgres import PostgresCluster
-
-            cluster = stack.enter_context(PostgresCluster.create())
-            extra["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = cluster.url
-        elif database != "sqlite":
-            raise ValueError(f"unknown database {database!r}: sqlite or postgres")
-        started = time.perf_counter()
-        with open(folder / "case.log", "wb") as log:
-            proc = subprocess.run(
-                [sys.executable, "-m", "benchmarks._case", str(case_file)],
-                env=_env(folder, data_dir, extra),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                timeout=timeout,
-                check=False,
-            )
+    _before_case()
+    started = time.perf_counter()
+    with open(folder / "case.log", "wb") as log:
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks._case", str(case_file)],
+            env=_env(folder, data_dir, env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
+        )
     if proc.returncode != 0:
         tail = (folder / "case.log").read_text(errors="replace")[-3000:]
         raise RuntimeError(f"case {name} failed (exit {proc.returncode}):\n{tail}")
@@ -120,21 +127,18 @@ def run_case(
 
 def run_part(root: Path, name: str, args: list[str], timeout: float = 900) -> dict[str, Any]:
     """Run ``python -m benchmarks.<name> *args --out FILE`` in a fresh process under
-    ``root/cases/<name>`` (no ``PREFECT_*`` or ``BHXH_*`` of ours but the log level: the
-    part sets its own); returns the JSON it wrote. ``{folder}`` in ``args`` is that folder.
-    """
+    ``root/cases/<name>`` (no ``PREFECT_*`` or ``BHXH_*`` of ours but the log level and
+    the bench's API server: the part sets its own); returns the JSON it wrote.
+    ``{folder}`` in ``args`` is that folder."""
     folder = root / "cases" / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PREFECT_", "BHXH_")) or k == "PREFECT_LOGGING_LEVEL"
-    }
+    env = _clean_env()
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     out = folder / "result.json"
     argv = [sys.executable, "-m", f"benchmarks.{name}"]
     argv += [a.replace("{folder}", str(folder)) for a in args] + ["--out", str(out)]
+    _before_case()
     with open(folder / "case.log", "wb") as log:
         subprocess.run(argv, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=timeout)
     if not out.exists():

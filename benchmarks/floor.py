@@ -10,12 +10,13 @@ except fewer task runs. This part measures the floor on this machine:
   thread and back (as every task of the project does: ``asyncio.to_thread``) with a
   small argument;
 - **prefect**: the same inside one flow run, each step a Prefect task run (no cache, no
-  persisted result, arguments quoted as ``tasks`` quotes them), on a temporary local API
-  (SQLite under a fresh ``PREFECT_HOME``) that this process starts, as the monthly run's
-  benchmark does; timed like the monthly run is (its last task returned, which is what
-  the end-to-end figures compare), and then until the API has recorded every task run as
-  completed (the states travel as events the server writes in batches, after the flow
-  has moved on: a delay no figure above counts, reported beside);
+  persisted result, arguments quoted as ``tasks`` quotes them), on the API the monthly
+  run's benchmark uses (``python -m benchmarks``: its one API server; run alone: a
+  temporary local API, SQLite under a fresh ``PREFECT_HOME``, that this process starts);
+  timed like the monthly run is (its last task returned, which is what the end-to-end
+  figures compare), and then until the API has recorded every task run as completed (the
+  states travel as events the server writes in batches, after the flow has moved on: a
+  delay no figure above counts, reported beside);
 - **one at a time**: one unit of K steps, so each task run waits for the one before
   (its latency, not the throughput of many).
 
@@ -153,11 +154,13 @@ def measure(units: int, steps: int) -> dict[str, Any]:
     }
 
 
-def bench_floor(root: Path, quick: bool) -> dict[str, Any]:
-    """``make bench``'s part 8: this module in a fresh process under ``root``."""
+def bench_floor(root: Path, quick: bool, full: bool = False) -> dict[str, Any]:
+    """``make bench``'s part 8: this module in a fresh process under ``root``; 50 units in
+    full mode, 25 by default (the API's recording after the flow grows with the task runs:
+    58 s after 600 of them)."""
     from benchmarks._runner import run_part
 
-    units = 5 if quick else UNITS
+    units = 5 if quick else (UNITS if full else UNITS // 2)
     args = ["--units", str(units), "--steps", str(STEPS), "--home", "{folder}/prefect"]
     return run_part(root, "floor", args)
 
