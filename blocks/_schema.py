@@ -1,4 +1,4 @@
-"""The JSON schema of a block class, built once.
+"""The JSON schema of a block class, built once per state of what it depends on.
 
 Prefect's ``Block.model_json_schema`` builds the whole class's schema on every call, and
 saving a block calls it once per field (``Block._field_has_secrets``, from
@@ -6,14 +6,18 @@ saving a block calls it once per field (``Block._field_has_secrets``, from
 saved (cProfile, Prefect 3.9.1). A firm's forty companies saved, every test world's
 blocks, a setup saving its unit's certificate: each paid it.
 
-The schema of a class does not change while the process runs, so it is built once per
-class and set of arguments and a copy is handed out (Prefect's callers edit the dict
-they get, ``_calculate_schema_checksum`` for one).
+A schema changes only with what its fields' ``json_schema_extra`` read: ``BhxhUnit``'s
+provider and route drop-downs list the registered providers and carriers, which a plugin
+may add while the process runs. So a class names those inputs
+(:meth:`SchemaOnce.schema_inputs`), the schema is built once per class, arguments and
+inputs, and a copy is handed out (Prefect's callers edit the dict they get,
+``_calculate_schema_checksum`` for one).
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Hashable
 from typing import Any, ClassVar, Literal
 
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
@@ -26,6 +30,13 @@ class SchemaOnce:
     ``model_json_schema`` answers from a per-class cache."""
 
     _schemas: ClassVar[dict[tuple[Any, ...], dict[str, Any]]] = {}
+
+    @classmethod
+    def schema_inputs(cls) -> tuple[Hashable, ...]:
+        """What the class's schema is made of besides its fields, as a hashable value: a
+        class whose ``json_schema_extra`` reads a registry returns the registry's names.
+        None by default."""
+        return ()
 
     @classmethod
     def model_json_schema(
@@ -44,7 +55,7 @@ class SchemaOnce:
                 by_alias, ref_template, schema_generator, mode, union_format=union_format
             )
             return built
-        key = (cls, by_alias, ref_template, schema_generator, mode)
+        key = (cls, by_alias, ref_template, schema_generator, mode, cls.schema_inputs())
         schema = SchemaOnce._schemas.get(key)
         if schema is None:
             schema = SchemaOnce._schemas[key] = parent(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -270,6 +271,12 @@ class BhxhUnit(SchemaOnce, Block):
         description="Thư mục lưu bản hồ sơ đã ký; để trống = $BHXH_DATA_DIR/outbox / where "
         "signed files are kept; empty = $BHXH_DATA_DIR/outbox.",
     )
+
+    @classmethod
+    def schema_inputs(cls) -> tuple[Hashable, ...]:
+        """The provider and route drop-downs list the registries' names (a plugin may
+        register one while the process runs): the schema is built again when they change."""
+        return (tuple(provider_names()), tuple(carrier_names()))
 
     @field_validator(*_UNSET_IS_EMPTY, mode="before")
     @classmethod

@@ -78,3 +78,23 @@ def test_secrets_are_still_hidden_and_still_saved() -> None:
     assert misa.model_dump()["client_key"] != "khoa-bi-mat"
     assert misa.model_dump(context={"include_secrets": True})["client_key"] == "khoa-bi-mat"
     assert misa.model_dump(context={"include_secrets": True})["password"] == "mk"
+
+
+def test_a_carrier_registered_after_the_schema_was_built_is_in_the_route_drop_down() -> None:
+    from blocks.carriers import register_carrier, unregister_carrier
+
+    def routes() -> list[str]:
+        return list(BhxhUnit.model_json_schema()["properties"]["route"]["enum"])
+
+    before = routes()
+    assert "ivan-thu" not in before
+
+    @register_carrier("ivan-thu", block_type=None)
+    async def open_ivan(unit: Any, settings: Any) -> Any:  # never opened here
+        raise AssertionError
+
+    try:
+        assert set(routes()) == {*before, "ivan-thu"}
+    finally:
+        unregister_carrier("ivan-thu")
+    assert routes() == before
