@@ -51,10 +51,10 @@ def shared_api(folder: Path, database: str = "sqlite") -> Iterator[str]:
         yield server.api_url
 
 
-def wait_idle(api_url: str, *, settle: float = 1.0, within: float = 300) -> None:
-    """Return once the API's count of task runs is the same on two reads ``settle``
-    seconds apart (or after ``within`` seconds: a figure is then taken beside a busy API,
-    which the caller's log shows)."""
+def wait_idle(api_url: str, *, settle: float = 1.0, within: float = 300) -> bool:
+    """Wait until the API's count of task runs is the same on two reads ``settle``
+    seconds apart; False if it still moved after ``within`` seconds (the caller says so:
+    a figure is then taken beside a busy API)."""
     deadline = time.monotonic() + within
     previous = -1
     with httpx.Client(base_url=api_url, timeout=60) as client:
@@ -65,6 +65,7 @@ def wait_idle(api_url: str, *, settle: float = 1.0, within: float = 300) -> None
             except httpx.HTTPError:
                 count = -2
             if count == previous and count >= 0:
-                return
+                return True
             previous = count
             time.sleep(settle)
+    return False

@@ -48,8 +48,13 @@ def _clean_env() -> dict[str, str]:
 
 def _before_case() -> None:
     """A case starts once the bench's API has recorded the work of the one before."""
-    if API["url"]:
-        wait_idle(API["url"])
+    if API["url"] and not wait_idle(API["url"]):
+        print(
+            "  the bench's API was still recording the case before after 300 s: "
+            "this case is measured beside a busy API",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _env(case_dir: Path, data_dir: Path, extra: dict[str, str] | None) -> dict[str, str]:
