@@ -4,11 +4,13 @@
 provider's credentials block implements; ``credentials``: the blocks (MISA eSign, VNPT
 SmartCA, Viettel MySign, the gateway); ``carriers``: the carrier registry (a unit's
 ``route`` -> the block it reads -> its submission port); ``export``: the export carrier's
-file-system sink; ``unit``: ``BhxhUnit``. May import Prefect, ``esign`` and ``bhxh``.
+file-system sink; ``unit``: ``BhxhUnit``; ``SchemaOnce``, mixed in by every block (its JSON
+schema built once, not once per field of every save). May import Prefect, ``esign`` and ``bhxh``.
 Registered through the ``prefect.collections`` entry point (``prefect block register -m
 blocks``).
 """
 
+from blocks._schema import SchemaOnce
 from blocks.carriers import carrier_names, get_carrier
 from blocks.credentials import (
     BhxhGatewayCredentials,
@@ -25,6 +27,7 @@ __all__ = [
     "BhxhUnit",
     "CA2RemoteSigningCredentials",
     "MisaESignCredentials",
+    "SchemaOnce",
     "SigningCredentials",
     "ViettelMySignCredentials",
     "VnptSmartCACredentials",

@@ -35,7 +35,7 @@ class SchemaOnce:
     def schema_inputs(cls) -> tuple[Hashable, ...]:
         """What the class's schema is made of besides its fields, as a hashable value: a
         class whose ``json_schema_extra`` reads a registry returns the registry's names.
-        None by default."""
+        Nothing by default."""
         return ()
 
     @classmethod
