@@ -79,16 +79,8 @@ async def _prefect_counts(tag: str) -> dict[str, Any]:
     }
 
 
-async def _flow_step(step: dict[str, Any], blocks: list[str], tag: str) -> list[str]:
-    """Run a flow step, its runs tagged ``tag``; returns what failed (a failed run is a
-    figure, not a crash)."""
-    from prefect import tags
-
-    with tags(tag):
-        return await _flow_step_tagged(step, blocks)
-
-
-async def _flow_step_tagged(step: dict[str, Any], blocks: list[str]) -> list[str]:
+async def _flow_step(step: dict[str, Any], blocks: list[str]) -> list[str]:
+    """Run a flow step; returns what failed (a failed run is a figure, not a crash)."""
     kind = step["kind"]
     batching = step.get("batching", "per_unit")
     period = step.get("period", PERIOD)
@@ -280,7 +272,10 @@ async def _run(case: dict[str, Any], rows: list[dict[str, Any]], sb: RunningSand
         if step["kind"] == "baseline":
             failures = await _baseline_step(case, step, chosen, sb)
         else:
-            failures = await _flow_step(step, [r["block"] for r in chosen], case["tag"])
+            from prefect import tags
+
+            with tags(case["tag"]):  # this case's runs, on the bench's shared API
+                failures = await _flow_step(step, [r["block"] for r in chosen])
         if profile is not None:
             profile.disable()
         wall = time.perf_counter() - started

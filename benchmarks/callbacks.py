@@ -1,7 +1,7 @@
 """``python -m benchmarks.callbacks [--units N] [--out FILE]``: callbacks against polling.
 
 On the MISA sandbox, ``sign_and_submit`` for N units at once (two approvals each, the
-phone approving ``APPROVE_AFTER`` seconds after each request), twice: polling only, then
+phone approving ``SIGNER_SECONDS / scale`` after each request), twice: polling only, then
 with MISA's result webhook going to the receiver (``receiver/``, in this process,
 following the approval events of the Prefect API) and the waits listening for its events.
 Measured from the sandbox audit, that is from what the provider saw: the status calls per
@@ -37,7 +37,8 @@ from typing import Any
 __all__ = ["SCALE", "bench_callbacks", "callback_goal", "main", "measure", "render_callbacks"]
 
 SCALE = 4.0
-APPROVE_AFTER = 30.0 / SCALE
+#: When the signer approves on the phone at full scale (the defaults' clock), in seconds.
+SIGNER_SECONDS = 30.0
 PERIOD = "01/2026"
 
 
@@ -101,7 +102,7 @@ async def _mode(
         )
     ).start()
     follower = asyncio.create_task(follow_approval_stream(awaited))
-    units = many_units(units_n, prefix=f"cb{label[0]}", approve_after=30.0 / scale)
+    units = many_units(units_n, prefix=f"cb{label[0]}", approve_after=SIGNER_SECONDS / scale)
     scenario = Scenario(
         units,
         data_dir=data_dir,
@@ -145,7 +146,7 @@ async def measure(
     )
     return {
         "scale": scale,
-        "approve_after_s": 30.0 / scale,
+        "approve_after_s": SIGNER_SECONDS / scale,
         "polling": polling,
         "callbacks": callbacks,
         "fewer_status_calls": ratio,
